@@ -1,0 +1,72 @@
+//! Server configuration: flags, each with a `FOLIO_*` environment variable behind it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use url::Url;
+
+/// How `folio serve` runs. Every flag can also be set from the environment, so a container
+/// or a systemd unit needs no command line.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "FOLIO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// The URL users reach the server at. Its origin and host are the WebAuthn origin and
+    /// relying-party id, and an `https` URL turns on HSTS.
+    #[arg(
+        long,
+        env = "FOLIO_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: Url,
+
+    /// Where the server keeps its files: the SQLite database (unless a database URL is
+    /// given) and encrypted attachments.
+    #[arg(long, env = "FOLIO_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// `sqlite://PATH` or `postgres://…`. Defaults to `folio.db` in the data directory.
+    #[arg(long, env = "FOLIO_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Storage quota of each vault, in bytes (segments and attachments together).
+    #[arg(long, env = "FOLIO_VAULT_QUOTA_BYTES", default_value_t = crate::storage::vaults::DEFAULT_QUOTA_BYTES)]
+    pub vault_quota_bytes: i64,
+
+    /// The built app (Trunk's `dist` folder) to serve at `/`.
+    #[arg(long, env = "FOLIO_APP_DIR", default_value = "dist")]
+    pub app_dir: PathBuf,
+}
+
+impl ServeConfig {
+    /// A configuration for tests and embedding: listen on any free loopback port.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        ServeConfig {
+            listen: "127.0.0.1:0".parse().expect("a valid socket address"),
+            public_url: Url::parse("http://127.0.0.1:8080").expect("a valid URL"),
+            database_url: None,
+            vault_quota_bytes: crate::storage::vaults::DEFAULT_QUOTA_BYTES,
+            app_dir: data_dir.join("dist"),
+            data_dir,
+        }
+    }
+
+    /// Where encrypted attachments are kept.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    /// The database URL in force: the one given, or a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("folio.db").display()
+            ),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The Folio server: an HTTP API that stores and routes ciphertext, and the `folio`
+//! command-line client that talks to it.
+//!
+//! The server never holds a private key, a link key or a record in clear; see
+//! `docs/architecture.md` for the trust model.
+
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod http;
+pub mod storage;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use config::ServeConfig;
+use http::AppState;
+use http::assets::AppAssets;
+use storage::{Storage, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A server that is accepting connections.
+pub struct Server {
+    addr: SocketAddr,
+    storage: Storage,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Opens storage (running migrations), binds the listener and starts serving.
+    pub async fn start(config: ServeConfig) -> Result<Server, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let storage = Storage::open(&config.database_url()).await?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let state = AppState {
+            storage: storage.clone(),
+            assets: AppAssets::load(&config.app_dir),
+            blobs: storage::blobs::BlobStore::new(config.blob_dir()),
+            config: Arc::new(config),
+        };
+        let app = http::router(state);
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.await;
+                })
+                .await
+        });
+        Ok(Server {
+            addr,
+            storage,
+            shutdown: Some(shutdown),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Serves until `signal` completes, then finishes in-flight requests and closes storage.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        tokio::select! {
+            result = &mut self.task => return result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            () = signal => {}
+        }
+        self.stop().await
+    }
+
+    /// Stops accepting connections, waits for in-flight requests, closes storage.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        let result = (&mut self.task)
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        let _ = self.storage.clone().close().await;
+        result
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C, whichever comes first.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+/// One sealed segment of a vault's log. `ciphertext` is a `SealedSegment`'s bytes.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "segments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub vault_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seq: i64,
+    pub epoch: i32,
+    pub upload_key: String,
+    pub digest: Vec<u8>,
+    pub size: i64,
+    pub ciphertext: Vec<u8>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

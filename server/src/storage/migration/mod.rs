@@ -1,0 +1,20 @@
+//! Schema migrations, run at start on SQLite and PostgreSQL alike.
+//!
+//! Migrations are append-only: a released migration is never edited, a change is a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_accounts;
+mod m0002_devices_and_vaults;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_accounts::Migration),
+            Box::new(m0002_devices_and_vaults::Migration),
+        ]
+    }
+}

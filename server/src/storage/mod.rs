@@ -1,0 +1,130 @@
+//! The server's storage: one sea-orm connection to SQLite or PostgreSQL.
+//!
+//! Everything that must survive a restart or be seen by every server behind a load balancer
+//! (sessions, challenges, rate limits, segments) lives here, so servers stay stateless.
+
+pub mod blobs;
+pub mod devices;
+pub mod entity;
+pub mod migration;
+pub mod vaults;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+/// The database engine behind a [`Storage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// A migrated database, ready for the API.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    db: DatabaseConnection,
+    engine: Engine,
+}
+
+/// How long a SQLite writer waits for another writer before giving up. Uploads are short
+/// transactions, so a few seconds covers any burst without failing a request.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Storage {
+    /// Connects, configures the engine and runs every pending migration.
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else {
+            return Err(StorageError::UnsupportedUrl(redact_url(url)));
+        };
+        let mut options = ConnectOptions::new(url);
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10));
+        if engine == Engine::Sqlite {
+            // WAL lets readers proceed while one writer commits; the busy timeout queues
+            // concurrent writers instead of failing them with SQLITE_BUSY.
+            options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .foreign_keys(true)
+                    // Deleted records are overwritten, not left in free pages: "every byte gone".
+                    .pragma("secure_delete", "on")
+            });
+        } else {
+            options.max_connections(16);
+        }
+        let db = Database::connect(options).await?;
+        migration::Migrator::up(&db, None).await?;
+        Ok(Storage { db, engine })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A round trip to the database, for health checks.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        let backend: DbBackend = self.db.get_database_backend();
+        self.db
+            .execute_raw(sea_orm::Statement::from_string(backend, "SELECT 1"))
+            .await?;
+        Ok(())
+    }
+
+    /// Makes deleted data unrecoverable from the database files: on SQLite, deleted pages are
+    /// already zeroed (`secure_delete`), and this folds the write-ahead log, which may still
+    /// hold their old contents, back into the database and truncates it.
+    pub async fn purge_deleted(&self) -> Result<(), DbErr> {
+        if self.engine == Engine::Sqlite {
+            self.db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.db.close().await
+    }
+}
+
+/// The URL without its password, fit for an error message or a log line.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,596 @@
+//! Vaults and their segment logs: the server's half of the end-to-end-encrypted record.
+//!
+//! The server orders segments and enforces quotas, epochs and idempotency, all from public
+//! metadata: a `SealedSegment`'s header names its vault and key epoch, and its bytes are
+//! ciphertext. Sequence numbers come from one atomic `UPDATE … RETURNING` on the vault row,
+//! so concurrent uploads serialise there and never share or skip a number.
+
+use chrono::Utc;
+use folio_shared::api::CompactionHead;
+use folio_shared::vault::SealedSegment;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::entity::{attachment, segment, vault, vault_key};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("no such vault")]
+    NotFound,
+    #[error("a vault with this id already exists")]
+    AlreadyExists,
+    #[error(
+        "the vault's storage quota of {quota} bytes would be exceeded ({used} used, {size} more)"
+    )]
+    QuotaExceeded { quota: i64, used: i64, size: i64 },
+    #[error("the segment belongs to vault {found}, not to this one")]
+    ForeignVault { found: Uuid },
+    #[error(
+        "the segment is sealed for key epoch {found}, but the vault is at epoch {current}: fetch the current vault key and seal again"
+    )]
+    StaleEpoch { current: i32, found: u32 },
+    #[error("upload key already used for different bytes (segment {seq})")]
+    UploadKeyReused { seq: i64 },
+    #[error("these exact bytes are already stored as segment {seq}: a replayed upload")]
+    Replayed { seq: i64 },
+    #[error("the vault changed since generation {expected} (now {current}): read it again")]
+    GenerationMismatch { expected: i64, current: i64 },
+    #[error("{0}")]
+    BadCompaction(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// The default quota of a vault: a lifetime of records with scanned documents fits.
+pub const DEFAULT_QUOTA_BYTES: i64 = 1024 * 1024 * 1024;
+
+pub fn digest(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+pub struct NewVault {
+    pub id: Uuid,
+    pub owner: Uuid,
+    pub recipient: String,
+    pub epoch: u32,
+    pub wrapped_key: Vec<u8>,
+    pub quota_bytes: i64,
+}
+
+pub async fn create(db: &DatabaseConnection, new: NewVault) -> Result<vault::Model, VaultError> {
+    let now = Utc::now();
+    let epoch = i32::try_from(new.epoch)
+        .map_err(|_| VaultError::BadCompaction("epoch out of range".into()))?;
+    let txn = db.begin().await?;
+    let model = vault::ActiveModel {
+        id: Set(new.id),
+        owner_id: Set(new.owner),
+        recipient: Set(new.recipient),
+        epoch: Set(epoch),
+        generation: Set(0),
+        last_seq: Set(0),
+        used_bytes: Set(0),
+        quota_bytes: Set(new.quota_bytes),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => VaultError::AlreadyExists,
+        _ => VaultError::Db(e),
+    })?;
+    vault_key::ActiveModel {
+        vault_id: Set(new.id),
+        account_id: Set(new.owner),
+        epoch: Set(epoch),
+        wrapped_key: Set(new.wrapped_key),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The vaults an account can act in. Until caregivers arrive, that is the ones it owns.
+pub async fn list_for(db: &DatabaseConnection, account: Uuid) -> Result<Vec<vault::Model>, DbErr> {
+    vault::Entity::find()
+        .filter(vault::Column::OwnerId.eq(account))
+        .order_by_asc(vault::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// The vault, if `account` may act in it. A stranger gets `NotFound`, not "forbidden", so
+/// vault ids cannot be probed.
+pub async fn get_for(
+    db: &impl ConnectionTrait,
+    account: Uuid,
+    id: Uuid,
+) -> Result<vault::Model, VaultError> {
+    vault::Entity::find_by_id(id)
+        .filter(vault::Column::OwnerId.eq(account))
+        .one(db)
+        .await?
+        .ok_or(VaultError::NotFound)
+}
+
+pub async fn keys_for(
+    db: &DatabaseConnection,
+    account: Uuid,
+    id: Uuid,
+) -> Result<Vec<vault_key::Model>, VaultError> {
+    get_for(db, account, id).await?;
+    Ok(vault_key::Entity::find()
+        .filter(vault_key::Column::VaultId.eq(id))
+        .filter(vault_key::Column::AccountId.eq(account))
+        .order_by_asc(vault_key::Column::Epoch)
+        .all(db)
+        .await?)
+}
+
+async fn existing_by_key_or_digest(
+    db: &impl ConnectionTrait,
+    vault: Uuid,
+    upload_key: &str,
+    digest: &[u8],
+) -> Result<Option<(i64, bool)>, DbErr> {
+    let by_key = segment::Entity::find()
+        .select_only()
+        .column(segment::Column::Seq)
+        .column(segment::Column::Digest)
+        .filter(segment::Column::VaultId.eq(vault))
+        .filter(segment::Column::UploadKey.eq(upload_key))
+        .into_tuple::<(i64, Vec<u8>)>()
+        .one(db)
+        .await?;
+    if let Some((seq, stored)) = by_key {
+        return Ok(Some((seq, stored == digest)));
+    }
+    let by_digest = segment::Entity::find()
+        .select_only()
+        .column(segment::Column::Seq)
+        .filter(segment::Column::VaultId.eq(vault))
+        .filter(segment::Column::Digest.eq(digest.to_vec()))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(by_digest.map(|seq| (seq, false)))
+}
+
+/// Appends a segment and returns `(seq, replayed)`. Uploading the same bytes again under
+/// the same key is answered with the original `seq` and changes nothing.
+pub async fn append_segment(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    upload_key: &str,
+    sealed: &SealedSegment,
+) -> Result<(i64, bool), VaultError> {
+    let found_vault = sealed.vault_id().0;
+    if found_vault != vault_id {
+        return Err(VaultError::ForeignVault { found: found_vault });
+    }
+    let bytes = sealed.as_bytes();
+    let digest = digest(bytes);
+    let size = bytes.len() as i64;
+    let epoch = sealed.epoch().0;
+    // Two tries: a concurrent upload with the same key can win the insert between our
+    // check and our write; the second pass then answers as a replay.
+    for _ in 0..2 {
+        if let Some((seq, same)) =
+            existing_by_key_or_digest(db, vault_id, upload_key, &digest).await?
+        {
+            return if same {
+                Ok((seq, true))
+            } else {
+                let reused_key = segment::Entity::find()
+                    .filter(segment::Column::VaultId.eq(vault_id))
+                    .filter(segment::Column::UploadKey.eq(upload_key))
+                    .one(db)
+                    .await?
+                    .is_some();
+                Err(if reused_key {
+                    VaultError::UploadKeyReused { seq }
+                } else {
+                    VaultError::Replayed { seq }
+                })
+            };
+        }
+        let txn = db.begin().await?;
+        let updated = vault::Entity::update_many()
+            .col_expr(
+                vault::Column::LastSeq,
+                Expr::col(vault::Column::LastSeq).add(1),
+            )
+            .col_expr(
+                vault::Column::UsedBytes,
+                Expr::col(vault::Column::UsedBytes).add(size),
+            )
+            .filter(vault::Column::Id.eq(vault_id))
+            .filter(vault::Column::Epoch.eq(epoch as i32))
+            .filter(
+                Expr::col(vault::Column::UsedBytes)
+                    .add(size)
+                    .lte(Expr::col(vault::Column::QuotaBytes)),
+            )
+            .exec_with_returning(&txn)
+            .await?;
+        let Some(row) = updated.into_iter().next() else {
+            let current = vault::Entity::find_by_id(vault_id).one(&txn).await?;
+            txn.rollback().await?;
+            return Err(match current {
+                None => VaultError::NotFound,
+                Some(v) if v.epoch != epoch as i32 => VaultError::StaleEpoch {
+                    current: v.epoch,
+                    found: epoch,
+                },
+                Some(v) => VaultError::QuotaExceeded {
+                    quota: v.quota_bytes,
+                    used: v.used_bytes,
+                    size,
+                },
+            });
+        };
+        let inserted = segment::ActiveModel {
+            vault_id: Set(vault_id),
+            seq: Set(row.last_seq),
+            epoch: Set(epoch as i32),
+            upload_key: Set(upload_key.to_owned()),
+            digest: Set(digest.clone()),
+            size: Set(size),
+            ciphertext: Set(bytes.to_vec()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {
+                txn.commit().await?;
+                return Ok((row.last_seq, false));
+            }
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                txn.rollback().await?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(VaultError::Db(DbErr::Custom(
+        "the upload kept conflicting; try again".into(),
+    )))
+}
+
+/// One page of a vault's log after `after`: `(seq, size)` of at most `limit` segments whose
+/// sizes add up to at most `max_bytes` (but always at least one), and whether more follow.
+pub async fn page(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    after: i64,
+    limit: u64,
+    max_bytes: i64,
+) -> Result<(Vec<(i64, i64)>, bool), DbErr> {
+    let rows = segment::Entity::find()
+        .select_only()
+        .column(segment::Column::Seq)
+        .column(segment::Column::Size)
+        .filter(segment::Column::VaultId.eq(vault_id))
+        .filter(segment::Column::Seq.gt(after))
+        .order_by_asc(segment::Column::Seq)
+        .limit(limit + 1)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?;
+    let mut page = Vec::new();
+    let mut total = 0;
+    for (seq, size) in rows.iter().copied() {
+        if page.len() as u64 == limit || (!page.is_empty() && total + size > max_bytes) {
+            return Ok((page, true));
+        }
+        total += size;
+        page.push((seq, size));
+    }
+    Ok((page, false))
+}
+
+/// The stored bytes of the given segments, in seq order.
+pub async fn load(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    seqs: &[i64],
+) -> Result<Vec<(i64, Vec<u8>)>, DbErr> {
+    segment::Entity::find()
+        .select_only()
+        .column(segment::Column::Seq)
+        .column(segment::Column::Ciphertext)
+        .filter(segment::Column::VaultId.eq(vault_id))
+        .filter(segment::Column::Seq.is_in(seqs.iter().copied()))
+        .order_by_asc(segment::Column::Seq)
+        .into_tuple::<(i64, Vec<u8>)>()
+        .all(db)
+        .await
+}
+
+/// Swaps the segments `head.from_seq..=head.to_seq` for `new_segments` in one transaction.
+///
+/// The new segments take the first sequence numbers of the range, so everything after the
+/// range keeps its place. A rotation (a higher epoch) must cover the whole log, since no
+/// segment may remain sealed to a key that is being retired, and brings the new recipient
+/// and the members' wrapped keys.
+pub async fn compact(
+    db: &DatabaseConnection,
+    account: Uuid,
+    vault_id: Uuid,
+    head: &CompactionHead,
+    new_segments: &[SealedSegment],
+) -> Result<(vault::Model, Vec<i64>), VaultError> {
+    let bad = |why: &str| VaultError::BadCompaction(why.to_owned());
+    if head.from_seq < 1 || head.to_seq < head.from_seq {
+        return Err(bad("the range to replace is empty"));
+    }
+    let width = head.to_seq - head.from_seq + 1;
+    if new_segments.len() as i64 > width {
+        return Err(bad(
+            "a compaction cannot produce more segments than it replaces",
+        ));
+    }
+    let new_epoch = i32::try_from(head.epoch).map_err(|_| bad("epoch out of range"))?;
+    for segment in new_segments {
+        if segment.vault_id().0 != vault_id {
+            return Err(VaultError::ForeignVault {
+                found: segment.vault_id().0,
+            });
+        }
+        if segment.epoch().0 != head.epoch {
+            return Err(bad(
+                "every new segment must be sealed for the compaction's epoch",
+            ));
+        }
+    }
+
+    let txn = db.begin().await?;
+    // Taking the generation first serialises compactions with each other and with uploads
+    // (which update the same row), so the range checked below cannot change under us.
+    let bumped = vault::Entity::update_many()
+        .col_expr(
+            vault::Column::Generation,
+            Expr::col(vault::Column::Generation).add(1),
+        )
+        .filter(vault::Column::Id.eq(vault_id))
+        .filter(vault::Column::OwnerId.eq(account))
+        .filter(vault::Column::Generation.eq(head.generation))
+        .exec_with_returning(&txn)
+        .await?;
+    let Some(current) = bumped.into_iter().next() else {
+        let found = get_for(&txn, account, vault_id).await;
+        txn.rollback().await?;
+        return Err(match found {
+            Ok(v) => VaultError::GenerationMismatch {
+                expected: head.generation,
+                current: v.generation,
+            },
+            Err(e) => e,
+        });
+    };
+    let rotating = new_epoch > current.epoch;
+    if new_epoch < current.epoch {
+        txn.rollback().await?;
+        return Err(bad("the epoch of a compaction cannot go back"));
+    }
+    if head.to_seq > current.last_seq {
+        txn.rollback().await?;
+        return Err(bad("the range reaches past the end of the log"));
+    }
+    let replaced = segment::Entity::find()
+        .select_only()
+        .column(segment::Column::Seq)
+        .column(segment::Column::Size)
+        .filter(segment::Column::VaultId.eq(vault_id))
+        .filter(segment::Column::Seq.between(head.from_seq, head.to_seq))
+        .into_tuple::<(i64, i64)>()
+        .all(&txn)
+        .await?;
+    if rotating {
+        let outside = segment::Entity::find()
+            .filter(segment::Column::VaultId.eq(vault_id))
+            .filter(
+                segment::Column::Seq
+                    .lt(head.from_seq)
+                    .or(segment::Column::Seq.gt(head.to_seq)),
+            )
+            .count(&txn)
+            .await?;
+        let owner_wrapped = head
+            .wrapped_keys
+            .iter()
+            .any(|k| k.account_id == current.owner_id);
+        let problem = if outside > 0 || head.to_seq != current.last_seq {
+            Some("a rotation must re-seal the whole log")
+        } else if head.recipient.is_none() {
+            Some("a rotation must bring the new recipient")
+        } else if !owner_wrapped {
+            Some("a rotation must wrap the new key to the owner")
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            txn.rollback().await?;
+            return Err(bad(why));
+        }
+    }
+    let removed: i64 = replaced.iter().map(|(_, size)| size).sum();
+    let added: i64 = new_segments.iter().map(|s| s.len() as i64).sum();
+    let used = current.used_bytes - removed + added;
+    if used > current.quota_bytes && added > removed {
+        txn.rollback().await?;
+        return Err(VaultError::QuotaExceeded {
+            quota: current.quota_bytes,
+            used: current.used_bytes,
+            size: added - removed,
+        });
+    }
+    segment::Entity::delete_many()
+        .filter(segment::Column::VaultId.eq(vault_id))
+        .filter(segment::Column::Seq.between(head.from_seq, head.to_seq))
+        .exec(&txn)
+        .await?;
+    let now = Utc::now();
+    let mut seqs = Vec::with_capacity(new_segments.len());
+    for (i, sealed) in new_segments.iter().enumerate() {
+        let seq = head.from_seq + i as i64;
+        segment::ActiveModel {
+            vault_id: Set(vault_id),
+            seq: Set(seq),
+            epoch: Set(new_epoch),
+            upload_key: Set(format!("compaction-{}-{i}", current.generation)),
+            digest: Set(digest(sealed.as_bytes())),
+            size: Set(sealed.len() as i64),
+            ciphertext: Set(sealed.as_bytes().to_vec()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        seqs.push(seq);
+    }
+    let mut update: vault::ActiveModel = current.clone().into();
+    update.used_bytes = Set(used);
+    update.epoch = Set(new_epoch);
+    if let Some(recipient) = &head.recipient {
+        update.recipient = Set(recipient.clone());
+    }
+    let updated = update.update(&txn).await?;
+    for wrap in &head.wrapped_keys {
+        let wrapped = base64_decode(&wrap.wrapped_key)
+            .ok_or_else(|| bad("a wrapped key is not base64url"))?;
+        vault_key::ActiveModel {
+            vault_id: Set(vault_id),
+            account_id: Set(wrap.account_id),
+            epoch: Set(new_epoch),
+            wrapped_key: Set(wrapped),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok((updated, seqs))
+}
+
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .ok()
+}
+
+/// Counts an attachment against the quota. Fails, changing nothing, if it does not fit.
+pub async fn add_attachment(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    id: Uuid,
+    size: i64,
+) -> Result<(), VaultError> {
+    let txn = db.begin().await?;
+    let previous = attachment::Entity::find_by_id((vault_id, id))
+        .one(&txn)
+        .await?;
+    let delta = size - previous.as_ref().map_or(0, |a| a.size);
+    let updated = vault::Entity::update_many()
+        .col_expr(
+            vault::Column::UsedBytes,
+            Expr::col(vault::Column::UsedBytes).add(delta),
+        )
+        .filter(vault::Column::Id.eq(vault_id))
+        .filter(
+            Expr::col(vault::Column::UsedBytes)
+                .add(delta)
+                .lte(Expr::col(vault::Column::QuotaBytes)),
+        )
+        .exec_with_returning(&txn)
+        .await?;
+    if updated.is_empty() {
+        let current = vault::Entity::find_by_id(vault_id).one(&txn).await?;
+        txn.rollback().await?;
+        return Err(match current {
+            None => VaultError::NotFound,
+            Some(v) => VaultError::QuotaExceeded {
+                quota: v.quota_bytes,
+                used: v.used_bytes,
+                size: delta,
+            },
+        });
+    }
+    let model = attachment::ActiveModel {
+        vault_id: Set(vault_id),
+        id: Set(id),
+        size: Set(size),
+        created_at: Set(Utc::now()),
+    };
+    if previous.is_some() {
+        model.update(&txn).await?;
+    } else {
+        model.insert(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn attachment_exists(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    id: Uuid,
+) -> Result<Option<attachment::Model>, DbErr> {
+    attachment::Entity::find_by_id((vault_id, id)).one(db).await
+}
+
+pub async fn remove_attachment(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    id: Uuid,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let Some(found) = attachment::Entity::find_by_id((vault_id, id))
+        .one(&txn)
+        .await?
+    else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    attachment::Entity::delete_by_id((vault_id, id))
+        .exec(&txn)
+        .await?;
+    vault::Entity::update_many()
+        .col_expr(
+            vault::Column::UsedBytes,
+            Expr::col(vault::Column::UsedBytes).sub(found.size),
+        )
+        .filter(vault::Column::Id.eq(vault_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Deletes a vault's rows. The caller removes its blobs and, on SQLite, checkpoints the
+/// write-ahead log so no deleted page survives in it.
+pub async fn delete(db: &DatabaseConnection, vault_id: Uuid) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    segment::Entity::delete_many()
+        .filter(segment::Column::VaultId.eq(vault_id))
+        .exec(&txn)
+        .await?;
+    attachment::Entity::delete_many()
+        .filter(attachment::Column::VaultId.eq(vault_id))
+        .exec(&txn)
+        .await?;
+    vault_key::Entity::delete_many()
+        .filter(vault_key::Column::VaultId.eq(vault_id))
+        .exec(&txn)
+        .await?;
+    vault::Entity::delete_by_id(vault_id).exec(&txn).await?;
+    txn.commit().await
+}

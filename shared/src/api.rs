@@ -1,0 +1,135 @@
+//! Types of the HTTP API, shared by the server and every client.
+//!
+//! The server turns every error into a [`Problem`] (RFC 9457); clients parse the same type
+//! to show the user what went wrong.
+
+use serde::{Deserialize, Serialize};
+
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// A URI reference naming the problem type; `about:blank` when the status says it all.
+    #[serde(rename = "type", default = "about_blank")]
+    pub kind: String,
+    /// A short, human-readable summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time, in words a user can act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Extension members, for example `remainingAttempts`.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+fn about_blank() -> String {
+    "about:blank".to_owned()
+}
+
+/// The answer of `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// `ok` when the database answered.
+    pub status: String,
+    /// The storage engine: `sqlite` or `postgres`.
+    pub database: String,
+    /// The server's version.
+    pub version: String,
+}
+
+/// `POST /api/v1/vaults`: a vault the client has made, with its public recipient and the
+/// owner's wrapped vault key. The client picks the id, because it seals segments with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateVault {
+    pub id: uuid::Uuid,
+    /// The vault's age recipient (`age1…`); anything that knows it can add records.
+    pub recipient: String,
+    /// The key epoch the recipient belongs to (starts at 1).
+    pub epoch: u32,
+    /// The vault identity, age-encrypted to the owner's account recipient (base64url).
+    pub wrapped_key: String,
+}
+
+/// A vault as its members see it in listings. Everything here is public metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VaultSummary {
+    pub id: uuid::Uuid,
+    pub recipient: String,
+    pub epoch: u32,
+    /// Bumped by every compaction or rotation: a client whose cached generation differs
+    /// re-reads the log from the start.
+    pub generation: i64,
+    /// The highest sequence number assigned so far.
+    pub last_seq: i64,
+    pub used_bytes: i64,
+    pub quota_bytes: i64,
+    pub role: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One of a member's wrapped vault keys, one per epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VaultKeyWrap {
+    pub epoch: u32,
+    /// base64url of the age file.
+    pub wrapped_key: String,
+}
+
+/// The answer to a segment upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadedSegment {
+    pub seq: i64,
+    /// True when this upload key had already been stored: nothing new was written.
+    pub replayed: bool,
+}
+
+/// The JSON head of `POST /api/v1/vaults/{id}/compactions`: which range of segments the
+/// framed segments in the rest of the body replace, and under which epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompactionHead {
+    /// The vault generation the client read; a concurrent compaction makes this one fail.
+    pub generation: i64,
+    pub from_seq: i64,
+    pub to_seq: i64,
+    /// The epoch of the new segments. A higher epoch than the vault's is a rotation: it
+    /// must cover the whole log and bring the new recipient and members' wrapped keys.
+    pub epoch: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrapped_keys: Vec<MemberKeyWrap>,
+}
+
+/// A vault key wrapped to one member's account, sent with a rotation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberKeyWrap {
+    pub account_id: uuid::Uuid,
+    pub wrapped_key: String,
+}
+
+/// The answer to a compaction: the vault after the swap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompactionResult {
+    pub generation: i64,
+    pub epoch: u32,
+    pub seqs: Vec<i64>,
+}
+
+/// Response headers of `GET /api/v1/vaults/{id}/segments`.
+pub mod segment_headers {
+    /// The vault's generation when the page was read.
+    pub const GENERATION: &str = "folio-generation";
+    /// `true` when segments after this page exist: ask again with `after` = the last seq.
+    pub const MORE: &str = "folio-more";
+}

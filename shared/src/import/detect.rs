@@ -1,0 +1,130 @@
+//! Format detection by content. Extensions lie (C-CDA ships as `.xml`, `.ccd`, `.txt`),
+//! so only magic bytes and the first meaningful characters decide.
+
+use super::error::{ImportError, ImportErrorKind};
+use super::options::ImportLimits;
+use super::report::Location;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportFormat {
+    /// A FHIR resource or Bundle in JSON.
+    FhirJson,
+    /// Bulk-export NDJSON: one resource per line.
+    FhirNdjson,
+    /// An HL7 C-CDA (or older CCD/C32) XML document.
+    Ccda,
+    /// A `.smart-health-card` file: `{"verifiableCredential": [jws, …]}`.
+    SmartHealthCard,
+    /// A bare compact JWS of a health card.
+    SmartHealthCardJws,
+    /// `shc:/` numeric QR text, one or more chunks.
+    SmartHealthCardQr,
+    /// A decoded, unsigned health-card JWS payload (`{"iss", "vc": …}`).
+    SmartHealthCardPayload,
+    Zip,
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+/// Decide the format of `bytes`, after checking the size limit (first, so a 2 GB file is
+/// refused before any parsing).
+pub fn detect(
+    name: &str,
+    bytes: &[u8],
+    limits: &ImportLimits,
+) -> Result<ImportFormat, ImportError> {
+    let err = |kind| Err(ImportError::new(Location::file(name), kind));
+    let size = bytes.len() as u64;
+    if size > limits.max_input_bytes {
+        return err(ImportErrorKind::TooLarge {
+            size,
+            max: limits.max_input_bytes,
+        });
+    }
+    if let Some(format) = sniff_binary(bytes) {
+        return Ok(format);
+    }
+    let text = strip_bom(bytes);
+    let trimmed = text.trim_ascii_start();
+    if trimmed.is_empty() {
+        return err(ImportErrorKind::Empty);
+    }
+    match trimmed[0] {
+        b'<' => Ok(ImportFormat::Ccda),
+        b'{' | b'[' => Ok(detect_json(name, trimmed)),
+        _ if trimmed.starts_with(b"shc:/") => Ok(ImportFormat::SmartHealthCardQr),
+        _ if looks_like_compact_jws(trimmed) => Ok(ImportFormat::SmartHealthCardJws),
+        _ => err(ImportErrorKind::UnrecognizedFormat),
+    }
+}
+
+/// Magic numbers of the binary formats.
+pub fn sniff_binary(bytes: &[u8]) -> Option<ImportFormat> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        Some(ImportFormat::Zip)
+    } else if bytes.starts_with(b"%PDF-") {
+        Some(ImportFormat::Pdf)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImportFormat::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImportFormat::Png)
+    } else {
+        None
+    }
+}
+
+/// JSON flavours: a health-card file or payload by its top-level keys, NDJSON when a
+/// second JSON value follows the first line. Anything else goes to the FHIR JSON importer,
+/// which reports precisely why it is not FHIR.
+fn detect_json(name: &str, text: &[u8]) -> ImportFormat {
+    if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+        return ImportFormat::FhirNdjson;
+    }
+    if name.ends_with(".smart-health-card") {
+        return ImportFormat::SmartHealthCard;
+    }
+    // Peek at the top-level keys without committing to a full parse of large files.
+    match serde_json::from_slice::<serde_json::Value>(text) {
+        Ok(v) if v.get("verifiableCredential").is_some() => ImportFormat::SmartHealthCard,
+        Ok(v) if v.get("vc").is_some() && v.get("iss").is_some() => {
+            ImportFormat::SmartHealthCardPayload
+        }
+        Ok(_) => ImportFormat::FhirJson,
+        Err(e) if e.classify() == serde_json::error::Category::Syntax && e.line() > 1 => {
+            // `trailing characters` on a later line: one JSON value per line.
+            let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
+            if serde_json::from_slice::<serde_json::Value>(first_line).is_ok() {
+                ImportFormat::FhirNdjson
+            } else {
+                ImportFormat::FhirJson
+            }
+        }
+        Err(_) => ImportFormat::FhirJson,
+    }
+}
+
+/// `header.payload.signature`, all base64url, with a JSON header.
+fn looks_like_compact_jws(text: &[u8]) -> bool {
+    let text = text.trim_ascii();
+    let parts: Vec<&[u8]> = text.split(|&b| b == b'.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        && parts[0].starts_with(b"eyJ")
+}
+
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// The file as UTF-8 text, without a byte-order mark.
+pub(crate) fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
+    std::str::from_utf8(strip_bom(bytes))
+        .map_err(|_| ImportError::new(Location::file(name), ImportErrorKind::NotUtf8))
+}

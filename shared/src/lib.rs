@@ -1,0 +1,14 @@
+//! Everything the Folio server, the app and the command-line client share.
+//!
+//! This crate does no I/O: it builds for native targets and for `wasm32-unknown-unknown`
+//! alike, so the same importers, crypto and codecs run in the browser and in the CLI.
+//! Data flows one way through its modules: importers produce [`record::Entry`] values,
+//! the vault seals them into segments, and the API types carry only ciphertext.
+
+pub mod api;
+pub mod fhir;
+pub mod import;
+pub mod keys;
+pub mod record;
+pub mod segment_stream;
+pub mod vault;

@@ -1,0 +1,110 @@
+//! [`VaultContents`]: the record as it stands after replaying the log.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::record::{Entry, EntryId, Op, Source};
+
+use super::batch::{DecodedEntry, EntryView};
+use super::envelope::SealedSegment;
+use super::error::{SealError, SegmentError};
+use super::keyring::VaultKeyring;
+use super::seal::Sealer;
+
+/// One resource of the record, with its provenance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    /// FHIR R4 JSON, as imported.
+    pub resource: Value,
+    /// Where it came from. Shared: one import puts thousands of resources from one source.
+    pub source: Arc<Source>,
+    /// When the entry that put it was made.
+    pub at: DateTime<Utc>,
+}
+
+/// The current state of a vault: each entry id's latest put, deletes applied.
+///
+/// Replaying is idempotent: applying an entry (or a whole segment) a second time leaves
+/// the contents as they were, so a client may re-apply segments after a sync retry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VaultContents {
+    resources: BTreeMap<EntryId, StoredResource>,
+}
+
+impl VaultContents {
+    pub fn get(&self, id: &EntryId) -> Option<&StoredResource> {
+        self.resources.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    /// The resources in entry id order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&EntryId, &StoredResource)> {
+        self.resources.iter()
+    }
+
+    /// Applies one entry: a put adds or replaces, a delete removes.
+    pub fn apply(&mut self, entry: Entry) {
+        match entry.op {
+            Op::Put { resource, source } => {
+                self.put(entry.id, resource, Arc::new(source), entry.at);
+            }
+            Op::Delete => {
+                self.resources.remove(&entry.id);
+            }
+        }
+    }
+
+    /// Applies the next segment of the log. A segment that fails to open changes nothing.
+    pub fn apply_segment(
+        &mut self,
+        keyring: &VaultKeyring,
+        segment: &SealedSegment,
+    ) -> Result<(), SegmentError> {
+        for entry in keyring.decode(segment)? {
+            self.apply_decoded(entry);
+        }
+        Ok(())
+    }
+
+    /// Seals the contents as they stand: one put per resource, no deletes, in entry id
+    /// order. The result replaces the whole log it was read from (compaction), or moves
+    /// it to a new key (rotation).
+    pub fn seal(&self, sealer: &Sealer) -> Result<Vec<SealedSegment>, SealError> {
+        sealer.seal_views(self.resources.iter().map(|(id, stored)| EntryView::Put {
+            id,
+            at: stored.at,
+            resource: &stored.resource,
+            source: &stored.source,
+        }))
+    }
+
+    fn apply_decoded(&mut self, entry: DecodedEntry) {
+        match entry.put {
+            Some((resource, source)) => self.put(entry.id, resource, source, entry.at),
+            None => {
+                self.resources.remove(&entry.id);
+            }
+        }
+    }
+
+    fn put(&mut self, id: EntryId, resource: Value, source: Arc<Source>, at: DateTime<Utc>) {
+        self.resources.insert(
+            id,
+            StoredResource {
+                resource,
+                source,
+                at,
+            },
+        );
+    }
+}

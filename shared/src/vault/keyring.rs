@@ -1,0 +1,112 @@
+//! [`VaultKeyring`]: the vault identities a member's client holds, one per key epoch, and
+//! the only way to open a segment.
+
+use std::collections::BTreeMap;
+
+use crate::keys::{self, AgeFailure, KeyEpoch, VaultIdentity};
+use crate::record::{Entry, Op};
+
+use super::batch::{self, DecodedEntry};
+use super::contents::VaultContents;
+use super::envelope::{self, SealedSegment};
+use super::error::{OpenError, SegmentError};
+use super::id::VaultId;
+
+/// The keys of one vault across its epochs. Segments written before a rotation stay
+/// readable with the old epoch's key until compaction re-seals them.
+#[derive(Debug, Clone)]
+pub struct VaultKeyring {
+    vault: VaultId,
+    pub(super) identities: BTreeMap<KeyEpoch, VaultIdentity>,
+}
+
+impl VaultKeyring {
+    pub fn new(vault: VaultId, identity: VaultIdentity) -> Self {
+        let mut keyring = Self {
+            vault,
+            identities: BTreeMap::new(),
+        };
+        keyring.insert(identity);
+        keyring
+    }
+
+    /// Adds the key of another epoch, replacing any key held for the same epoch.
+    pub fn insert(&mut self, identity: VaultIdentity) {
+        self.identities.insert(identity.epoch(), identity);
+    }
+
+    pub fn vault_id(&self) -> VaultId {
+        self.vault
+    }
+
+    /// The key of the newest epoch held: the one new segments should be sealed to.
+    pub fn current(&self) -> &VaultIdentity {
+        self.identities
+            .values()
+            .next_back()
+            .expect("a keyring always holds at least one key")
+    }
+
+    /// Opens segments given in log order into the record they describe.
+    pub fn open<'a>(
+        &self,
+        segments: impl IntoIterator<Item = &'a SealedSegment>,
+    ) -> Result<VaultContents, OpenError> {
+        let mut contents = VaultContents::default();
+        for (position, segment) in segments.into_iter().enumerate() {
+            contents
+                .apply_segment(self, segment)
+                .map_err(|error| OpenError { position, error })?;
+        }
+        Ok(contents)
+    }
+
+    /// The entries of one segment, in the order they were sealed.
+    pub fn entries(&self, segment: &SealedSegment) -> Result<Vec<Entry>, SegmentError> {
+        Ok(self
+            .decode(segment)?
+            .into_iter()
+            .map(|entry| Entry {
+                id: entry.id,
+                op: match entry.put {
+                    Some((resource, source)) => Op::Put {
+                        resource,
+                        source: (*source).clone(),
+                    },
+                    None => Op::Delete,
+                },
+                at: entry.at,
+            })
+            .collect())
+    }
+
+    /// Checks, decrypts and decodes one segment. All checks that need no key come first,
+    /// so that a misrouted segment is named as such rather than as a decryption failure.
+    pub(crate) fn decode(
+        &self,
+        segment: &SealedSegment,
+    ) -> Result<Vec<DecodedEntry>, SegmentError> {
+        if segment.vault_id() != self.vault {
+            return Err(SegmentError::ForeignVault {
+                expected: self.vault,
+                found: segment.vault_id(),
+            });
+        }
+        let epoch = segment.epoch();
+        let identity = self
+            .identities
+            .get(&epoch)
+            .ok_or(SegmentError::NoKeyForEpoch { epoch })?;
+        if envelope::fingerprint(&identity.recipient()) != segment.recipient_fingerprint() {
+            return Err(SegmentError::WrongKey { epoch });
+        }
+        let plaintext = keys::open_age_file(std::iter::once(&identity.key), segment.age_file())
+            .map_err(|failure| match failure {
+                // The fingerprint says this key should match; if age finds no stanza for
+                // it, the stanza or the fingerprint was altered.
+                AgeFailure::NoMatchingKey | AgeFailure::Tampered => SegmentError::Tampered,
+                AgeFailure::Truncated => SegmentError::Truncated,
+            })?;
+        batch::decode(&plaintext, self.vault, epoch)
+    }
+}

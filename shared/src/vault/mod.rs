@@ -1,0 +1,26 @@
+//! The vault: a patient's record as an append-only log of encrypted segments.
+//!
+//! A client seals batches of [`Entry`](crate::record::Entry) values into
+//! [`SealedSegment`]s with a [`Sealer`]; the server stores and orders them without being
+//! able to read them (a [`SealedSegment`] exposes only bytes and its plaintext header);
+//! a member's client opens them in order with a [`VaultKeyring`] into [`VaultContents`].
+//! Compaction and key rotation rewrite many segments into few.
+
+mod attachment;
+mod batch;
+mod compact;
+mod contents;
+mod envelope;
+mod error;
+mod id;
+mod keyring;
+mod seal;
+
+pub use attachment::seal_attachment;
+pub use compact::{CompactError, Rotation, compact, rotate};
+pub use contents::{StoredResource, VaultContents};
+pub use envelope::{ENVELOPE_VERSION, SealedSegment};
+pub use error::{OpenError, SealError, SegmentError};
+pub use id::VaultId;
+pub use keyring::VaultKeyring;
+pub use seal::{DEFAULT_SEGMENT_BYTES, MAX_PLAINTEXT_BYTES, Sealer};

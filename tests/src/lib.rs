@@ -1,0 +1,175 @@
+//! What the cross-crate tests share: a live Folio server on SQLite or on a fresh PostgreSQL
+//! database, and a headless Chromium to drive the app.
+
+pub mod browser;
+pub mod vault_fixture;
+
+use std::path::PathBuf;
+
+use folio_server::Server;
+use folio_server::config::ServeConfig;
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+/// The storage engine a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Engine)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_every_engine {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::Engine::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::Engine::Postgres).await })*
+        }
+    };
+}
+
+/// The built app, for tests that load it in a browser.
+pub fn app_dir() -> PathBuf {
+    std::env::var_os("FOLIO_APP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist")))
+}
+
+/// A Folio server on a free loopback port, with its own data directory and database.
+pub struct TestServer {
+    server: Option<Server>,
+    pub base_url: String,
+    pub data_dir: tempfile::TempDir,
+    pub database_url: String,
+    postgres: Option<PostgresDatabase>,
+}
+
+impl TestServer {
+    pub async fn start(engine: Engine) -> TestServer {
+        Self::start_with(engine, |_| {}).await
+    }
+
+    /// Starts a server after `configure` has adjusted its configuration.
+    pub async fn start_with(
+        engine: Engine,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("a temporary directory");
+        let mut config = ServeConfig::for_data_dir(data_dir.path().to_path_buf());
+        let postgres = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(PostgresDatabase::create().await),
+        };
+        if let Some(pg) = &postgres {
+            config.database_url = Some(pg.url.clone());
+        }
+        configure(&mut config);
+        let database_url = config.database_url();
+        let server = Server::start(config).await.expect("the server starts");
+        TestServer {
+            base_url: format!("http://{}", server.addr()),
+            server: Some(server),
+            data_dir,
+            database_url,
+            postgres,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("the server is running")
+    }
+
+    /// Stops the server gracefully and drops its PostgreSQL database.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("the server stops cleanly");
+        }
+        if let Some(pg) = self.postgres.take() {
+            pg.drop_now().await;
+        }
+    }
+}
+
+/// A PostgreSQL database made for one test and dropped after it, even if the test panics.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    async fn create() -> PostgresDatabase {
+        let admin_url = std::env::var("FOLIO_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("folio_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL at {admin_url} is needed for this test (set FOLIO_TEST_POSTGRES_URL): {e}")
+        });
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        let mut url = url::Url::parse(&admin_url).expect("a valid PostgreSQL URL");
+        url.set_path(&name);
+        PostgresDatabase {
+            admin_url,
+            url: url.to_string(),
+            name,
+        }
+    }
+
+    async fn drop_now(mut self) {
+        drop_database(&self.admin_url, &self.name).await;
+        self.name.clear();
+    }
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(admin) = Database::connect(admin_url).await {
+        let backend = admin.get_database_backend();
+        let _ = admin
+            .execute_raw(Statement::from_string(
+                backend,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            ))
+            .await;
+        admin.close().await.ok();
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
+        // A test that panicked never reached `stop`: drop the database from a thread of its
+        // own, since this may run inside the test's runtime.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(drop_database(&admin_url, &name));
+            }
+        })
+        .join();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            drop(server);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! A patient with a device and a vault on a test server: the starting point of the vault
+//! and sharing tests.
+
+use chrono::Utc;
+use folio_server::client::VaultClient;
+use folio_shared::keys::{AccountIdentity, KeyEpoch, VaultIdentity};
+use folio_shared::record::{Entry, EntryId, Op, Source};
+use folio_shared::vault::{Sealer, VaultId, VaultKeyring};
+use serde_json::json;
+
+use crate::TestServer;
+
+pub struct Patient {
+    pub account_id: uuid::Uuid,
+    pub token: String,
+    pub account: AccountIdentity,
+    pub vault_id: VaultId,
+    pub vault_key: VaultIdentity,
+    pub client: VaultClient,
+}
+
+impl Patient {
+    /// Signs a patient up (account and device) and creates their vault.
+    pub async fn sign_up(server: &TestServer) -> Patient {
+        let account = AccountIdentity::generate();
+        let (principal, token) = folio_server::storage::devices::create_account_with_device(
+            server.server().storage().db(),
+            "test device",
+            &account.recipient().to_string(),
+        )
+        .await
+        .expect("an account");
+        let client = VaultClient::new(server.base_url.clone(), token.0.clone());
+        let vault_id = VaultId(uuid::Uuid::new_v4());
+        let vault_key = VaultIdentity::generate(KeyEpoch::FIRST);
+        client
+            .create_vault(
+                vault_id,
+                &vault_key,
+                &vault_key.wrap_to(&account.recipient()),
+            )
+            .await
+            .expect("a vault");
+        Patient {
+            account_id: principal.account_id,
+            token: token.0,
+            account,
+            vault_id,
+            vault_key,
+            client,
+        }
+    }
+
+    pub fn sealer(&self) -> Sealer {
+        Sealer::for_identity(self.vault_id, &self.vault_key)
+    }
+
+    /// The keyring as a fresh device would rebuild it: from the server's wrapped keys.
+    pub async fn keyring_from_server(&self) -> VaultKeyring {
+        let keys = self.client.keys(self.vault_id).await.expect("keys");
+        let mut identities = keys.iter().map(|(epoch, wrapped)| {
+            wrapped
+                .unwrap_vault(&self.account, KeyEpoch(*epoch))
+                .expect("unwraps")
+        });
+        let mut keyring =
+            VaultKeyring::new(self.vault_id, identities.next().expect("one key at least"));
+        for identity in identities {
+            keyring.insert(identity);
+        }
+        keyring
+    }
+}
+
+/// An entry putting `resource` under `Type/id`, sourced from a named provider.
+pub fn put(resource: serde_json::Value) -> Entry {
+    let id = format!(
+        "{}/{}",
+        resource["resourceType"].as_str().expect("a resourceType"),
+        resource["id"].as_str().expect("an id")
+    );
+    Entry {
+        id: EntryId(id),
+        op: Op::Put {
+            resource,
+            source: Source {
+                provider: Some("Riverside Clinic".into()),
+                file: Some("visit.json".into()),
+                retrieved_at: Utc::now(),
+                ..Source::default()
+            },
+        },
+        at: Utc::now(),
+    }
+}
+
+/// A patient and an observation carrying `marker`, named `patient_name`.
+pub fn marked_record(marker: &str, patient_name: &str) -> Vec<Entry> {
+    vec![
+        put(json!({
+            "resourceType": "Patient", "id": "p1",
+            "name": [{"family": patient_name, "given": ["Ada"]}],
+            "birthDate": "1970-01-01"
+        })),
+        put(json!({
+            "resourceType": "Observation", "id": "o1", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}], "text": marker},
+            "subject": {"reference": "Patient/p1"},
+            "valueQuantity": {"value": 5.4, "unit": "mmol/L"}
+        })),
+    ]
+}
