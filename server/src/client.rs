@@ -16,7 +16,7 @@ pub enum ClientError {
     #[error("the server answered {status}: {}", problem.detail.as_deref().unwrap_or(&problem.title))]
     Problem {
         status: StatusCode,
-        problem: Problem,
+        problem: Box<Problem>,
     },
     #[error("cannot reach the server: {0}")]
     Transport(#[from] reqwest::Error),
@@ -59,10 +59,13 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
         return Ok(response);
     }
     let text = response.text().await?;
-    let problem = serde_json::from_str(&text).map_err(|_| {
+    let problem: Problem = serde_json::from_str(&text).map_err(|_| {
         ClientError::Unexpected(format!("HTTP {status} without a problem body: {text}"))
     })?;
-    Err(ClientError::Problem { status, problem })
+    Err(ClientError::Problem {
+        status,
+        problem: Box::new(problem),
+    })
 }
 
 impl VaultClient {

@@ -1,0 +1,140 @@
+//! Benchmark, not a test: how long a 30,000-resource vault takes to open in the browser,
+//! beside `JSON.parse` of the same plaintext in the same page. Ignored by the test suite;
+//! run with `cargo xtask bench-wasm`, which builds it in release mode and prints the
+//! figures. The record is the Synthea bundles of `../shared/data` repeated with fresh ids,
+//! as a lifetime record gathered from many providers would be.
+
+#![cfg(target_arch = "wasm32")]
+
+use chrono::{DateTime, Utc};
+use folio_shared::keys::{KeyEpoch, VaultIdentity};
+use folio_shared::record::{Entry, EntryId, Op, Source};
+use folio_shared::vault::{Sealer, VaultId, VaultKeyring};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` on a string already in JavaScript, so the baseline is the browser's
+    /// parser alone, with no copy across the WebAssembly boundary.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &js_sys::JsString) -> JsValue;
+}
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const TARGET_RESOURCES: usize = 30_000;
+const RUNS: usize = 5;
+
+const BUNDLES: [&[u8]; 4] = [
+    include_bytes!(
+        "../../../shared/data/fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json"
+    ),
+    include_bytes!(
+        "../../../shared/data/fhir-r4/synthea/Catherine_Turner_fa4fbf0c-f581-41f2-889b-f3769e57681d.json"
+    ),
+    include_bytes!(
+        "../../../shared/data/fhir-r4/synthea/Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json"
+    ),
+    include_bytes!(
+        "../../../shared/data/fhir-r4/synthea/Fletcher_Hyatt_fe0562b5-f517-4951-8366-32fdab088930.json"
+    ),
+];
+
+fn lifetime_record() -> Vec<Entry> {
+    let at: DateTime<Utc> = "2026-11-22T00:00:00Z".parse().unwrap();
+    let resources: Vec<Value> = BUNDLES
+        .iter()
+        .flat_map(|bytes| {
+            let bundle: Value = serde_json::from_slice(bytes).unwrap();
+            bundle["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["resource"].clone())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut entries = Vec::with_capacity(TARGET_RESOURCES);
+    'copies: for copy in 0.. {
+        for resource in &resources {
+            if entries.len() == TARGET_RESOURCES {
+                break 'copies;
+            }
+            let mut resource = resource.clone();
+            let id = format!("{}-{}", resource["id"].as_str().unwrap_or("x"), entries.len());
+            resource["id"] = Value::String(id.clone());
+            let kind = resource["resourceType"].as_str().unwrap().to_owned();
+            entries.push(Entry {
+                id: EntryId(format!("{kind}/{id}")),
+                op: Op::Put {
+                    resource,
+                    source: Source {
+                        provider: Some(format!("Provider {}", copy % 7)),
+                        file: Some(format!("export-{copy}.json")),
+                        retrieved_at: at,
+                        ..Source::default()
+                    },
+                },
+                at,
+            });
+        }
+    }
+    entries
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    samples[samples.len() / 2]
+}
+
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run with `cargo xtask bench-wasm`"]
+fn open_a_lifetime_vault() {
+    let entries = lifetime_record();
+    let vault = VaultId(uuid::Uuid::new_v4());
+    let identity = VaultIdentity::generate(KeyEpoch::FIRST);
+    let segments = Sealer::for_identity(vault, &identity)
+        .seal(&entries)
+        .unwrap();
+    let keyring = VaultKeyring::new(vault, identity);
+    let plaintext = serde_json::to_string(
+        &entries
+            .iter()
+            .map(|e| match &e.op {
+                Op::Put { resource, .. } => resource,
+                Op::Delete => unreachable!(),
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let plaintext_js = js_sys::JsString::from(plaintext.as_str());
+
+    let mut open_ms = Vec::new();
+    let mut parse_ms = Vec::new();
+    for _ in 0..RUNS {
+        let start = js_sys::Date::now();
+        let contents = keyring.open(&segments).unwrap();
+        open_ms.push(js_sys::Date::now() - start);
+        assert_eq!(contents.len(), TARGET_RESOURCES);
+
+        let start = js_sys::Date::now();
+        let parsed = json_parse(&plaintext_js);
+        parse_ms.push(js_sys::Date::now() - start);
+        assert!(parsed.is_object());
+    }
+    let stored: usize = segments.iter().map(|s| s.len()).sum();
+    let (open, parse) = (median(open_ms), median(parse_ms));
+    console_log!(
+        "wasm open: {} resources in {} segments ({} stored bytes, {} plaintext bytes)",
+        entries.len(),
+        segments.len(),
+        stored,
+        plaintext.len()
+    );
+    console_log!(
+        "wasm open: open {open:.0} ms, JSON.parse {parse:.0} ms, ratio {:.2} (median of {RUNS})",
+        open / parse
+    );
+}
