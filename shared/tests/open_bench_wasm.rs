@@ -63,7 +63,11 @@ fn lifetime_record() -> Vec<Entry> {
                 break 'copies;
             }
             let mut resource = resource.clone();
-            let id = format!("{}-{}", resource["id"].as_str().unwrap_or("x"), entries.len());
+            let id = format!(
+                "{}-{}",
+                resource["id"].as_str().unwrap_or("x"),
+                entries.len()
+            );
             resource["id"] = Value::String(id.clone());
             let kind = resource["resourceType"].as_str().unwrap().to_owned();
             entries.push(Entry {
