@@ -83,6 +83,42 @@ impl TestServer {
         format!("{}{}", self.base_url, path)
     }
 
+    /// Sends a request that declares a body of `declared` bytes but sends only its first
+    /// KiB, and returns the raw response head. A server that checks the declared length
+    /// answers at once; one that waits for the body would time out here.
+    pub async fn declare_body(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        declared: usize,
+    ) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let addr = self.server().addr();
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: {declared}\r\n\r\n"
+        );
+        stream
+            .write_all(head.as_bytes())
+            .await
+            .expect("send the head");
+        stream
+            .write_all(&[0u8; 1024])
+            .await
+            .expect("send a little body");
+        let mut response = vec![0u8; 4096];
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read(&mut response),
+        )
+        .await
+        .expect("the server answers without waiting for the whole body")
+        .expect("read the answer");
+        String::from_utf8_lossy(&response[..read]).into_owned()
+    }
+
     pub fn server(&self) -> &Server {
         self.server.as_ref().expect("the server is running")
     }
@@ -163,13 +199,5 @@ impl Drop for PostgresDatabase {
             }
         })
         .join();
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            drop(server);
-        }
     }
 }

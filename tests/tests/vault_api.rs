@@ -662,8 +662,17 @@ async fn malformed_vault_requests_get_problem_json(engine: Engine) {
         .unwrap();
     assert_eq!(bad_recipient.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    // Bodies over the limit are refused with problem JSON: JSON routes at 64 KiB, segments at 8 MiB.
-    let huge_json = http
+    let bad_key = patient
+        .client
+        .upload_raw(patient.vault_id, "no%20spaces", vec![1])
+        .await
+        .unwrap_err();
+    assert_eq!(status(bad_key), StatusCode::BAD_REQUEST);
+
+    // Bodies over the limit are refused with problem JSON: JSON routes at 64 KiB, segments
+    // at 8 MiB. The server answers without reading such a body and closes the connection,
+    // so each is the last request its client sends, on a client of its own.
+    let huge_json = reqwest::Client::new()
         .post(server.url("/api/v1/vaults"))
         .bearer_auth(&patient.token)
         .header("content-type", "application/json")
@@ -676,19 +685,23 @@ async fn malformed_vault_requests_get_problem_json(engine: Engine) {
         huge_json.headers()["content-type"],
         "application/problem+json"
     );
-    let huge_segment = patient
-        .client
-        .upload_raw(patient.vault_id, "huge", vec![0; 9 * 1024 * 1024])
-        .await
-        .unwrap_err();
-    assert_eq!(status(huge_segment), StatusCode::PAYLOAD_TOO_LARGE);
-    let bad_key = patient
-        .client
-        .upload_raw(patient.vault_id, "no%20spaces", vec![1])
-        .await
-        .unwrap_err();
-    assert_eq!(status(bad_key), StatusCode::BAD_REQUEST);
+    let segments_path = format!("/api/v1/vaults/{}/segments/huge", patient.vault_id.0);
+    let attachment_path = format!(
+        "/api/v1/vaults/{}/attachments/{}",
+        patient.vault_id.0,
+        uuid::Uuid::new_v4()
+    );
+    for (path, declared) in [
+        (segments_path, 9 * 1024 * 1024),
+        (attachment_path, 65 * 1024 * 1024),
+    ] {
+        let head = server
+            .declare_body("PUT", &path, &patient.token, declared)
+            .await;
+        assert!(head.starts_with("HTTP/1.1 413"), "{path}: {head}");
+        assert!(head.contains("application/problem+json"), "{path}: {head}");
+    }
     let (segments, _) = patient.client.all_segments(patient.vault_id).await.unwrap();
-    assert!(segments.is_empty());
+    assert!(segments.is_empty(), "nothing refused was stored");
     server.stop().await;
 }

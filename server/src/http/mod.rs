@@ -84,27 +84,39 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_routes().split_for_parts().1
 }
 
+/// Every API route, each group under its own body limit. `RequestBodyLimitLayer` refuses a
+/// declared `Content-Length` over the limit before reading a byte, and cuts off a chunked
+/// body at it; `DefaultBodyLimit` raises the extractors' own cap to match.
 fn api_routes() -> OpenApiRouter<AppState> {
     use axum::extract::DefaultBodyLimit;
-    let segment_uploads = OpenApiRouter::new()
-        .routes(routes!(vaults::upload_segment))
-        .layer(DefaultBodyLimit::max(vaults::SEGMENT_LIMIT));
-    let compactions = OpenApiRouter::new()
-        .routes(routes!(vaults::compact))
-        .layer(DefaultBodyLimit::max(vaults::COMPACTION_LIMIT));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    use tower_http::limit::RequestBodyLimitLayer;
+    fn limited(routes: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppState> {
+        routes
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(RequestBodyLimitLayer::new(limit))
+    }
+    let json = OpenApiRouter::new()
         .routes(routes!(health::healthz))
         .routes(routes!(vaults::create_vault, vaults::list_vaults))
         .routes(routes!(vaults::get_vault, vaults::delete_vault))
         .routes(routes!(vaults::vault_keys))
-        .routes(routes!(vaults::list_segments))
-        .routes(routes!(
-            vaults::put_attachment,
-            vaults::get_attachment,
-            vaults::delete_attachment
+        .routes(routes!(vaults::list_segments));
+    let attachments = OpenApiRouter::new().routes(routes!(
+        vaults::put_attachment,
+        vaults::get_attachment,
+        vaults::delete_attachment
+    ));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(limited(json, JSON_BODY_LIMIT))
+        .merge(limited(
+            OpenApiRouter::new().routes(routes!(vaults::upload_segment)),
+            vaults::SEGMENT_LIMIT,
         ))
-        .merge(segment_uploads)
-        .merge(compactions)
+        .merge(limited(
+            OpenApiRouter::new().routes(routes!(vaults::compact)),
+            vaults::COMPACTION_LIMIT,
+        ))
+        .merge(limited(attachments, vaults::ATTACHMENT_LIMIT as usize))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -130,7 +130,7 @@ pub async fn errors_as_problems(
     // Keep headers such as `Allow` and `Retry-After` that tell the client what to do next.
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            problem.headers_mut().insert(name.clone(), value.clone());
+            problem.headers_mut().append(name.clone(), value.clone());
         }
     }
     problem

@@ -49,9 +49,9 @@ impl From<VaultError> for ApiError {
             | VaultError::Replayed { .. }
             | VaultError::GenerationMismatch { .. } => ApiError::Conflict(message),
             VaultError::QuotaExceeded { .. } => ApiError::InsufficientStorage(message),
-            VaultError::ForeignVault { .. } | VaultError::BadCompaction(_) => {
-                ApiError::Unprocessable(message)
-            }
+            VaultError::ForeignVault { .. }
+            | VaultError::InvalidEpoch(_)
+            | VaultError::BadCompaction(_) => ApiError::Unprocessable(message),
             VaultError::Db(e) => ApiError::from(e),
         }
     }

@@ -40,6 +40,8 @@ pub enum VaultError {
     Replayed { seq: i64 },
     #[error("the vault changed since generation {expected} (now {current}): read it again")]
     GenerationMismatch { expected: i64, current: i64 },
+    #[error("key epoch {0} is out of range")]
+    InvalidEpoch(u32),
     #[error("{0}")]
     BadCompaction(String),
     #[error(transparent)]
@@ -64,8 +66,7 @@ pub struct NewVault {
 
 pub async fn create(db: &DatabaseConnection, new: NewVault) -> Result<vault::Model, VaultError> {
     let now = Utc::now();
-    let epoch = i32::try_from(new.epoch)
-        .map_err(|_| VaultError::BadCompaction("epoch out of range".into()))?;
+    let epoch = i32::try_from(new.epoch).map_err(|_| VaultError::InvalidEpoch(new.epoch))?;
     let txn = db.begin().await?;
     let model = vault::ActiveModel {
         id: Set(new.id),
@@ -134,12 +135,22 @@ pub async fn keys_for(
         .await?)
 }
 
-async fn existing_by_key_or_digest(
+/// What the log already holds that matches an upload.
+enum Existing {
+    /// This upload key with these bytes: a retry, answered with the original seq.
+    SameUpload(i64),
+    /// This upload key with other bytes.
+    KeyReused(i64),
+    /// These bytes under another key: a replay.
+    Replayed(i64),
+}
+
+async fn existing_upload(
     db: &impl ConnectionTrait,
     vault: Uuid,
     upload_key: &str,
     digest: &[u8],
-) -> Result<Option<(i64, bool)>, DbErr> {
+) -> Result<Option<Existing>, DbErr> {
     let by_key = segment::Entity::find()
         .select_only()
         .column(segment::Column::Seq)
@@ -150,7 +161,11 @@ async fn existing_by_key_or_digest(
         .one(db)
         .await?;
     if let Some((seq, stored)) = by_key {
-        return Ok(Some((seq, stored == digest)));
+        return Ok(Some(if stored == digest {
+            Existing::SameUpload(seq)
+        } else {
+            Existing::KeyReused(seq)
+        }));
     }
     let by_digest = segment::Entity::find()
         .select_only()
@@ -160,7 +175,7 @@ async fn existing_by_key_or_digest(
         .into_tuple::<i64>()
         .one(db)
         .await?;
-    Ok(by_digest.map(|seq| (seq, false)))
+    Ok(by_digest.map(Existing::Replayed))
 }
 
 /// Appends a segment and returns `(seq, replayed)`. Uploading the same bytes again under
@@ -182,24 +197,11 @@ pub async fn append_segment(
     // Two tries: a concurrent upload with the same key can win the insert between our
     // check and our write; the second pass then answers as a replay.
     for _ in 0..2 {
-        if let Some((seq, same)) =
-            existing_by_key_or_digest(db, vault_id, upload_key, &digest).await?
-        {
-            return if same {
-                Ok((seq, true))
-            } else {
-                let reused_key = segment::Entity::find()
-                    .filter(segment::Column::VaultId.eq(vault_id))
-                    .filter(segment::Column::UploadKey.eq(upload_key))
-                    .one(db)
-                    .await?
-                    .is_some();
-                Err(if reused_key {
-                    VaultError::UploadKeyReused { seq }
-                } else {
-                    VaultError::Replayed { seq }
-                })
-            };
+        match existing_upload(db, vault_id, upload_key, &digest).await? {
+            Some(Existing::SameUpload(seq)) => return Ok((seq, true)),
+            Some(Existing::KeyReused(seq)) => return Err(VaultError::UploadKeyReused { seq }),
+            Some(Existing::Replayed(seq)) => return Err(VaultError::Replayed { seq }),
+            None => {}
         }
         let txn = db.begin().await?;
         let updated = vault::Entity::update_many()
@@ -338,7 +340,7 @@ pub async fn compact(
             "a compaction cannot produce more segments than it replaces",
         ));
     }
-    let new_epoch = i32::try_from(head.epoch).map_err(|_| bad("epoch out of range"))?;
+    let new_epoch = i32::try_from(head.epoch).map_err(|_| VaultError::InvalidEpoch(head.epoch))?;
     for segment in new_segments {
         if segment.vault_id().0 != vault_id {
             return Err(VaultError::ForeignVault {
