@@ -229,42 +229,38 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     run_cmd(&mut native)?;
 
     // The crypto and codecs again, compiled to WebAssembly and run in headless Chromium.
-    let mut wasm = cmd(root, "cargo");
-    wasm.args(["test", "-p", "folio-shared", "--target", WASM_TARGET])
+    run_cmd(shared_in_browser(root, 180).args(["-p", "folio-shared", "--target", WASM_TARGET]))
+}
+
+/// `cargo test` of the shared crate compiled to wasm32, run by wasm-bindgen-test-runner in
+/// headless Chromium, with `timeout_secs` for each test binary.
+fn shared_in_browser(root: &Path, timeout_secs: u32) -> Command {
+    let mut command = cmd(root, "cargo");
+    command
+        .arg("test")
         .env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
             "wasm-bindgen-test-runner",
         )
         .env("CHROMEDRIVER", CHROMEDRIVER)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "180")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", timeout_secs.to_string())
         .current_dir(root.join("shared"));
-    run_cmd(&mut wasm)
+    command
 }
 
 fn bench_wasm(root: &Path) -> Result<()> {
-    let mut bench = cmd(root, "cargo");
-    bench
-        .args([
-            "test",
-            "--release",
-            "-p",
-            "folio-shared",
-            "--target",
-            WASM_TARGET,
-            "--test",
-            "open_bench_wasm",
-            "--",
-            "--include-ignored",
-            "--nocapture",
-        ])
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-            "wasm-bindgen-test-runner",
-        )
-        .env("CHROMEDRIVER", CHROMEDRIVER)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
-        .current_dir(root.join("shared"));
-    run_cmd(&mut bench)
+    run_cmd(shared_in_browser(root, 600).args([
+        "--release",
+        "-p",
+        "folio-shared",
+        "--target",
+        WASM_TARGET,
+        "--test",
+        "open_bench_wasm",
+        "--",
+        "--include-ignored",
+        "--nocapture",
+    ]))
 }
 
 fn lint(root: &Path) -> Result<()> {

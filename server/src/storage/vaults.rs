@@ -194,8 +194,9 @@ pub async fn append_segment(
     let digest = digest(bytes);
     let size = bytes.len() as i64;
     let epoch = sealed.epoch().0;
-    // Two tries: a concurrent upload with the same key can win the insert between our
-    // check and our write; the second pass then answers as a replay.
+    // Two tries: a concurrent upload with the same key or bytes can win the insert between
+    // our check and our write; the second pass then answers as that upload's retry, a
+    // reused key or a replay.
     for _ in 0..2 {
         match existing_upload(db, vault_id, upload_key, &digest).await? {
             Some(Existing::SameUpload(seq)) => return Ok((seq, true)),
