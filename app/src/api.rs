@@ -1,7 +1,23 @@
 //! Every call the app makes to the server, in one place.
+//!
+//! A browser session is the `folio_session` cookie, which JavaScript cannot read, plus a CSRF
+//! token that the server hands out with the session and wants back in a header on every
+//! state-changing request. The token lives here, next to the one function that sends
+//! requests, and is refreshed by every answer that carries a session: callers cannot forget
+//! it, and it never goes to storage.
 
-use folio_shared::api::{Health, Problem};
-use wasm_bindgen::JsCast;
+use std::cell::RefCell;
+
+use folio_shared::api::account::{
+    AccountUnlock, AddPasskey, Assertion, AuthenticationOptions, CSRF_HEADER, DeviceSummary,
+    LoginStart, Pairing, PasskeySummary, Recover, RecoverySetup, RegistrationOptions,
+    RegistrationStart, RenamePasskey, SessionInfo, SignUp, SignedIn, UnlockKey,
+};
+use folio_shared::api::{CreateVault, Health, Problem, VaultKeyWrap, VaultSummary};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// Why a call to the server failed, in words a patient can act on.
@@ -13,6 +29,16 @@ pub enum ApiError {
     Problem(Problem),
     /// The server answered with something that is not what the app expects.
     Unexpected(String),
+}
+
+impl ApiError {
+    /// The HTTP status of a problem answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Problem(problem) => Some(problem.status),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -29,9 +55,36 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+thread_local! {
+    static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+    static ON_SESSION_LOST: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Registers what to do when the server no longer knows this browser's session (it expired,
+/// or was ended elsewhere): the app must stop acting signed in, and drop the account key.
+pub fn on_session_lost(hook: impl Fn() + 'static) {
+    ON_SESSION_LOST.with(|slot| *slot.borrow_mut() = Some(Box::new(hook)));
+}
+
+fn remember_session(session: &SessionInfo) {
+    CSRF_TOKEN.with(|token| *token.borrow_mut() = Some(session.csrf_token.clone()));
+}
+
+fn forget_session() {
+    CSRF_TOKEN.with(|token| *token.borrow_mut() = None);
+}
+
+/// Sends one request and reads its JSON answer, or the problem the server answered instead.
+///
+/// A `204 No Content` reads as JSON `null`, which is what `()` deserializes from.
+async fn request<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<T, ApiError> {
+    let init = request_init(method, body)?;
     let window = web_sys::window().ok_or(ApiError::Offline)?;
-    let response = JsFuture::from(window.fetch_with_str(path))
+    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
         .await
         .map_err(|_| ApiError::Offline)?;
     let response: web_sys::Response = response
@@ -47,15 +100,222 @@ async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, ApiEr
     .as_string()
     .unwrap_or_default();
     if response.ok() {
-        serde_json::from_str(&text).map_err(|e| ApiError::Unexpected(e.to_string()))
-    } else {
-        match serde_json::from_str::<Problem>(&text) {
-            Ok(problem) => Err(ApiError::Problem(problem)),
-            Err(_) => Err(ApiError::Unexpected(format!("HTTP {}", response.status()))),
-        }
+        let text = if text.is_empty() { "null" } else { &text };
+        return serde_json::from_str(text).map_err(|e| ApiError::Unexpected(e.to_string()));
+    }
+    // Under /auth/, a 401 refuses a passkey or a recovery code, not the session.
+    if response.status() == 401 && !path.starts_with("/api/v1/auth/") {
+        session_lost();
+    }
+    match serde_json::from_str::<Problem>(&text) {
+        Ok(problem) => Err(ApiError::Problem(problem)),
+        Err(_) => Err(ApiError::Unexpected(format!("HTTP {}", response.status()))),
     }
 }
 
+/// Method, headers and body: JSON in, JSON or problem JSON out, the session cookie and,
+/// when the request changes something, the CSRF token.
+fn request_init(
+    method: &str,
+    body: Option<&impl Serialize>,
+) -> Result<web_sys::RequestInit, ApiError> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    // The session cookie must go with every call, and only to our own origin.
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    let headers = web_sys::Headers::new().map_err(|_| ApiError::Unexpected("headers".into()))?;
+    let set = |name: &str, value: &str| {
+        headers
+            .set(name, value)
+            .map_err(|_| ApiError::Unexpected(format!("the {name} header")))
+    };
+    set("accept", "application/json, application/problem+json")?;
+    if let Some(body) = body {
+        let json = serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+        set("content-type", "application/json")?;
+        init.set_body(&JsValue::from_str(&json));
+    }
+    if method != "GET"
+        && let Some(token) = CSRF_TOKEN.with(|token| token.borrow().clone())
+    {
+        set(CSRF_HEADER, &token)?;
+    }
+    init.set_headers(&headers);
+    Ok(init)
+}
+
+/// The server refused a call for want of a session. If the app believed it had one, it
+/// has ended: tell the app once.
+fn session_lost() {
+    let had_session = CSRF_TOKEN.with(|token| token.borrow_mut().take().is_some());
+    if had_session {
+        ON_SESSION_LOST.with(|hook| {
+            if let Some(hook) = hook.borrow().as_ref() {
+                hook();
+            }
+        });
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    request::<T>("GET", path, None::<&()>).await
+}
+
+async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<T, ApiError> {
+    request("POST", path, Some(body)).await
+}
+
+fn signed_in(answer: Result<SignedIn, ApiError>) -> Result<SignedIn, ApiError> {
+    if let Ok(signed_in) = &answer {
+        remember_session(&signed_in.session);
+    }
+    answer
+}
+
 pub async fn health() -> Result<Health, ApiError> {
-    get_json("/healthz").await
+    get("/healthz").await
+}
+
+// Sessions.
+
+/// The current session, or `None` when this browser is not signed in.
+pub async fn session() -> Result<Option<SessionInfo>, ApiError> {
+    match get::<SessionInfo>("/api/v1/session").await {
+        Ok(session) => {
+            remember_session(&session);
+            Ok(Some(session))
+        }
+        Err(error) if error.status() == Some(401) => {
+            forget_session();
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+pub async fn sign_up_start(start: &RegistrationStart) -> Result<RegistrationOptions, ApiError> {
+    post("/api/v1/auth/register/start", start).await
+}
+
+pub async fn sign_up_finish(sign_up: &SignUp) -> Result<SignedIn, ApiError> {
+    signed_in(post("/api/v1/auth/register/finish", sign_up).await)
+}
+
+pub async fn sign_in_start(start: &LoginStart) -> Result<AuthenticationOptions, ApiError> {
+    post("/api/v1/auth/login/start", start).await
+}
+
+pub async fn sign_in_finish(assertion: &Assertion) -> Result<SignedIn, ApiError> {
+    signed_in(post("/api/v1/auth/login/finish", assertion).await)
+}
+
+pub async fn recover(recover: &Recover) -> Result<SignedIn, ApiError> {
+    signed_in(post("/api/v1/auth/recover", recover).await)
+}
+
+pub async fn sign_out() -> Result<(), ApiError> {
+    let answer = request("POST", "/api/v1/auth/sign-out", None::<&()>).await;
+    forget_session();
+    answer
+}
+
+// The account.
+
+pub async fn account_unlock() -> Result<AccountUnlock, ApiError> {
+    get("/api/v1/account/unlock").await
+}
+
+pub async fn passkeys() -> Result<Vec<PasskeySummary>, ApiError> {
+    get("/api/v1/account/passkeys").await
+}
+
+pub async fn add_passkey_start(start: &RegistrationStart) -> Result<RegistrationOptions, ApiError> {
+    post("/api/v1/account/passkeys/register/start", start).await
+}
+
+pub async fn add_passkey_finish(add: &AddPasskey) -> Result<PasskeySummary, ApiError> {
+    post("/api/v1/account/passkeys/register/finish", add).await
+}
+
+pub async fn rename_passkey(id: Uuid, rename: &RenamePasskey) -> Result<PasskeySummary, ApiError> {
+    request(
+        "PATCH",
+        &format!("/api/v1/account/passkeys/{id}"),
+        Some(rename),
+    )
+    .await
+}
+
+pub async fn remove_passkey(id: Uuid) -> Result<(), ApiError> {
+    request(
+        "DELETE",
+        &format!("/api/v1/account/passkeys/{id}"),
+        None::<&()>,
+    )
+    .await
+}
+
+pub async fn set_passkey_unlock(id: Uuid, key: &UnlockKey) -> Result<(), ApiError> {
+    request(
+        "PUT",
+        &format!("/api/v1/account/passkeys/{id}/unlock"),
+        Some(key),
+    )
+    .await
+}
+
+pub async fn set_recovery_code(setup: &RecoverySetup) -> Result<(), ApiError> {
+    request("PUT", "/api/v1/account/recovery-code", Some(setup)).await
+}
+
+pub async fn start_pairing() -> Result<Pairing, ApiError> {
+    request("POST", "/api/v1/account/pairings", None::<&()>).await
+}
+
+pub async fn devices() -> Result<Vec<DeviceSummary>, ApiError> {
+    get("/api/v1/account/devices").await
+}
+
+pub async fn set_device_unlock(id: Uuid, key: &UnlockKey) -> Result<(), ApiError> {
+    request(
+        "PUT",
+        &format!("/api/v1/account/devices/{id}/unlock"),
+        Some(key),
+    )
+    .await
+}
+
+pub async fn revoke_device(id: Uuid) -> Result<(), ApiError> {
+    request(
+        "DELETE",
+        &format!("/api/v1/account/devices/{id}"),
+        None::<&()>,
+    )
+    .await
+}
+
+pub async fn delete_account_start() -> Result<AuthenticationOptions, ApiError> {
+    request("POST", "/api/v1/account/deletion/start", None::<&()>).await
+}
+
+pub async fn delete_account_finish(assertion: &Assertion) -> Result<(), ApiError> {
+    let answer = post("/api/v1/account/deletion/finish", assertion).await;
+    if answer.is_ok() {
+        forget_session();
+    }
+    answer
+}
+
+// Vaults.
+
+pub async fn vaults() -> Result<Vec<VaultSummary>, ApiError> {
+    get("/api/v1/vaults").await
+}
+
+pub async fn create_vault(vault: &CreateVault) -> Result<VaultSummary, ApiError> {
+    post("/api/v1/vaults", vault).await
+}
+
+pub async fn vault_keys(id: Uuid) -> Result<Vec<VaultKeyWrap>, ApiError> {
+    get(&format!("/api/v1/vaults/{id}/keys")).await
 }

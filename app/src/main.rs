@@ -4,8 +4,13 @@
 //! user's device; the server only ever receives ciphertext.
 
 mod api;
+mod ceremonies;
 mod components;
+mod dates;
 mod pages;
+mod passkey;
+mod session;
+mod unlocking;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -18,6 +23,7 @@ fn main() {
 
 #[component]
 fn App() -> impl IntoView {
+    session::Session::provide();
     view! {
         <Router>
             <div class="shell">
@@ -25,6 +31,12 @@ fn App() -> impl IntoView {
                 <main id="main">
                     <Routes fallback=pages::not_found::NotFound>
                         <Route path=path!("/") view=pages::home::Home/>
+                        <Route path=path!("/signup") view=pages::sign_up::SignUp/>
+                        <Route path=path!("/signin") view=pages::sign_in::SignIn/>
+                        <Route path=path!("/unlock") view=pages::unlock::Unlock/>
+                        <Route path=path!("/recover") view=pages::recover::Recover/>
+                        <Route path=path!("/settings") view=pages::settings::Settings/>
+                        <Route path=path!("/view") view=pages::viewer::Viewer/>
                     </Routes>
                 </main>
             </div>

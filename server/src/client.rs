@@ -2,6 +2,7 @@
 //! segments and wrapped keys, and never sees plaintext unless the caller opens them.
 
 use base64::Engine as _;
+use folio_shared::api::account::{AccountSummary, AccountUnlock};
 use folio_shared::api::{
     CompactionHead, CompactionResult, CreateVault, Problem, UploadedSegment, VaultKeyWrap,
     VaultSummary, segment_headers,
@@ -10,6 +11,9 @@ use folio_shared::keys::{VaultIdentity, WrappedKey};
 use folio_shared::segment_stream::{self, SegmentFrame};
 use folio_shared::vault::{SealedSegment, VaultId};
 use reqwest::StatusCode;
+
+pub mod account;
+pub mod share;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -53,7 +57,7 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
+pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
@@ -103,6 +107,24 @@ impl VaultClient {
         let response = self
             .request(reqwest::Method::POST, "/api/v1/vaults")
             .json(&body)
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    /// The account this device belongs to.
+    pub async fn account(&self) -> Result<AccountSummary, ClientError> {
+        let response = self
+            .request(reqwest::Method::GET, "/api/v1/account")
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    /// The account identity wrapped to this device's key (and the other unlockers).
+    pub async fn account_unlock(&self) -> Result<AccountUnlock, ClientError> {
+        let response = self
+            .request(reqwest::Method::GET, "/api/v1/account/unlock")
             .send()
             .await?;
         Ok(check(response).await?.json().await?)

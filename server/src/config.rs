@@ -19,7 +19,7 @@ pub struct ServeConfig {
     #[arg(
         long,
         env = "FOLIO_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
+        default_value = "http://localhost:8080"
     )]
     pub public_url: Url,
 
@@ -39,6 +39,24 @@ pub struct ServeConfig {
     /// The built app (Trunk's `dist` folder) to serve at `/`.
     #[arg(long, env = "FOLIO_APP_DIR", default_value = "dist")]
     pub app_dir: PathBuf,
+
+    /// A browser session ends this many minutes after sign-in.
+    #[arg(long, env = "FOLIO_SESSION_LIFETIME_MINUTES", default_value_t = 12 * 60)]
+    pub session_lifetime_minutes: u32,
+
+    /// ... or after this many minutes without a request, whichever comes first.
+    #[arg(long, env = "FOLIO_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u32,
+
+    /// Attempts each client may make per minute at each authentication endpoint (sign-up,
+    /// sign-in, recovery, pairing).
+    #[arg(long, env = "FOLIO_AUTH_ATTEMPTS_PER_MINUTE", default_value_t = 20)]
+    pub auth_attempts_per_minute: u32,
+
+    /// Take the client's address from the last `X-Forwarded-For` entry: set this only
+    /// behind a reverse proxy that writes that header, or clients could pick their own.
+    #[arg(long, env = "FOLIO_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
 }
 
 impl ServeConfig {
@@ -46,11 +64,15 @@ impl ServeConfig {
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         ServeConfig {
             listen: "127.0.0.1:0".parse().expect("a valid socket address"),
-            public_url: Url::parse("http://127.0.0.1:8080").expect("a valid URL"),
+            public_url: Url::parse("http://localhost:8080").expect("a valid URL"),
             database_url: None,
             vault_quota_bytes: crate::storage::vaults::DEFAULT_QUOTA_BYTES,
             app_dir: data_dir.join("dist"),
             data_dir,
+            session_lifetime_minutes: 12 * 60,
+            session_idle_minutes: 30,
+            auth_attempts_per_minute: 20,
+            trust_forwarded_for: false,
         }
     }
 

@@ -32,6 +32,11 @@ pub enum StartError {
     },
     #[error("cannot open the database: {0}")]
     Storage(#[from] StorageError),
+    #[error("the public URL {url} cannot be a WebAuthn origin: {source}")]
+    PublicUrl {
+        url: url::Url,
+        source: webauthn_rs::prelude::WebauthnError,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -45,6 +50,8 @@ pub struct Server {
     storage: Storage,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Deletes the files of expired and revoked shares; stopped with the server.
+    share_sweep: JoinHandle<()>,
 }
 
 impl Server {
@@ -53,6 +60,12 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
             path: config.data_dir.clone(),
             source,
+        })?;
+        let webauthn = http::relying_party::for_public_url(&config.public_url).map_err(|source| {
+            StartError::PublicUrl {
+                url: config.public_url.clone(),
+                source,
+            }
         })?;
         let storage = Storage::open(&config.database_url()).await?;
         let listener =
@@ -71,11 +84,16 @@ impl Server {
             assets: AppAssets::load(&config.app_dir),
             blobs: storage::blobs::BlobStore::new(config.blob_dir()),
             config: Arc::new(config),
+            webauthn: Arc::new(webauthn),
         };
+        let share_sweep = tokio::spawn(sweep_shares(storage.clone()));
         let app = http::router(state);
         let (shutdown, stop) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
                 .with_graceful_shutdown(async move {
                     let _ = stop.await;
                 })
@@ -86,6 +104,7 @@ impl Server {
             storage,
             shutdown: Some(shutdown),
             task,
+            share_sweep,
         })
     }
 
@@ -114,8 +133,26 @@ impl Server {
         let result = (&mut self.task)
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        self.share_sweep.abort();
         let _ = self.storage.clone().close().await;
         result
+    }
+}
+
+/// How often the server deletes the files of shares that expired or were revoked. Expiry is
+/// enforced on every request; the sweep only makes sure no ciphertext outlives its link.
+const SHARE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn sweep_shares(storage: Storage) {
+    let mut interval = tokio::time::interval(SHARE_SWEEP_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match storage::shares::sweep(storage.db()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "deleted the files of ended shares"),
+            Err(e) => tracing::warn!(error = %e, "the share sweep failed; retrying later"),
+        }
     }
 }
 

@@ -19,12 +19,38 @@ async fn main() -> anyhow::Result<()> {
             server.run_until(shutdown_signal()).await?;
             tracing::info!("folio stopped");
         }
+        Command::Account(args) => {
+            init_client_tracing();
+            folio_server::cli::account::run(args).await?;
+        }
+        Command::Import(args) => {
+            init_client_tracing();
+            folio_server::cli::import::run(args).await?;
+        }
+        Command::Records(args) => {
+            init_client_tracing();
+            folio_server::cli::records::run(args).await?;
+        }
+        Command::Share(args) => {
+            init_client_tracing();
+            folio_server::cli::share::run(args).await?;
+        }
         Command::Openapi => {
             let document = folio_server::http::openapi();
             println!("{}", serde_json::to_string_pretty(&document)?);
         }
     }
     Ok(())
+}
+
+/// The client verbs keep standard output for their answer (`--json` is parsed by scripts),
+/// so diagnostics go to standard error, and only when `FOLIO_LOG` asks for them.
+fn init_client_tracing() {
+    let filter = EnvFilter::try_from_env("FOLIO_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn init_tracing() {

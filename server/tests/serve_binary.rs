@@ -35,7 +35,7 @@ fn serves_from_environment_and_stops_on_sigterm() {
         .arg("serve")
         .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
         .env("FOLIO_DATA_DIR", data.path())
-        .env("FOLIO_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("FOLIO_PUBLIC_URL", format!("http://localhost:{port}"))
         .env_remove("FOLIO_DATABASE_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

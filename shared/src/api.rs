@@ -3,6 +3,8 @@
 //! The server turns every error into a [`Problem`] (RFC 9457); clients parse the same type
 //! to show the user what went wrong.
 
+pub mod account;
+
 use serde::{Deserialize, Serialize};
 
 /// An RFC 9457 problem document (`application/problem+json`).

@@ -6,9 +6,12 @@
 //! the vault seals them into segments, and the API types carry only ciphertext.
 
 pub mod api;
+pub mod clinical_view;
 pub mod fhir;
 pub mod import;
 pub mod keys;
 pub mod record;
 pub mod segment_stream;
+pub mod share;
+pub mod shl;
 pub mod vault;

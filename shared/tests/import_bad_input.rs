@@ -337,3 +337,138 @@ fn unknown_formats_and_empty_files_are_named() {
         ImportErrorKind::Empty
     );
 }
+
+/// A 2 GB file is refused by the default limits before a byte of it is read. (The zeroed
+/// allocation is lazy: the pages are never touched, so this costs no memory.)
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn a_2_gb_file_is_refused_by_the_default_limit_before_parsing() {
+    let size = 2usize << 30;
+    let huge = vec![0u8; size];
+    for name in [
+        "huge.json",
+        "huge.xml",
+        "huge.zip",
+        "huge.smart-health-card",
+    ] {
+        let (kind, msg) = kind_of(name, &huge, &opts());
+        assert_eq!(
+            kind,
+            ImportErrorKind::TooLarge {
+                size: size as u64,
+                max: 512 * 1024 * 1024
+            },
+            "{msg}"
+        );
+    }
+    let err = folio_shared::import::shc::card_issuers("huge.txt", &huge).unwrap_err();
+    assert!(
+        matches!(err.kind, ImportErrorKind::TooLarge { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_zips_and_cards_are_refused() {
+    let z = zip_of(&[("export/patient.json", br#"{"resourceType": "Patient"}"#)]);
+    let (kind, msg) = kind_of("cut.zip", &z[..z.len() / 2], &opts());
+    assert!(matches!(kind, ImportErrorKind::InvalidZip(_)), "{msg}");
+
+    // Half a JWS has lost its signature part, so it is not recognised as one.
+    let jws = spec_card("00");
+    let (kind, msg) = kind_of("cut.txt", &jws.as_bytes()[..jws.len() / 2], &opts());
+    assert_eq!(kind, ImportErrorKind::UnrecognizedFormat, "{msg}");
+    let qr = std::fs::read_to_string(format!(
+        "{DATA}/shc/spec-examples/example-00-f-qr-code-numeric-value-0.txt"
+    ))
+    .unwrap();
+    let cut = &qr.trim()[..qr.trim().len() / 4 * 2];
+    let (kind, msg) = kind_of("cut-qr.txt", cut.as_bytes(), &opts());
+    assert!(
+        matches!(kind, ImportErrorKind::InvalidHealthCard(_)),
+        "{msg}"
+    );
+    let file = std::fs::read(format!(
+        "{DATA}/shc/spec-examples/example-00-e-file.smart-health-card"
+    ))
+    .unwrap();
+    let (kind, msg) = kind_of("cut.smart-health-card", &file[..file.len() / 2], &opts());
+    assert!(
+        matches!(kind, ImportErrorKind::InvalidHealthCard(_)),
+        "{msg}"
+    );
+}
+
+/// A compact JWS (unsigned: only its payload matters here) whose DEFLATE payload is
+/// `payload`.
+fn card_with_payload(payload: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let mut deflate =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate.write_all(payload).unwrap();
+    let deflated = deflate.finish().unwrap();
+    format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"ES256","zip":"DEF","kid":"k"}"#),
+        b64(&deflated),
+        b64(&[0; 64])
+    )
+}
+
+/// Found by review while adding `card_issuers` to the shc fuzz target: it inflated a
+/// card's payload without a bound, so a few kilobytes of card could take gigabytes; it
+/// now keeps the import's payload limit.
+#[test]
+fn card_issuers_inflates_no_more_than_an_import_would() {
+    let small = card_with_payload(br#"{"iss":"https://issuer.example","vc":{}}"#);
+    let issuers = folio_shared::import::shc::card_issuers("c.txt", small.as_bytes()).unwrap();
+    assert_eq!(issuers, ["https://issuer.example"]);
+
+    // Valid JSON of 5 MiB, past the default 4 MiB payload limit, in about 5 KB of card.
+    let padding = " ".repeat(5 * 1024 * 1024);
+    let bomb = card_with_payload(
+        format!(r#"{{"iss":"https://issuer.example","vc":{{}},"pad":"{padding}"}}"#).as_bytes(),
+    );
+    assert!(bomb.len() < 20_000);
+    let err = folio_shared::import::shc::card_issuers("bomb.txt", bomb.as_bytes()).unwrap_err();
+    assert!(
+        matches!(&err.kind, ImportErrorKind::InvalidHealthCard(m) if m.contains("inflates past")),
+        "{err}"
+    );
+    let (kind, _) = kind_of("bomb.txt", bomb.as_bytes(), &opts());
+    assert!(matches!(kind, ImportErrorKind::InvalidHealthCard(_)));
+}
+
+/// Found by review while fuzzing the C-CDA importer (its inputs are too small to show
+/// it), confirmed with the fuzz binary: every resource id and report path counted the
+/// element's siblings again, so a section's entries cost quadratic time (10,000 took
+/// seconds, 100,000 in a 7.7 MB file several minutes). Sibling positions are now counted
+/// once per document; the paths, and so the ids, are unchanged.
+#[test]
+fn a_ccda_section_with_many_entries_imports_in_linear_time() {
+    let n = 10_000;
+    let mapped = r#"<entry><observation><templateId root="2.16.840.1.113883.10.20.22.4.4"/></observation></entry>"#;
+    let unmapped = "<entry><act/></entry>";
+    let xml = format!(
+        r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><component><structuredBody><component><section><templateId root="2.16.840.1.113883.10.20.22.2.5.1"/><code code="11450-4"/>{}</section></component></structuredBody></component></ClinicalDocument>"#,
+        format!("{mapped}{unmapped}").repeat(n)
+    );
+    let started = std::time::Instant::now();
+    let out = import_file("many.xml", xml.as_bytes(), &opts()).unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(out.report.count("Condition"), n);
+    let unmapped_paths: Vec<&str> = out
+        .report
+        .warnings
+        .iter()
+        .filter(|w| w.message.starts_with("unmapped"))
+        .filter_map(|w| w.location.xml_path.as_deref())
+        .collect();
+    assert_eq!(unmapped_paths.len(), n);
+    let section = "/ClinicalDocument/component/structuredBody/component/section";
+    assert_eq!(unmapped_paths[0], format!("{section}/entry[2]"));
+    assert_eq!(unmapped_paths[n - 1], format!("{section}/entry[{}]", 2 * n));
+    // Linear work is well under a second in a debug build; the quadratic walk took minutes.
+    assert!(elapsed.as_secs() < 20, "{elapsed:?}");
+}

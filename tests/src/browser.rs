@@ -9,6 +9,13 @@ use std::time::{Duration, Instant};
 
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser as Chromium, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::page::Viewport;
+use chromiumoxide::cdp::browser_protocol::web_authn::{
+    AddVirtualAuthenticatorParams, AuthenticatorId, AuthenticatorProtocol, AuthenticatorTransport,
+    Credential, Ctap2Version, EnableParams, GetCredentialsParams, RemoveVirtualAuthenticatorParams,
+    VirtualAuthenticatorOptions,
+};
+use chromiumoxide::page::ScreenshotParams;
 use futures::StreamExt as _;
 use tokio::task::JoinHandle;
 
@@ -106,4 +113,145 @@ pub fn artifact(name: &str) -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/artifacts"));
     std::fs::create_dir_all(&dir).expect("the artifacts directory");
     dir.join(name)
+}
+
+/// Gives `page` a platform authenticator (like a phone's or a laptop's) that holds
+/// passkeys and always consents, so WebAuthn ceremonies complete without a person.
+/// `prf` says whether it supports the PRF extension, which lets a passkey unlock records.
+/// It lasts as long as the page, across navigations.
+pub async fn add_virtual_authenticator(page: &Page, prf: bool) -> AuthenticatorId {
+    page.execute(EnableParams::default())
+        .await
+        .expect("the WebAuthn domain is enabled");
+    let options = VirtualAuthenticatorOptions::builder()
+        .protocol(AuthenticatorProtocol::Ctap2)
+        .ctap2_version(Ctap2Version::Ctap21)
+        .transport(AuthenticatorTransport::Internal)
+        .has_resident_key(true)
+        .has_user_verification(true)
+        .is_user_verified(true)
+        .automatic_presence_simulation(true)
+        .has_prf(prf)
+        .build()
+        .expect("virtual authenticator options");
+    page.execute(AddVirtualAuthenticatorParams::new(options))
+        .await
+        .expect("a virtual authenticator")
+        .result
+        .authenticator_id
+        .clone()
+}
+
+/// Takes the authenticator away with every passkey on it, as when a phone is lost.
+pub async fn remove_virtual_authenticator(page: &Page, id: AuthenticatorId) {
+    page.execute(RemoveVirtualAuthenticatorParams::new(id))
+        .await
+        .expect("the virtual authenticator is removed");
+}
+
+/// The credentials a virtual authenticator holds.
+pub async fn authenticator_credentials(page: &Page, id: &AuthenticatorId) -> Vec<Credential> {
+    page.execute(GetCredentialsParams::new(id.clone()))
+        .await
+        .expect("the authenticator's credentials")
+        .result
+        .credentials
+        .clone()
+}
+
+/// Clicks the element `selector` matches once it is there, enabled and still, as a person
+/// would (a real mouse event, so the page sees a user gesture). Still, because a click aimed
+/// at where an element was a moment ago lands on whatever moved there since, as when a
+/// field appears above it.
+pub async fn click(page: &Page, selector: &str) {
+    let enabled = format!(
+        "(() => {{ const e = document.querySelector({}); \
+         return e && !e.disabled ? 'yes' : ''; }})()",
+        js_string(selector)
+    );
+    wait_for(page, &enabled, Duration::from_secs(20)).await;
+    let position = format!(
+        "(() => {{ const e = document.querySelector({}); \
+         return e ? JSON.stringify(e.getBoundingClientRect()) : ''; }})()",
+        js_string(selector)
+    );
+    let mut last = String::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = wait_for(page, &position, Duration::from_secs(20)).await;
+        if now == last || Instant::now() > deadline {
+            break;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    page.find_element(selector)
+        .await
+        .unwrap_or_else(|e| panic!("no {selector}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
+}
+
+/// Replaces the text of the field `selector` matches with `text`, typed key by key.
+pub async fn fill(page: &Page, selector: &str, text: &str) {
+    click(page, selector).await;
+    let cleared = format!(
+        "(() => {{ const e = document.querySelector({}); e.value = ''; \
+         e.dispatchEvent(new Event('input', {{ bubbles: true }})); return 'cleared'; }})()",
+        js_string(selector)
+    );
+    page.evaluate(cleared.as_str())
+        .await
+        .unwrap_or_else(|e| panic!("clearing {selector}: {e}"));
+    page.find_element(selector)
+        .await
+        .unwrap_or_else(|e| panic!("no {selector}: {e}"))
+        .type_str(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into {selector}: {e}"));
+}
+
+/// Waits for the element `selector` matches to show text, and returns the text.
+pub async fn text_of(page: &Page, selector: &str) -> String {
+    let expression = format!(
+        "(() => {{ const e = document.querySelector({}); \
+         return e ? e.innerText.trim() : ''; }})()",
+        js_string(selector)
+    );
+    wait_for(page, &expression, Duration::from_secs(30)).await
+}
+
+/// Saves a screenshot of the whole page, beyond the fold, among the artifacts.
+///
+/// Not chromiumoxide's `full_page` mode: it resizes the viewport without mobile emulation
+/// and then clears the override, which leaves the page at the window's width (at least
+/// 500 px) for the rest of the test. Capturing beyond the viewport keeps the phone's.
+pub async fn screenshot(page: &Page, name: &str) {
+    let content = page
+        .layout_metrics()
+        .await
+        .expect("the page's layout metrics")
+        .css_content_size;
+    let whole_page = Viewport {
+        x: 0.0,
+        y: 0.0,
+        width: content.width,
+        height: content.height,
+        scale: 1.0,
+    };
+    page.save_screenshot(
+        ScreenshotParams::builder()
+            .capture_beyond_viewport(true)
+            .clip(whole_page)
+            .build(),
+        artifact(name),
+    )
+    .await
+    .expect("a screenshot");
+}
+
+/// `text` as a JavaScript string literal.
+fn js_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serializes")
 }

@@ -2,6 +2,7 @@
 //! database, and a headless Chromium to drive the app.
 
 pub mod browser;
+pub mod passkey_account;
 pub mod vault_fixture;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ pub fn app_dir() -> PathBuf {
 pub struct TestServer {
     server: Option<Server>,
     pub base_url: String,
+    /// The server's public URL, `http://localhost:PORT`: the WebAuthn origin, and what a
+    /// browser must open for passkeys to work (an IP address cannot be a relying-party id).
+    pub public_url: String,
     pub data_dir: tempfile::TempDir,
     pub database_url: String,
     postgres: Option<PostgresDatabase>,
@@ -60,6 +64,14 @@ impl TestServer {
     ) -> TestServer {
         let data_dir = tempfile::tempdir().expect("a temporary directory");
         let mut config = ServeConfig::for_data_dir(data_dir.path().to_path_buf());
+        // A free port picked up front, so the public URL (the WebAuthn origin) names it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        config.public_url =
+            url::Url::parse(&format!("http://localhost:{port}")).expect("a valid URL");
         let postgres = match engine {
             Engine::Sqlite => None,
             Engine::Postgres => Some(PostgresDatabase::create().await),
@@ -69,10 +81,12 @@ impl TestServer {
         }
         configure(&mut config);
         let database_url = config.database_url();
+        let public_url = config.public_url.as_str().trim_end_matches('/').to_owned();
         let server = Server::start(config).await.expect("the server starts");
         TestServer {
             base_url: format!("http://{}", server.addr()),
             server: Some(server),
+            public_url,
             data_dir,
             database_url,
             postgres,
@@ -81,6 +95,11 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// `path` under the public URL: what a browser opens.
+    pub fn public(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
     }
 
     /// Sends a request that declares a body of `declared` bytes but sends only its first

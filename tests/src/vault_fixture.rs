@@ -23,14 +23,30 @@ impl Patient {
     /// Signs a patient up (account and device) and creates their vault.
     pub async fn sign_up(server: &TestServer) -> Patient {
         let account = AccountIdentity::generate();
-        let (principal, token) = folio_server::storage::devices::create_account_with_device(
+        let device_key = folio_shared::keys::DeviceKey::generate();
+        let (account_id, _, token) = folio_server::storage::devices::create_account_with_device(
             server.server().storage().db(),
-            "test device",
             &account.recipient().to_string(),
+            "test device",
+            &folio_shared::keys::Unlocker::from_device_key(&device_key)
+                .recipient()
+                .to_string(),
         )
         .await
         .expect("an account");
-        let client = VaultClient::new(server.base_url.clone(), token.0.clone());
+        let mut patient = Patient::with_account(server, account, token.0).await;
+        patient.account_id = account_id;
+        patient
+    }
+
+    /// Creates a vault for an account that already has a device token.
+    pub async fn with_account(
+        server: &TestServer,
+        account: AccountIdentity,
+        token: String,
+    ) -> Patient {
+        let client = VaultClient::new(server.base_url.clone(), token.clone());
+        let account_id = client.account().await.expect("the account").account_id;
         let vault_id = VaultId(uuid::Uuid::new_v4());
         let vault_key = VaultIdentity::generate(KeyEpoch::FIRST);
         client
@@ -42,12 +58,28 @@ impl Patient {
             .await
             .expect("a vault");
         Patient {
-            account_id: principal.account_id,
-            token: token.0,
+            account_id,
+            token,
             account,
             vault_id,
             vault_key,
             client,
+        }
+    }
+
+    /// Seals and uploads a record carrying `marker`.
+    pub async fn upload_marker(&self, marker: &str) {
+        for (i, segment) in self
+            .sealer()
+            .seal(&marked_record(marker, "Marker"))
+            .expect("sealed")
+            .iter()
+            .enumerate()
+        {
+            self.client
+                .upload(self.vault_id, &format!("marker-{marker}-{i}"), segment)
+                .await
+                .expect("uploaded");
         }
     }
 

@@ -1,6 +1,6 @@
 //! `cargo xtask`: the README's commands.
 //!
-//! - `cargo xtask run`: install what is missing, build the app, serve at http://127.0.0.1:8080.
+//! - `cargo xtask run`: install what is missing, build the app, serve at http://localhost:8080.
 //! - `cargo xtask test`: install what is missing, build the app, run every test.
 //! - `cargo xtask lint`: `cargo fmt --check` and clippy, native and wasm32.
 //! - `cargo xtask setup`: only the installs.
@@ -52,6 +52,7 @@ fn main() -> Result<()> {
             setup(&root, Needs::BuildOnly)?;
             lint(&root)
         }
+        "fuzz" => fuzz(&root, args.get(1).map(String::as_str)),
         _ => {
             eprintln!("usage: cargo xtask <setup|build|run|test|lint>");
             eprintln!(
@@ -59,6 +60,9 @@ fn main() -> Result<()> {
             );
             eprintln!("  test   install missing tools, build the app, run the whole test suite");
             eprintln!("  lint   cargo fmt --check and clippy (native and wasm32)");
+            eprintln!(
+                "  fuzz [SECONDS]  libFuzzer on the fhir, ccda and shc importers, SECONDS each (60)"
+            );
             eprintln!(
                 "  bench-wasm  open a 30,000-resource vault in headless Chromium, beside JSON.parse"
             );
@@ -288,4 +292,279 @@ fn lint(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ]))
+}
+
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// The fuzz targets of shared/fuzz, the sample-data folders (under /work/shared/data) that
+/// seed each, and the largest file taken as a seed: big seeds make every execution slow.
+const FUZZ_TARGETS: &[(&str, &[&str], u64)] = &[
+    (
+        "fhir",
+        &[
+            "fhir-r4/r4-core-examples",
+            "fhir-r4/us-core-examples",
+            "fhir-r4/synthea-bulk-ndjson",
+        ],
+        64 * 1024,
+    ),
+    (
+        "ccda",
+        &[
+            "ccda/hl7-examples",
+            "ccda/chb-sample-ccdas",
+            "ccda/onc-2015-certification",
+        ],
+        100 * 1024,
+    ),
+    ("shc", &["shc/spec-examples"], 64 * 1024),
+];
+
+/// `cargo xtask fuzz [SECONDS]`: each target of shared/fuzz under libFuzzer for SECONDS,
+/// seeded from the sample data; fails, naming the reproducer, if an input panics, hangs
+/// or runs out of memory.
+///
+/// This is cargo-fuzz on stable Rust: with `--sanitizer none` every flag it passes is
+/// stable (`-Cpasses=sancov-module` and LLVM options), so neither nightly nor
+/// RUSTC_BOOTSTRAP is needed. The importers are safe Rust, where a sanitizer adds little;
+/// panics, overflows (debug assertions are on), hangs and memory blow-ups are all caught.
+/// `FOLIO_FUZZ_SANITIZER=address` builds with AddressSanitizer instead, in its own target
+/// directory: its `-Zsanitizer` needs RUSTC_BOOTSTRAP=1 on stable, and it runs 3x slower.
+fn fuzz(root: &Path, seconds: Option<&str>) -> Result<()> {
+    let seconds: u64 = match seconds {
+        Some(s) => s
+            .parse()
+            .with_context(|| format!("SECONDS is a number, not {s}"))?,
+        None => 60,
+    };
+    if !output_of(root, "cargo", &["fuzz", "--version"])
+        .is_some_and(|v| v.contains(CARGO_FUZZ_VERSION))
+    {
+        run_cmd(cmd(root, "cargo").args([
+            "install",
+            "--locked",
+            &format!("cargo-fuzz@{CARGO_FUZZ_VERSION}"),
+        ]))?;
+    }
+    let fuzz_dir = root.join("shared/fuzz");
+    // Its own workspace: its lockfile starts from the main one (gitignored, refreshed when
+    // that changes), so the crates fuzzed are the versions the workspace builds.
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let lock = fuzz_dir.join("Cargo.lock");
+    if modified(&lock) < modified(&root.join("Cargo.lock")) {
+        std::fs::copy(root.join("Cargo.lock"), &lock)?;
+    }
+    let sanitizer = env::var("FOLIO_FUZZ_SANITIZER").unwrap_or_else(|_| "none".into());
+    let (bootstrap, options) = match sanitizer.as_str() {
+        "none" => ("", "--sanitizer none".to_string()),
+        s => (
+            "RUSTC_BOOTSTRAP=1 ",
+            format!("--sanitizer {s} --target-dir shared/fuzz/target/{s}"),
+        ),
+    };
+    let cargo_fuzz = |task: &str| {
+        let mut command = cmd(root, "cargo");
+        command
+            .args(["fuzz", task, "--fuzz-dir", "shared/fuzz"])
+            .args(options.split(' '));
+        if !bootstrap.is_empty() {
+            command.env("RUSTC_BOOTSTRAP", "1");
+        }
+        command
+    };
+    run_cmd(&mut cargo_fuzz("build"))?;
+
+    let data = root.parent().unwrap_or(root).join("shared/data");
+    let (mut summary, mut crashes) = (Vec::new(), Vec::new());
+    for &(target, folders, max_seed) in FUZZ_TARGETS {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        let seeds = fuzz_seeds(&data, target, folders, max_seed, &corpus)?;
+        let artifacts = fuzz_dir.join("artifacts").join(target);
+        std::fs::create_dir_all(&artifacts)?;
+        let files = |dir: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect()
+        };
+        let before = files(&artifacts);
+        let mut run = cargo_fuzz("run");
+        run.arg(target)
+            .arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .args(["-timeout=10", "-print_final_stats=1"]);
+        let (ok, stats) = run_fuzzer(&mut run)?;
+        let stat = |key: &str| {
+            stats
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or("?", |(_, v)| v.as_str())
+        };
+        summary.push(format!(
+            "{target:>5}: {} runs, {} exec/s, {} new units beside {seeds} seeds, peak RSS {} MB{}",
+            stat("number_of_executed_units"),
+            stat("average_exec_per_sec"),
+            stat("new_units_added"),
+            stat("peak_rss_mb"),
+            if ok { "" } else { ", FAILED" },
+        ));
+        let found: Vec<PathBuf> = files(&artifacts)
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect();
+        if !ok && found.is_empty() {
+            bail!("the {target} fuzzer failed without leaving a reproducer");
+        }
+        crashes.extend(found.into_iter().map(|p| (target, p)));
+    }
+    eprintln!("xtask fuzz: {seconds} s per target");
+    for line in &summary {
+        eprintln!("  {line}");
+    }
+    if crashes.is_empty() {
+        return Ok(());
+    }
+    for (target, input) in &crashes {
+        eprintln!(
+            "  {target} reproducer: {}\n    replay: {bootstrap}cargo fuzz run --fuzz-dir shared/fuzz {options} {target} {}",
+            input.display(),
+            input.display()
+        );
+    }
+    bail!("the fuzzers found {} failing input(s)", crashes.len())
+}
+
+/// Run a fuzzer, passing its output through; whether it passed, and libFuzzer's
+/// `stat::` lines.
+fn run_fuzzer(command: &mut Command) -> Result<(bool, Vec<(String, String)>)> {
+    use std::io::BufRead;
+    eprintln!("xtask> {command:?}");
+    let mut child = command
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {command:?}"))?;
+    let stderr = std::io::BufReader::new(child.stderr.take().context("stderr is piped")?);
+    let mut stats = Vec::new();
+    for line in stderr.split(b'\n') {
+        let line = String::from_utf8_lossy(&line?).into_owned();
+        eprintln!("{line}");
+        if let Some((key, value)) = line.strip_prefix("stat::").and_then(|s| s.split_once(':')) {
+            stats.push((key.to_string(), value.trim().to_string()));
+        }
+    }
+    Ok((child.wait()?.success(), stats))
+}
+
+/// Write a target's seeds into its corpus (gitignored, kept between runs so coverage
+/// accumulates): the sample files up to `max_seed` bytes, the first lines of larger
+/// NDJSON, QR text without its `shc:/` (the shc target adds it), and for fhir a zip of a
+/// few seeds. Nothing from the sample data enters the repository.
+fn fuzz_seeds(
+    data: &Path,
+    target: &str,
+    folders: &[&str],
+    max_seed: u64,
+    corpus: &Path,
+) -> Result<usize> {
+    std::fs::create_dir_all(corpus)?;
+    let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
+    for folder in folders {
+        let Ok(dir) = std::fs::read_dir(data.join(folder)) else {
+            eprintln!("xtask: no sample data at {}", data.join(folder).display());
+            continue;
+        };
+        for file in dir.flatten().filter(|f| f.path().is_file()) {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let bytes = std::fs::read(file.path())?;
+            if bytes.len() as u64 <= max_seed {
+                if let Some(digits) = bytes.strip_prefix(b"shc:/") {
+                    seeds.push((format!("{name}.digits"), digits.to_vec()));
+                }
+                seeds.push((name, bytes));
+            } else if name.ends_with(".ndjson") {
+                let mut head = Vec::new();
+                for line in bytes.split_inclusive(|&b| b == b'\n') {
+                    if (head.len() + line.len()) as u64 > max_seed / 4 {
+                        break;
+                    }
+                    head.extend_from_slice(line);
+                }
+                if !head.is_empty() {
+                    seeds.push((format!("{name}.head.ndjson"), head));
+                }
+            }
+        }
+    }
+    if target == "fhir" {
+        let members: Vec<(&str, &[u8])> = seeds
+            .iter()
+            .filter(|(_, b)| b.len() < 8 * 1024)
+            .take(3)
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        let zip = zip_seed(&members);
+        seeds.push(("export.zip".into(), zip));
+    }
+    for (name, bytes) in &seeds {
+        std::fs::write(corpus.join(format!("seed-{name}")), bytes)?;
+    }
+    Ok(seeds.len())
+}
+
+/// A zip of `members` (each under 64 KiB), alternately stored and deflated; the deflate
+/// stream is one stored block, so no compressor is needed.
+fn zip_seed(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let crc32 = |data: &[u8]| {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+            }
+        }
+        !crc
+    };
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (i, (name, data)) in members.iter().enumerate() {
+        let method: u16 = if i % 2 == 0 { 0 } else { 8 };
+        let n = data.len() as u16;
+        let body = match method {
+            0 => data.to_vec(),
+            _ => [&[1u8][..], &n.to_le_bytes(), &(!n).to_le_bytes(), data].concat(),
+        };
+        // Version needed, flags, method, time, date, CRC, sizes, name and extra lengths.
+        let mut fields = Vec::new();
+        for v in [20u16, 0, method, 0, 0x21] {
+            fields.extend(v.to_le_bytes());
+        }
+        for v in [crc32(data), body.len() as u32, u32::from(n)] {
+            fields.extend(v.to_le_bytes());
+        }
+        for v in [name.len() as u16, 0] {
+            fields.extend(v.to_le_bytes());
+        }
+        let offset = out.len() as u32;
+        out.extend(b"PK\x03\x04");
+        out.extend(&fields);
+        out.extend(name.as_bytes());
+        out.extend(&body);
+        central.extend(b"PK\x01\x02\x14\x00");
+        central.extend(&fields);
+        // Comment length, disk, internal and external attributes, local header offset.
+        central.extend([0u8; 10]);
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let (size, offset, count) = (central.len() as u32, out.len() as u32, members.len() as u16);
+    out.extend(central);
+    out.extend(b"PK\x05\x06\0\0\0\0");
+    out.extend(count.to_le_bytes());
+    out.extend(count.to_le_bytes());
+    out.extend(size.to_le_bytes());
+    out.extend(offset.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
 }

@@ -1,12 +1,51 @@
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
 
-/// The app's name and mark, at the top of every page.
+use crate::ceremonies;
+use crate::session::{Session, SessionState};
+
+/// The app's name and mark, and the account links, at the top of every page.
 #[component]
 pub fn Masthead() -> impl IntoView {
+    let session = Session::expect();
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            ceremonies::sign_out(session).await;
+            navigate("/", Default::default());
+        });
+    };
+    let signed_in = Memo::new(move |_| matches!(session.state(), SessionState::SignedIn(_)));
+    let checking = Memo::new(move |_| session.state() == SessionState::Checking);
     view! {
         <header class="masthead">
-            <img src="/icons/folio.svg" alt=""/>
-            <h1>"Folio"</h1>
+            <a class="brand" href="/">
+                <img src="/icons/folio.svg" alt=""/>
+                <h1>"Folio"</h1>
+            </a>
+            <nav aria-label="Account" class="account-nav">
+                {move || {
+                    if checking.get() {
+                        ().into_any()
+                    } else if signed_in.get() {
+                        view! {
+                            <a href="/settings">"Settings"</a>
+                            <button type="button" class="link" on:click=sign_out.clone()>
+                                "Sign out"
+                            </button>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <a href="/signin">"Sign in"</a>
+                            <a class="button" href="/signup">"Sign up"</a>
+                        }
+                            .into_any()
+                    }
+                }}
+            </nav>
         </header>
     }
 }

@@ -1,3 +1,8 @@
 //! Widgets shared by several pages.
 
+pub mod alert;
+pub mod guard;
+pub mod heading;
 pub mod masthead;
+pub mod new_passkey;
+pub mod recovery_code;

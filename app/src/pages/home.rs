@@ -1,11 +1,34 @@
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::alert::Alert;
+use crate::session::{Session, SessionState};
+use crate::unlocking;
 
-/// The landing page: what Folio is, and whether this server is ready.
+/// What the start page can offer, given the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Checking,
+    SignedOut,
+    Recovering,
+    Locked,
+    Unlocked,
+}
+
+/// The landing page: what Folio is, the user's vault when they are in, and whether this
+/// server is ready.
 #[component]
 pub fn Home() -> impl IntoView {
+    let session = Session::expect();
     let health = LocalResource::new(api::health);
+    let standing = Memo::new(move |_| match session.state() {
+        SessionState::Checking => Standing::Checking,
+        SessionState::SignedOut => Standing::SignedOut,
+        SessionState::SignedIn(_) if session.is_recovery_scope() => Standing::Recovering,
+        SessionState::SignedIn(_) if session.is_unlocked() => Standing::Unlocked,
+        SessionState::SignedIn(_) => Standing::Locked,
+    });
     view! {
         <section class="card" aria-labelledby="welcome">
             <h2 id="welcome">"Your health record, held by you"</h2>
@@ -14,6 +37,34 @@ pub fn Home() -> impl IntoView {
                 "on this device. The server only ever stores ciphertext."
             </p>
         </section>
+        {move || match standing.get() {
+            Standing::Checking => ().into_any(),
+            Standing::SignedOut => view! {
+                <section class="card" aria-labelledby="get-started">
+                    <h2 id="get-started">"Get started"</h2>
+                    <p>"Folio signs you in with a passkey: no password to remember or leak."</p>
+                    <p class="actions">
+                        <a class="button primary" href="/signup">"Create an account"</a>
+                        <a class="button" href="/signin">"Sign in"</a>
+                    </p>
+                </section>
+            }.into_any(),
+            Standing::Recovering => view! {
+                <section class="card" aria-labelledby="recovering">
+                    <h2 id="recovering">"Finish recovering your account"</h2>
+                    <p>"You signed in with your recovery code. Register a new passkey to continue."</p>
+                    <p class="actions"><a class="button primary" href="/recover">"Continue"</a></p>
+                </section>
+            }.into_any(),
+            Standing::Locked => view! {
+                <section class="card" aria-labelledby="locked">
+                    <h2 id="locked">"Your records are locked"</h2>
+                    <p>"You are signed in, but this page does not hold the key to your records."</p>
+                    <p class="actions"><a class="button primary" href="/unlock">"Unlock"</a></p>
+                </section>
+            }.into_any(),
+            Standing::Unlocked => view! { <VaultStatus/> }.into_any(),
+        }}
         <section class="card" aria-live="polite">
             <h2>"Server"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Checking the server…"</p> }>
@@ -28,6 +79,100 @@ pub fn Home() -> impl IntoView {
                     }.into_any(),
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+/// What opening the user's vault found.
+#[derive(Debug, Clone, PartialEq)]
+enum VaultCheck {
+    NoVault,
+    Unlocked { segments: i64 },
+    Failed(String),
+}
+
+/// Proves the vault opens: its current key unwraps with the account identity in memory.
+async fn check_vault(session: Session) -> VaultCheck {
+    let Some(account) = session.account_identity() else {
+        return VaultCheck::Failed("your records are locked".into());
+    };
+    let vaults = match api::vaults().await {
+        Ok(vaults) => vaults,
+        Err(error) => return VaultCheck::Failed(error.to_string()),
+    };
+    let Some(vault) = vaults
+        .iter()
+        .find(|vault| vault.role == "owner")
+        .or(vaults.first())
+    else {
+        return VaultCheck::NoVault;
+    };
+    let wraps = match api::vault_keys(vault.id).await {
+        Ok(wraps) => wraps,
+        Err(error) => return VaultCheck::Failed(error.to_string()),
+    };
+    match unlocking::unlock_vault(&account, vault, &wraps) {
+        Ok(_) => VaultCheck::Unlocked {
+            segments: vault.last_seq,
+        },
+        Err(error) => VaultCheck::Failed(error.to_string()),
+    }
+}
+
+/// The signed-in user's vault, unlocked in this browser.
+#[component]
+fn VaultStatus() -> impl IntoView {
+    let session = Session::expect();
+    let reload = RwSignal::new(0u32);
+    let check = LocalResource::new(move || {
+        reload.track();
+        check_vault(session)
+    });
+    let error = RwSignal::new(None::<String>);
+    let creating = RwSignal::new(false);
+    let create_vault = move |_| {
+        let Some(account) = session.account_identity() else {
+            return;
+        };
+        creating.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api::create_vault(&unlocking::new_vault(&account)).await {
+                Ok(_) => reload.update(|n| *n += 1),
+                Err(failure) => error.set(Some(failure.to_string())),
+            }
+            creating.set(false);
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="vault-title" aria-live="polite">
+            <h2 id="vault-title">"Your records"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Opening your vault…"</p> }>
+                {move || check.get().map(|check| match check {
+                    VaultCheck::Unlocked { segments } => view! {
+                        <p class="status-ok" data-testid="vault-status">"Your vault is unlocked."</p>
+                        <p class="muted">
+                            {if segments == 0 {
+                                "Nothing imported yet.".to_owned()
+                            } else {
+                                format!("{segments} encrypted batches of records.")
+                            }}
+                        </p>
+                    }.into_any(),
+                    VaultCheck::NoVault => view! {
+                        <p data-testid="vault-status">"You have no vault yet."</p>
+                        <button type="button" class="primary" on:click=create_vault disabled=move || creating.get()>
+                            "Create my vault"
+                        </button>
+                    }.into_any(),
+                    VaultCheck::Failed(why) => view! {
+                        <p class="status-bad" data-testid="vault-status">
+                            {format!("Your vault could not be opened: {why}.")}
+                        </p>
+                    }.into_any(),
+                })}
+            </Suspense>
+            <Alert message=error/>
         </section>
     }
 }

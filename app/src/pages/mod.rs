@@ -2,3 +2,9 @@
 
 pub mod home;
 pub mod not_found;
+pub mod recover;
+pub mod settings;
+pub mod sign_in;
+pub mod sign_up;
+pub mod unlock;
+pub mod viewer;

@@ -1,6 +1,14 @@
 //! The `folio` command line: `folio serve` runs the server; the client verbs
 //! (`account`, `import`, `records`, `share`, `care`) talk to one.
 
+pub mod account;
+pub mod import;
+pub mod profile;
+pub mod records;
+pub mod share;
+pub mod soft_passkey;
+pub mod vault_access;
+
 use clap::{Parser, Subcommand};
 
 use crate::config::ServeConfig;
@@ -22,4 +30,13 @@ pub enum Command {
     Serve(ServeConfig),
     /// Print the OpenAPI document of the server's API.
     Openapi,
+    /// Your account: create one, sign in again, or show who a profile signs in as.
+    Account(account::AccountArgs),
+    /// Import files (FHIR, C-CDA, SMART Health Cards, zips, PDFs, photos) into a record.
+    Import(import::ImportArgs),
+    /// Show a record: resources per type, duplicates across sources merged.
+    Records(records::RecordsArgs),
+    /// Share links: hand a clinician part of your record, see who opened it, revoke it;
+    /// or open any SMART Health Link as a clinician.
+    Share(share::ShareArgs),
 }

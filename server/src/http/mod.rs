@@ -4,13 +4,22 @@
 //! route, problem JSON for every error, security headers on every response, and request
 //! tracing that never records query strings or bodies (they can carry tokens).
 
+pub mod account;
 pub mod assets;
 pub mod auth;
+pub mod devices;
 pub mod health;
 pub mod json;
+pub mod passkeys;
 pub mod problem;
+pub mod rate_limit;
+pub mod relying_party;
 pub mod security;
+pub mod shares;
+pub mod shl;
+pub mod sign_in;
 pub mod vaults;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -41,6 +50,16 @@ pub struct AppState {
     pub config: Arc<ServeConfig>,
     pub assets: AppAssets,
     pub blobs: BlobStore,
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
+}
+
+impl AppState {
+    pub fn session_policy(&self) -> crate::storage::sessions::SessionPolicy {
+        crate::storage::sessions::SessionPolicy {
+            lifetime: chrono::Duration::minutes(self.config.session_lifetime_minutes.into()),
+            idle_timeout: chrono::Duration::minutes(self.config.session_idle_minutes.into()),
+        }
+    }
 }
 
 impl FromRef<AppState> for AppAssets {
@@ -61,7 +80,11 @@ impl FromRef<AppState> for AppAssets {
     modifiers(&DeviceTokenScheme),
     tags(
         (name = "health", description = "Liveness and readiness"),
-        (name = "vaults", description = "Encrypted vaults: the segment log, attachments, compaction and rotation")
+        (name = "accounts", description = "Passkey sign-up and sign-in, sessions, recovery, account settings and deletion"),
+        (name = "devices", description = "Pairing, listing and revoking the devices (phone apps, the CLI) of an account"),
+        (name = "vaults", description = "Encrypted vaults: the segment log, attachments, compaction and rotation"),
+        (name = "shares", description = "The patient's share links: create from client-encrypted files, list, revoke, read the access log"),
+        (name = "shl", description = "SMART Health Links: the manifest, direct files and file locations any viewer fetches (no authentication, CORS open)")
     )
 )]
 struct ApiDoc;
@@ -75,6 +98,15 @@ impl utoipa::Modify for DeviceTokenScheme {
         components.add_security_scheme(
             "device_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // State-changing requests with the cookie also need the `x-folio-csrf` header.
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new(
+                    folio_shared::api::account::SESSION_COOKIE,
+                ),
+            )),
         );
     }
 }
@@ -100,7 +132,35 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(vaults::create_vault, vaults::list_vaults))
         .routes(routes!(vaults::get_vault, vaults::delete_vault))
         .routes(routes!(vaults::vault_keys))
-        .routes(routes!(vaults::list_segments));
+        .routes(routes!(vaults::list_segments))
+        .routes(routes!(sign_in::get_session))
+        .routes(routes!(sign_in::sign_out))
+        .routes(routes!(account::get_account))
+        .routes(routes!(account::get_unlock))
+        .routes(routes!(
+            account::put_recovery_code,
+            account::delete_recovery_code
+        ))
+        .routes(routes!(account::deletion_start))
+        .routes(routes!(account::deletion_finish))
+        .routes(routes!(passkeys::list_passkeys))
+        .routes(routes!(passkeys::add_start))
+        .routes(routes!(passkeys::add_finish))
+        .routes(routes!(passkeys::rename_passkey, passkeys::remove_passkey))
+        .routes(routes!(passkeys::set_passkey_unlock))
+        .routes(routes!(devices::create_pairing))
+        .routes(routes!(devices::list_devices))
+        .routes(routes!(devices::set_device_unlock))
+        .routes(routes!(devices::revoke_device));
+    // Every endpoint that takes a credential or a code from an unauthenticated client.
+    let authentication = OpenApiRouter::new()
+        .routes(routes!(sign_in::register_start))
+        .routes(routes!(sign_in::register_finish))
+        .routes(routes!(sign_in::login_start))
+        .routes(routes!(sign_in::login_finish))
+        .routes(routes!(sign_in::recover))
+        .routes(routes!(devices::redeem_pairing))
+        .layer(middleware::from_fn(rate_limit::limit_attempts));
     let attachments = OpenApiRouter::new().routes(routes!(
         vaults::put_attachment,
         vaults::get_attachment,
@@ -108,6 +168,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(limited(json, JSON_BODY_LIMIT))
+        .merge(limited(authentication, JSON_BODY_LIMIT))
         .merge(limited(
             OpenApiRouter::new().routes(routes!(vaults::upload_segment)),
             vaults::SEGMENT_LIMIT,
@@ -117,6 +178,26 @@ fn api_routes() -> OpenApiRouter<AppState> {
             vaults::COMPACTION_LIMIT,
         ))
         .merge(limited(attachments, vaults::ATTACHMENT_LIMIT as usize))
+        .merge(limited(
+            OpenApiRouter::new().routes(routes!(shares::create_share, shares::list_shares)),
+            shares::SHARE_LIMIT,
+        ))
+        .merge(limited(
+            OpenApiRouter::new()
+                .routes(routes!(shares::revoke_share))
+                .routes(routes!(shares::share_log)),
+            JSON_BODY_LIMIT,
+        ))
+        // The data plane any viewer calls: CORS outermost, so even a 413 or a 429 is readable.
+        .merge(
+            limited(
+                OpenApiRouter::new()
+                    .routes(routes!(shl::manifest, shl::direct_file))
+                    .routes(routes!(shl::located_file)),
+                JSON_BODY_LIMIT,
+            )
+            .layer(shl::cors()),
+        )
 }
 
 pub fn router(state: AppState) -> Router {
@@ -158,10 +239,14 @@ pub fn router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                // The path only: query strings may carry tickets or recipient names.
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), id)
+                // The path only, share-link ids masked: query strings may carry tickets or
+                // recipient names, and a link id is a capability.
+                tracing::info_span!("http", method = %request.method(), path = %shl::loggable_path(request.uri().path()), id)
             }),
         )
+        // The rate limiter is a plain middleware (so `openapi()` can build the routes without
+        // a database); it finds the state here.
+        .layer(axum::Extension(state.clone()))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)

@@ -3,10 +3,19 @@
 //! Everything that must survive a restart or be seen by every server behind a load balancer
 //! (sessions, challenges, rate limits, segments) lives here, so servers stay stateless.
 
+pub mod accounts;
 pub mod blobs;
+pub mod ceremonies;
 pub mod devices;
 pub mod entity;
 pub mod migration;
+pub mod pairings;
+pub mod passkeys;
+pub mod rate_limits;
+pub mod recovery_codes;
+pub mod secret_token;
+pub mod sessions;
+pub mod shares;
 pub mod vaults;
 
 use std::time::Duration;

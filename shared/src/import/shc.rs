@@ -95,13 +95,16 @@ fn card_error(sink_file: &str, message: impl Into<String>) -> ImportError {
 }
 
 /// The issuers (`iss`) of the cards in a file, so the caller knows whose JWKS to fetch
-/// before importing. Nothing is verified here.
+/// before importing. Nothing is verified here, but the default import limits hold: the
+/// size is checked before anything is read, and a payload inflates no further than an
+/// import would let it.
 pub fn card_issuers(name: &str, bytes: &[u8]) -> Result<Vec<String>, ImportError> {
+    let limits = super::ImportLimits::default();
+    let format = super::detect::detect(name, bytes, &limits)?;
     let text = super::detect::text(name, bytes)?;
-    let format = super::detect::detect(name, bytes, &Default::default())?;
     let mut issuers: Vec<String> = jws_list(name, format, text)?
         .iter()
-        .map(|jws| decode_jws(name, jws, usize::MAX >> 1))
+        .map(|jws| decode_jws(name, jws, limits.max_card_payload_bytes))
         .collect::<Result<Vec<_>, _>>()?
         .iter()
         .filter_map(|card| card.issuer().map(str::to_string))

@@ -61,6 +61,17 @@ impl RecoveryCode {
         Self { symbols }
     }
 
+    /// What signs in with this code: a hash-like value, derived under its own HKDF label,
+    /// that the server keeps (hashed again) to find the account. It reveals neither the
+    /// code nor the unlocker derived from it, so the server still cannot unwrap anything.
+    pub fn sign_in_verifier(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, self.entropy())
+            .expand(b"folio/recovery-code/sign-in/v1", &mut out)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+
     /// The secret bytes the unlocker is derived from.
     pub(crate) fn entropy(&self) -> &[u8] {
         &self.symbols

@@ -66,6 +66,18 @@ impl fmt::Debug for UnlockerRecipient {
     }
 }
 
+impl FromStr for UnlockerRecipient {
+    type Err = KeyError;
+
+    /// Reads an `age1…` recipient, such as a device's key sent with its pairing.
+    fn from_str(s: &str) -> Result<Self, KeyError> {
+        s.trim()
+            .parse::<x25519::Recipient>()
+            .map(Self)
+            .map_err(KeyError::InvalidRecipient)
+    }
+}
+
 /// An identity able to unwrap an account key: see [`super::WrappedKey::unwrap_account`].
 #[derive(Clone)]
 pub struct Unlocker {

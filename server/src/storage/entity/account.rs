@@ -1,10 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+/// An account. It holds no personal data the server could read.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// The account's public age recipient; `None` only for rows older than passkeys.
+    pub recipient: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

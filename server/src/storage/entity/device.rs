@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub token_hash: Vec<u8>,
     pub recipient: String,
+    /// The account identity wrapped to `recipient`, once a signed-in client has made it.
+    pub wrapped_key: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,

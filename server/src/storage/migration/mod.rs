@@ -6,6 +6,8 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_accounts;
 mod m0002_devices_and_vaults;
+mod m0003_passkeys_and_sessions;
+mod m0004_shares;
 
 pub struct Migrator;
 
@@ -15,6 +17,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_accounts::Migration),
             Box::new(m0002_devices_and_vaults::Migration),
+            Box::new(m0003_passkeys_and_sessions::Migration),
+            Box::new(m0004_shares::Migration),
         ]
     }
 }

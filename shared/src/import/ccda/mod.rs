@@ -35,13 +35,14 @@ use results::ObservationCategory;
 use roxmltree::{Document, Node, ParsingOptions};
 use sections::{SectionKind, Target, section_kind, target_of};
 use serde_json::{Value, json};
-use xml::{attr, child, children, instance_id, path, template_roots, text, xpath};
+use xml::{SiblingIndex, attr, child, children, instance_id, path, template_roots, text, xpath};
 
 /// What every mapped resource needs from its document: stable ids and the patient.
 pub(crate) struct CdaContext {
     namespace: String,
     document_key: String,
     patient_reference: String,
+    siblings: SiblingIndex,
 }
 
 impl CdaContext {
@@ -50,8 +51,12 @@ impl CdaContext {
     fn id_for(&self, node: Node<'_, '_>) -> String {
         derived_id(
             &self.namespace,
-            &format!("cda:{}:{}", self.document_key, xpath(node)),
+            &format!("cda:{}:{}", self.document_key, self.xpath(node)),
         )
+    }
+
+    fn xpath(&self, node: Node<'_, '_>) -> String {
+        xpath(&self.siblings, node)
     }
 
     pub(crate) fn reference(&self, resource_type: &str, node: Node<'_, '_>) -> String {
@@ -71,7 +76,7 @@ impl CdaContext {
             "id": self.id_for(node),
             "meta": { "extension": [{
                 "url": ORIGINAL_ID_EXTENSION,
-                "valueString": format!("cda:{}:{}", self.document_key, xpath(node)),
+                "valueString": format!("cda:{}:{}", self.document_key, self.xpath(node)),
             }] },
         });
         let identifiers: Vec<Value> = children(node, "id")
@@ -136,6 +141,7 @@ pub(crate) fn import_ccda(sink: &mut EntrySink<'_>, bytes: &[u8]) -> Result<(), 
         namespace: namespace.clone(),
         document_key: document_key.clone(),
         patient_reference: format!("Patient/{patient_id}"),
+        siblings: SiblingIndex::new(&doc),
     };
     let mut source = sink.source();
     if source.provider.is_none() {
@@ -185,7 +191,7 @@ fn map_section(
             let code = child(section, "code")
                 .and_then(|c| attr(c, "code"))
                 .unwrap_or("no code");
-            let at = sink.location().with_xml_path(xpath(section));
+            let at = sink.location().with_xml_path(ctx.xpath(section));
             sink.warn(at, format!(
                 "section \"{title}\" ({code}) is not mapped: its {} entries stay only in the original document",
                 entries.len()
@@ -208,7 +214,7 @@ fn map_section(
                 .find(|n| n.is_element() && n.tag_name().name() != "entry")
                 .map(|n| template_roots(n).collect())
                 .unwrap_or_default();
-            let at = sink.location().with_xml_path(xpath(entry));
+            let at = sink.location().with_xml_path(ctx.xpath(entry));
             sink.warn(
                 at,
                 format!(

@@ -1,0 +1,194 @@
+//! End-to-end `folio import` of the largest Synthea bundle into a running `folio serve` on
+//! SQLite, in resources per second, beside `serde_json` parsing of the same file in the
+//! same run. Goal: the import runs at least one third of the parse-only rate.
+//!
+//! Each run creates a fresh account (not timed), then times the whole `folio import`
+//! process (start, unlock, create the record, import, seal, upload) into its new record.
+//!
+//! `cargo bench -p folio-server --bench import`; `FOLIO_BENCH_RUNS` sets the run count.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const GOAL: f64 = 1.0 / 3.0;
+
+struct RunningServer {
+    child: Child,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn folio_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_folio")
+}
+
+fn serve() -> RunningServer {
+    let data = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://localhost:{port}");
+    let child = Command::new(folio_bin())
+        .arg("serve")
+        .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FOLIO_DATA_DIR", data.path())
+        .env("FOLIO_PUBLIC_URL", &url)
+        .env_remove("FOLIO_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("folio starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let healthy = TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
+            let _ = write!(
+                s,
+                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            );
+            let mut answer = String::new();
+            let _ = s.read_to_string(&mut answer);
+            answer.starts_with("HTTP/1.1 200")
+        });
+        if healthy {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "folio did not answer within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    RunningServer {
+        child,
+        url,
+        _data: data,
+    }
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let output = Command::new(folio_bin())
+        .args(args)
+        .env_remove("FOLIO_SERVER")
+        .env_remove("FOLIO_PROFILE")
+        .output()
+        .expect("folio runs");
+    assert!(
+        output.status.success(),
+        "folio {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on standard output")
+}
+
+fn largest_synthea() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/fhir-r4/synthea");
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .expect("a Synthea bundle")
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn main() -> ExitCode {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: then run once, as a
+    // smoke test, and do not judge the figures.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let runs: usize = std::env::var("FOLIO_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if benching { 5 } else { 1 })
+        .max(1);
+    let file = largest_synthea();
+    let bytes = std::fs::read(&file).unwrap();
+    let resources = serde_json::from_slice::<Value>(&bytes).unwrap()["entry"]
+        .as_array()
+        .expect("a bundle")
+        .len();
+
+    let mut parse_times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let value: Value = serde_json::from_slice(&bytes).unwrap();
+        parse_times.push(start.elapsed());
+        std::hint::black_box(value);
+    }
+
+    let server = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let mut import_times = Vec::with_capacity(runs);
+    for run in 0..runs {
+        let profile = dir.path().join(format!("bench-{run}.json"));
+        let profile = profile.to_str().unwrap();
+        run_json(&[
+            "account",
+            "create",
+            "--server",
+            &server.url,
+            "--profile",
+            profile,
+            "--json",
+        ]);
+        let start = Instant::now();
+        let report = run_json(&[
+            "import",
+            "--profile",
+            profile,
+            "--json",
+            file.to_str().unwrap(),
+        ]);
+        import_times.push(start.elapsed());
+        assert_eq!(report["files"][0]["status"], "imported", "{report:#}");
+        assert_eq!(
+            report["totals"]["new_entries"].as_u64(),
+            Some(resources as u64),
+            "every resource of the bundle was uploaded"
+        );
+    }
+
+    let parse = median(parse_times);
+    let import = median(import_times);
+    let parse_rate = resources as f64 / parse.as_secs_f64();
+    let import_rate = resources as f64 / import.as_secs_f64();
+    let ratio = import_rate / parse_rate;
+    println!(
+        "import bench: {} ({} bytes, {resources} resources), median of {runs} runs",
+        file.file_name().unwrap().to_string_lossy(),
+        bytes.len()
+    );
+    println!(
+        "  serde_json parse:      {:>9.1} ms  {:>10.0} resources/s",
+        parse.as_secs_f64() * 1e3,
+        parse_rate
+    );
+    println!(
+        "  folio import (e2e):    {:>9.1} ms  {:>10.0} resources/s",
+        import.as_secs_f64() * 1e3,
+        import_rate
+    );
+    println!("  ratio import/parse:    {ratio:.3} (goal >= {GOAL:.3})");
+    if benching && ratio < GOAL {
+        eprintln!("the import runs below one third of the parse-only rate");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,575 @@
+//! `folio import`: bring files (FHIR JSON or NDJSON, C-CDA, SMART Health Cards, zips, PDFs
+//! and photos) into a record.
+//!
+//! Each file stands on its own: it is read (with the importer's size cap checked before a
+//! byte is read), imported, and uploaded as segments of its own, so a bad file fails alone
+//! and changes nothing. Entries the record already holds (same id, same resource, same
+//! source file) are dropped before sealing, so importing a file again uploads nothing;
+//! upload keys are derived from the file and the entries it adds, so a retried command is
+//! answered by the server as the upload it already stored.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use chrono::Utc;
+use clap::Args;
+use folio_shared::import::shc::{self, Jwks};
+use folio_shared::import::{
+    ImportError, ImportErrorKind, ImportFormat, ImportLimits, ImportOptions, ImportReport,
+    Location, ReportItem, TrustedIssuer, detect, import_file,
+};
+use folio_shared::record::{Entry, Op};
+use folio_shared::vault::{VaultContents, VaultId, seal_attachment};
+use reqwest::StatusCode;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use super::account::{Output, ProfileArg};
+use super::profile::Profile;
+use super::vault_access::VaultAccess;
+use crate::client::ClientError;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// The provider the files come from (e.g. "St Mary's Hospital"). Entries from
+    /// different providers are kept apart and merged only in views.
+    #[arg(long = "source", value_name = "NAME")]
+    pub source: Option<String>,
+    /// The record to import into (default: your own, created on first import).
+    #[arg(long)]
+    pub vault: Option<uuid::Uuid>,
+    /// A JWKS file of SMART Health Card issuer keys to verify cards against, instead of
+    /// fetching the issuer's `/.well-known/jwks.json`. May be given more than once.
+    #[arg(long = "jwks", value_name = "FILE")]
+    pub jwks: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: Output,
+    /// Files or folders (folders are walked in name order; hidden files are skipped).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    Imported,
+    AlreadyImported,
+    Failed,
+}
+
+/// One file's outcome: the importer's report, and what reached the record.
+#[derive(Debug, Serialize)]
+struct FileResult {
+    path: PathBuf,
+    status: FileStatus,
+    #[serde(flatten)]
+    report: ImportReport,
+    /// Entries uploaded by this command.
+    new_entries: usize,
+    /// Entries the record already held exactly as imported.
+    already_present: usize,
+    segments: usize,
+    attachments: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Totals {
+    files: usize,
+    imported: usize,
+    already_imported: usize,
+    failed: usize,
+    /// Resources the importers produced, per type.
+    counts: BTreeMap<String, usize>,
+    resources: usize,
+    new_entries: usize,
+    already_present: usize,
+    warnings: usize,
+    segments: usize,
+    attachments: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct ImportSummary {
+    vault: uuid::Uuid,
+    files: Vec<FileResult>,
+    totals: Totals,
+}
+
+/// How long an issuer's JWKS may take to arrive before the card is imported unverified.
+const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub async fn run(args: ImportArgs) -> Result<()> {
+    let profile = Profile::load(&args.profile.path)?;
+    let hand_keys = load_jwks(&args.jwks)?;
+    let files = collect_files(&args.paths)?;
+    if files.is_empty() {
+        bail!("no files to import under the given paths (hidden files are skipped)");
+    }
+    let access = VaultAccess::open(&profile, args.vault.map(VaultId), true).await?;
+    let mut contents = access.contents().await?;
+    let mut importer = Importer {
+        access: &access,
+        contents: &mut contents,
+        provider: args.source.clone(),
+        hand_keys,
+        fetched: HashMap::new(),
+        http: reqwest::Client::builder()
+            .timeout(JWKS_TIMEOUT)
+            .build()
+            .context("building the HTTP client for issuer keys")?,
+    };
+    let mut results = Vec::with_capacity(files.len());
+    for path in &files {
+        results.push(importer.import_one(path).await);
+    }
+    let totals = totals(&results);
+    let summary = ImportSummary {
+        vault: access.vault_id.0,
+        files: results,
+        totals,
+    };
+    args.output.print(&summary, || text(&summary))?;
+    if summary.totals.failed > 0 {
+        bail!(
+            "{} of {} files failed to import (the others were imported)",
+            summary.totals.failed,
+            summary.totals.files
+        );
+    }
+    Ok(())
+}
+
+fn load_jwks(paths: &[PathBuf]) -> Result<Option<Jwks>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut keys = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the JWKS file {}", path.display()))?;
+        let jwks = Jwks::from_json(&text).with_context(|| {
+            format!(
+                "{} is not a JWKS (a JSON object with a `keys` array)",
+                path.display()
+            )
+        })?;
+        keys.extend(jwks.keys);
+    }
+    Ok(Some(Jwks { keys }))
+}
+
+/// The files to import, in order: each path as given, folders walked in name order.
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list the folder {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot list the folder {}", dir.display()))?;
+    children.sort();
+    for child in children {
+        let hidden = child
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if child.is_dir() {
+            walk(&child, files)?;
+        } else if child.is_file() {
+            files.push(child);
+        }
+    }
+    Ok(())
+}
+
+struct Importer<'a> {
+    access: &'a VaultAccess,
+    /// The record as it stands, kept up to date with what this command uploads.
+    contents: &'a mut VaultContents,
+    provider: Option<String>,
+    hand_keys: Option<Jwks>,
+    /// Issuer keys fetched during this command, or why they could not be.
+    fetched: HashMap<String, Option<Jwks>>,
+    http: reqwest::Client,
+}
+
+/// Why a file imported nothing, with the importer's report so far.
+struct Failure {
+    format: Option<ImportFormat>,
+    error: ReportItem,
+}
+
+impl From<ImportError> for Failure {
+    fn from(e: ImportError) -> Self {
+        Failure {
+            format: None,
+            error: ReportItem {
+                location: e.location,
+                message: e.kind.to_string(),
+            },
+        }
+    }
+}
+
+impl Importer<'_> {
+    async fn import_one(&mut self, path: &Path) -> FileResult {
+        let name = file_name(path);
+        match self.try_import(path, &name).await {
+            Ok(result) => result,
+            Err(failure) => FileResult {
+                path: path.to_owned(),
+                status: FileStatus::Failed,
+                report: ImportReport {
+                    file: name,
+                    format: failure.format,
+                    errors: vec![failure.error],
+                    ..ImportReport::default()
+                },
+                new_entries: 0,
+                already_present: 0,
+                segments: 0,
+                attachments: 0,
+            },
+        }
+    }
+
+    async fn try_import(&mut self, path: &Path, name: &str) -> Result<FileResult, Failure> {
+        let mut opts = ImportOptions::new(Utc::now());
+        if let Some(provider) = &self.provider {
+            opts = opts.with_provider(provider.clone());
+        }
+        let bytes = read_capped(path, name, &opts.limits)?;
+        let format = detect::detect(name, &bytes, &opts.limits).ok();
+        if format.is_some_and(is_health_card) {
+            opts.issuers = self.issuer_keys(name, &bytes).await;
+        }
+        let outcome = import_file(name, &bytes, &opts).map_err(|e| Failure {
+            format,
+            ..Failure::from(e)
+        })?;
+        let report = outcome.report;
+        let total = outcome.entries.len();
+        let new: Vec<Entry> = outcome
+            .entries
+            .into_iter()
+            .filter(|entry| !self.already_holds(entry))
+            .collect();
+        let already_present = total - new.len();
+        let mut result = FileResult {
+            path: path.to_owned(),
+            status: FileStatus::AlreadyImported,
+            report,
+            new_entries: new.len(),
+            already_present,
+            segments: 0,
+            attachments: 0,
+        };
+        if new.is_empty() {
+            // A file that holds nothing importable imported fine; one whose every entry
+            // the record holds already was imported before.
+            if total == 0 {
+                result.status = FileStatus::Imported;
+            }
+            return Ok(result);
+        }
+        let location = || Location::file(name);
+        let fail = |message: String| Failure {
+            format,
+            error: ReportItem {
+                location: location(),
+                message,
+            },
+        };
+        // Attachments first: a segment must never name a blob the server does not hold.
+        let recipient = self.access.keyring.current().recipient();
+        for attachment in &outcome.attachments {
+            let sealed = seal_attachment(&recipient, &attachment.bytes);
+            self.access
+                .client
+                .put_attachment(
+                    self.access.vault_id,
+                    attachment_uuid(&attachment.id),
+                    sealed,
+                )
+                .await
+                .map_err(|e| fail(format!("uploading the attachment {}: {e}", attachment.id)))?;
+            result.attachments += 1;
+        }
+        let segments = self
+            .access
+            .sealer()
+            .seal(&new)
+            .map_err(|e| fail(format!("sealing the entries: {e}")))?;
+        let plan = upload_plan(&bytes, self.access, &new);
+        let count = segments.len();
+        for (i, segment) in segments.iter().enumerate() {
+            let key = format!("imp-{plan}-{i}-{count}");
+            match self
+                .access
+                .client
+                .upload(self.access.vault_id, &key, segment)
+                .await
+            {
+                Ok(_) => {}
+                // The same plan already stored under this key (a retried command whose
+                // first run finished this segment): it holds these very entries.
+                Err(e) if is_key_reused(&e) => {}
+                Err(e) => {
+                    let done = if i > 0 {
+                        format!(
+                            " ({i} of {count} segments were stored; run the import again to finish)"
+                        )
+                    } else {
+                        String::new()
+                    };
+                    return Err(fail(format!("uploading the entries: {e}{done}")));
+                }
+            }
+            result.segments += 1;
+        }
+        for entry in new {
+            self.contents.apply(entry);
+        }
+        result.status = FileStatus::Imported;
+        Ok(result)
+    }
+
+    /// True when the record already holds this entry's resource from the same file.
+    fn already_holds(&self, entry: &Entry) -> bool {
+        let Op::Put { resource, source } = &entry.op else {
+            return false;
+        };
+        self.contents
+            .get(&entry.id)
+            .is_some_and(|stored| stored.source.file == source.file && stored.resource == *resource)
+    }
+
+    /// Keys for the card issuers of a health-card file: the ones given by hand, or each
+    /// https issuer's published JWKS. An issuer whose keys cannot be had is left out, and
+    /// its cards import as unverified with the importer's reason.
+    async fn issuer_keys(&mut self, name: &str, bytes: &[u8]) -> Vec<TrustedIssuer> {
+        let Ok(issuers) = shc::card_issuers(name, bytes) else {
+            // The import itself reports what is wrong with the card.
+            return Vec::new();
+        };
+        let mut trusted = Vec::new();
+        for iss in issuers {
+            let jwks = match &self.hand_keys {
+                Some(keys) => Some(keys.clone()),
+                None => self.fetch_jwks(&iss).await,
+            };
+            if let Some(jwks) = jwks {
+                trusted.push(TrustedIssuer {
+                    iss,
+                    jwks,
+                    crls: Vec::new(),
+                });
+            }
+        }
+        trusted
+    }
+
+    async fn fetch_jwks(&mut self, iss: &str) -> Option<Jwks> {
+        if let Some(known) = self.fetched.get(iss) {
+            return known.clone();
+        }
+        let jwks = if iss.starts_with("https://") {
+            let url = format!("{}/.well-known/jwks.json", iss.trim_end_matches('/'));
+            let fetched = async {
+                let response = self.http.get(&url).send().await?.error_for_status()?;
+                response.json::<Jwks>().await
+            }
+            .await;
+            match fetched {
+                Ok(jwks) => Some(jwks),
+                Err(e) => {
+                    tracing::warn!(%url, error = %e, "could not fetch the card issuer's keys");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        self.fetched.insert(iss.to_owned(), jwks.clone());
+        jwks
+    }
+}
+
+fn is_health_card(format: ImportFormat) -> bool {
+    matches!(
+        format,
+        ImportFormat::SmartHealthCard
+            | ImportFormat::SmartHealthCardJws
+            | ImportFormat::SmartHealthCardQr
+    )
+}
+
+fn is_key_reused(e: &ClientError) -> bool {
+    matches!(e, ClientError::Problem { status, problem }
+        if *status == StatusCode::CONFLICT
+            && problem.detail.as_deref().is_some_and(|d| d.starts_with("upload key already used")))
+}
+
+/// The name the importer and the entries' sources know the file by.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Reads a file, refusing one over the import limit before reading it (and stopping at
+/// the limit should it grow meanwhile).
+fn read_capped(path: &Path, name: &str, limits: &ImportLimits) -> Result<Vec<u8>, Failure> {
+    let max = limits.max_input_bytes;
+    let io_failure = |e: std::io::Error| Failure {
+        format: None,
+        error: ReportItem {
+            location: Location::file(name),
+            message: format!("cannot read {}: {e}", path.display()),
+        },
+    };
+    let too_large = |size: u64| {
+        Failure::from(ImportError::new(
+            Location::file(name),
+            ImportErrorKind::TooLarge { size, max },
+        ))
+    };
+    let file = std::fs::File::open(path).map_err(io_failure)?;
+    let size = file.metadata().map_err(io_failure)?.len();
+    if size > max {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_failure)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A name for this upload that a retry of the same command reproduces: the file's bytes,
+/// the vault and its key epoch, and the entries it adds.
+fn upload_plan(bytes: &[u8], access: &VaultAccess, new: &[Entry]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(Sha256::digest(bytes));
+    hash.update(access.vault_id.0.as_bytes());
+    hash.update(access.keyring.current().epoch().0.to_be_bytes());
+    for entry in new {
+        hash.update((entry.id.0.len() as u64).to_be_bytes());
+        hash.update(entry.id.0.as_bytes());
+    }
+    hex(&hash.finalize()[..20])
+}
+
+/// The blob id of an attachment named `folio-attachment:<id>` (its SHA-256, hex): the
+/// first 16 bytes of the hash of that id, as a UUID.
+pub fn attachment_uuid(id: &str) -> uuid::Uuid {
+    let digest = Sha256::digest(id.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn totals(results: &[FileResult]) -> Totals {
+    let mut t = Totals {
+        files: results.len(),
+        ..Totals::default()
+    };
+    for r in results {
+        match r.status {
+            FileStatus::Imported => t.imported += 1,
+            FileStatus::AlreadyImported => t.already_imported += 1,
+            FileStatus::Failed => t.failed += 1,
+        }
+        for (ty, n) in &r.report.counts {
+            *t.counts.entry(ty.clone()).or_default() += n;
+        }
+        t.resources += r.report.total();
+        t.new_entries += r.new_entries;
+        t.already_present += r.already_present;
+        t.warnings += r.report.warnings.len();
+        t.segments += r.segments;
+        t.attachments += r.attachments;
+    }
+    t
+}
+
+/// Most warnings listed per file in text; `--json` lists them all.
+const TEXT_WARNINGS: usize = 10;
+
+fn text(summary: &ImportSummary) -> String {
+    let mut out = String::new();
+    for r in &summary.files {
+        let path = r.path.display();
+        match r.status {
+            FileStatus::Failed => {
+                out.push_str(&format!("{path}: FAILED, nothing imported\n"));
+            }
+            FileStatus::AlreadyImported => out.push_str(&format!(
+                "{path}: already imported ({} resources, nothing new)\n",
+                r.report.total()
+            )),
+            FileStatus::Imported => {
+                out.push_str(&format!(
+                    "{path}: imported {} new of {} resources",
+                    r.new_entries,
+                    r.report.total()
+                ));
+                if r.attachments > 0 {
+                    out.push_str(&format!(", {} attachment(s)", r.attachments));
+                }
+                out.push('\n');
+            }
+        }
+        for (ty, n) in &r.report.counts {
+            out.push_str(&format!("    {ty:<28} {n:>7}\n"));
+        }
+        for e in &r.report.errors {
+            out.push_str(&format!("  error: {e}\n"));
+        }
+        for w in r.report.warnings.iter().take(TEXT_WARNINGS) {
+            out.push_str(&format!("  warning: {w}\n"));
+        }
+        if r.report.warnings.len() > TEXT_WARNINGS {
+            out.push_str(&format!(
+                "  … and {} more warnings (--json lists them all)\n",
+                r.report.warnings.len() - TEXT_WARNINGS
+            ));
+        }
+        for n in &r.report.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+    }
+    let t = &summary.totals;
+    out.push_str(&format!(
+        "{} file(s): {} imported, {} already imported, {} failed; {} resources, {} new entries, {} warnings",
+        t.files, t.imported, t.already_imported, t.failed, t.resources, t.new_entries, t.warnings
+    ));
+    out
+}

@@ -1,0 +1,146 @@
+//! `folio records`: what a record holds, after merging the same facts reported by several
+//! sources, per resource type, each item with every source that reported it.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use folio_shared::import::merge::{RecordItem, merged_view};
+use folio_shared::record::Source;
+use folio_shared::vault::VaultId;
+use serde::Serialize;
+
+use super::account::{Output, ProfileArg};
+use super::profile::Profile;
+use super::vault_access::VaultAccess;
+
+#[derive(Debug, Args)]
+pub struct RecordsArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// The record to show (default: your own).
+    #[arg(long)]
+    pub vault: Option<uuid::Uuid>,
+    /// Only resources of this FHIR type (e.g. `Observation`).
+    #[arg(long = "type", value_name = "RESOURCE_TYPE")]
+    pub resource_type: Option<String>,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct TypeCount {
+    /// Entries stored (one per resource per source).
+    entries: usize,
+    /// Items after merging duplicates across sources.
+    items: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct SourceView<'a> {
+    provider: Option<&'a str>,
+    file: Option<&'a str>,
+    imported_at: DateTime<Utc>,
+    verified_issuer: Option<&'a str>,
+    unverified_reason: Option<&'a str>,
+    patient_reported: bool,
+}
+
+impl<'a> From<&'a Source> for SourceView<'a> {
+    fn from(s: &'a Source) -> Self {
+        SourceView {
+            provider: s.provider.as_deref(),
+            file: s.file.as_deref(),
+            imported_at: s.retrieved_at,
+            verified_issuer: s.verified_issuer.as_deref(),
+            unverified_reason: s.unverified_reason.as_deref(),
+            patient_reported: s.patient_reported,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ItemView<'a> {
+    id: &'a str,
+    resource_type: &'a str,
+    kind: &'a str,
+    entries: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    sources: Vec<SourceView<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct RecordsView<'a> {
+    vault: uuid::Uuid,
+    entries: usize,
+    items: usize,
+    types: BTreeMap<&'a str, TypeCount>,
+    records: Vec<ItemView<'a>>,
+}
+
+fn type_of(id: &str) -> &str {
+    id.split_once('/').map_or(id, |(ty, _)| ty)
+}
+
+pub async fn run(args: RecordsArgs) -> Result<()> {
+    let profile = Profile::load(&args.profile.path)?;
+    let access = VaultAccess::open(&profile, args.vault.map(VaultId), false).await?;
+    let contents = access.contents().await?;
+    let wanted = args.resource_type.as_deref();
+    let items: Vec<RecordItem<'_>> = contents
+        .iter()
+        .filter(|(id, _)| wanted.is_none_or(|w| type_of(&id.0) == w))
+        .map(|(id, stored)| RecordItem {
+            id,
+            resource: &stored.resource,
+            source: &stored.source,
+        })
+        .collect();
+    let merged = merged_view(&items);
+    let mut types: BTreeMap<&str, TypeCount> = BTreeMap::new();
+    for item in &items {
+        types.entry(type_of(&item.id.0)).or_default().entries += 1;
+    }
+    let records: Vec<ItemView<'_>> = merged
+        .iter()
+        .map(|m| ItemView {
+            id: &m.primary.0,
+            resource_type: type_of(&m.primary.0),
+            kind: &m.kind,
+            entries: m.entries.iter().map(|e| e.0.as_str()).collect(),
+            code: m
+                .code
+                .as_ref()
+                .map(|(system, code)| format!("{system}|{code}")),
+            date: m.date.as_deref(),
+            sources: m.sources.iter().map(SourceView::from).collect(),
+        })
+        .collect();
+    for r in &records {
+        types.entry(r.resource_type).or_default().items += 1;
+    }
+    let view = RecordsView {
+        vault: access.vault_id.0,
+        entries: items.len(),
+        items: records.len(),
+        types,
+        records,
+    };
+    args.output.print(&view, || text(&view))
+}
+
+fn text(view: &RecordsView<'_>) -> String {
+    let mut out = format!("{:<28} {:>8} {:>8}\n", "Type", "Items", "Entries");
+    for (ty, c) in &view.types {
+        out.push_str(&format!("{ty:<28} {:>8} {:>8}\n", c.items, c.entries));
+    }
+    out.push_str(&format!(
+        "{:<28} {:>8} {:>8}\n(items merge the same fact from several sources; entries count each source's copy)",
+        "Total", view.items, view.entries
+    ));
+    out
+}

@@ -1,0 +1,104 @@
+//! A profile's way into a vault: the device token reaches the server, the device key unwraps
+//! the account identity, and the account identity unwraps the vault's keys. Everything the
+//! client verbs (`import`, `records`, `share`) do to a record starts here.
+
+use anyhow::{Context as _, Result, bail};
+use folio_shared::keys::{AccountIdentity, KeyEpoch, VaultIdentity};
+use folio_shared::vault::{Sealer, VaultContents, VaultId, VaultKeyring};
+
+use super::account::unlock_with_device;
+use super::profile::Profile;
+use crate::client::VaultClient;
+
+/// A vault opened by a profile: the client, the unlocked account and the vault's keys.
+pub struct VaultAccess {
+    pub client: VaultClient,
+    pub account: AccountIdentity,
+    pub vault_id: VaultId,
+    pub keyring: VaultKeyring,
+}
+
+impl VaultAccess {
+    /// The vault `vault` (or, without one, the account's own record), creating the
+    /// account's own record the first time when `create` is set.
+    pub async fn open(profile: &Profile, vault: Option<VaultId>, create: bool) -> Result<Self> {
+        let client = VaultClient::new(profile.server.as_str(), &profile.device.token);
+        let unlock = client
+            .account_unlock()
+            .await
+            .context("reading the account's keys (is the profile signed in? try `folio account login`)")?;
+        let account = unlock_with_device(&unlock, &profile.device)?;
+        let vaults = client.vaults().await.context("listing the records")?;
+        let chosen = match vault {
+            Some(id) => Some(
+                vaults
+                    .iter()
+                    .find(|v| v.id == id.0)
+                    .with_context(|| format!("no record {} is shared with this account", id.0))?,
+            ),
+            None => vaults.iter().find(|v| v.role == "owner"),
+        };
+        let vault_id = match chosen {
+            Some(summary) => VaultId(summary.id),
+            None if create => {
+                let id = VaultId(uuid::Uuid::new_v4());
+                let identity = VaultIdentity::generate(KeyEpoch::FIRST);
+                client
+                    .create_vault(id, &identity, &identity.wrap_to(&account.recipient()))
+                    .await
+                    .context("creating your record")?;
+                id
+            }
+            None => bail!("this account has no record yet: import something first"),
+        };
+        let keyring = keyring(&client, &account, vault_id).await?;
+        Ok(VaultAccess {
+            client,
+            account,
+            vault_id,
+            keyring,
+        })
+    }
+
+    /// New segments are sealed to the newest epoch's key.
+    pub fn sealer(&self) -> Sealer {
+        Sealer::for_identity(self.vault_id, self.keyring.current())
+    }
+
+    /// The whole record as it stands: every segment of the log, opened in order.
+    pub async fn contents(&self) -> Result<VaultContents> {
+        let (segments, _generation) = self
+            .client
+            .all_segments(self.vault_id)
+            .await
+            .context("downloading the record")?;
+        self.keyring
+            .open(segments.iter().map(|(_, s)| s))
+            .context("opening the record")
+    }
+}
+
+/// Every epoch's vault key the account holds, unwrapped.
+async fn keyring(
+    client: &VaultClient,
+    account: &AccountIdentity,
+    vault_id: VaultId,
+) -> Result<VaultKeyring> {
+    let wraps = client
+        .keys(vault_id)
+        .await
+        .context("reading the record's keys")?;
+    let mut identities = wraps.iter().map(|(epoch, wrapped)| {
+        wrapped
+            .unwrap_vault(account, KeyEpoch(*epoch))
+            .with_context(|| format!("unwrapping the record's key of epoch {epoch}"))
+    });
+    let first = identities
+        .next()
+        .context("the server holds no key of this record for this account")??;
+    let mut keyring = VaultKeyring::new(vault_id, first);
+    for identity in identities {
+        keyring.insert(identity?);
+    }
+    Ok(keyring)
+}

@@ -1,0 +1,229 @@
+//! The clinician viewer's summary model, checked against counts taken independently from
+//! the raw JSON of a real IPS document and a Synthea bundle.
+
+use chrono::NaiveDate;
+use folio_shared::clinical_view::{ChartGeometry, ClinicalView, ClinicalViewBuilder};
+use serde_json::{Value, json};
+
+const IPS: &str = "/work/shared/data/shl/hl7-smart-health-cards-and-links/IPS_IG-bundle-01.json";
+const SYNTHEA_DIR: &str = "/work/shared/data/fhir-r4/synthea";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+}
+
+fn load(path: &str) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(serde_json::from_str(&text).expect("valid JSON"))
+}
+
+fn resources<'a>(bundle: &'a Value, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(move |r| r["resourceType"] == kind)
+}
+
+#[test]
+fn ips_document_summary() {
+    let Some(bundle) = load(IPS) else {
+        eprintln!("skipped: {IPS} not present");
+        return;
+    };
+    let view = ClinicalView::from_json(&bundle, today());
+    let patient = view.patient.as_ref().expect("a patient banner");
+    let raw_patient = resources(&bundle, "Patient").next().unwrap();
+    assert_eq!(
+        patient.birth_date.as_deref(),
+        raw_patient["birthDate"].as_str()
+    );
+    assert!(patient.name.is_some());
+    assert!(patient.age.is_some());
+    assert_eq!(
+        view.allergies.len(),
+        resources(&bundle, "AllergyIntolerance").count()
+    );
+    let active_conditions = resources(&bundle, "Condition")
+        .filter(|c| {
+            !matches!(
+                c["clinicalStatus"]["coding"][0]["code"].as_str(),
+                Some("resolved" | "inactive" | "remission")
+            )
+        })
+        .count();
+    assert_eq!(view.problems.len(), active_conditions);
+    // Medication names come through the medicationReference to the bundle's Medication.
+    assert_eq!(
+        view.medications.len(),
+        resources(&bundle, "MedicationStatement")
+            .filter(|m| matches!(
+                m["status"].as_str(),
+                None | Some("active" | "intended" | "on-hold" | "unknown")
+            ))
+            .count()
+    );
+    assert!(
+        view.medications
+            .iter()
+            .all(|m| m.title != "Unnamed medication"),
+        "{:?}",
+        view.medications
+    );
+    let observations = resources(&bundle, "Observation").count();
+    let points: usize = view
+        .results
+        .iter()
+        .chain(&view.vital_signs)
+        .map(|s| s.points.len())
+        .sum();
+    assert!(
+        points >= observations - 1 && points > 0,
+        "{points} of {observations}"
+    );
+    assert!(view.encounters.is_empty());
+}
+
+#[test]
+fn synthea_bundle_summary() {
+    let Some(path) = std::fs::read_dir(SYNTHEA_DIR).ok().and_then(|dir| {
+        let mut paths: Vec<_> = dir.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .find(|p| p.to_string_lossy().contains("Clemente"))
+    }) else {
+        eprintln!("skipped: no Synthea bundle");
+        return;
+    };
+    let bundle = load(path.to_str().unwrap()).unwrap();
+    let view = ClinicalView::from_json(&bundle, today());
+    let active = resources(&bundle, "Condition")
+        .filter(|c| c["clinicalStatus"]["coding"][0]["code"] == "active")
+        .count();
+    assert_eq!(view.problems.len(), active);
+    assert_eq!(
+        view.immunizations.len(),
+        resources(&bundle, "Immunization")
+            .filter(|i| i["status"] == "completed")
+            .count()
+    );
+    assert_eq!(
+        view.encounters.len(),
+        resources(&bundle, "Encounter").count()
+    );
+    let active_meds = resources(&bundle, "MedicationRequest")
+        .filter(|m| m["status"] == "active")
+        .count();
+    assert_eq!(view.medications.len(), active_meds);
+    // Every Observation value and component lands in a series.
+    let vital_codes: std::collections::HashSet<String> = resources(&bundle, "Observation")
+        .filter(|o| o["category"][0]["coding"][0]["code"] == "vital-signs")
+        .flat_map(|o| {
+            let mut codes = Vec::new();
+            if o.get("valueQuantity").is_some() {
+                codes.push(o["code"]["coding"][0]["code"].as_str().unwrap().to_owned());
+            }
+            for c in o["component"].as_array().into_iter().flatten() {
+                codes.push(c["code"]["coding"][0]["code"].as_str().unwrap().to_owned());
+            }
+            codes
+        })
+        .collect();
+    assert_eq!(view.vital_signs.len(), vital_codes.len());
+    // Encounters newest first.
+    let dates: Vec<_> = view.encounters.iter().map(|e| e.date.clone()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+    // Series with more than one value get a chart.
+    for series in view.results.iter().chain(&view.vital_signs) {
+        assert_eq!(ChartGeometry::of(series).is_some(), series.has_trend());
+    }
+}
+
+#[test]
+fn trends_ranges_and_flags() {
+    let obs = |date: &str, value: f64| {
+        json!({
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [{"coding": [{"code": "laboratory"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4", "display": "HbA1c"}]},
+            "effectiveDateTime": date,
+            "valueQuantity": {"value": value, "unit": "%"},
+            "referenceRange": [{"low": {"value": 4.0}, "high": {"value": 5.6}}],
+            "meta": {"source": "Valley Clinic"}
+        })
+    };
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": obs("2025-06-01", 7.1)},
+            {"resource": obs("2024-01-10", 5.2)},
+            {"resource": obs("2024-09-10", 6.0)},
+            {"resource": {"resourceType": "Condition", "clinicalStatus": {"coding": [{"code": "resolved"}]}, "code": {"text": "Flu"}}},
+            {"resource": {"resourceType": "Condition", "code": {"text": "Diabetes"}}},
+            {"resource": {"resourceType": "AllergyIntolerance", "code": {"text": "Penicillin"}, "criticality": "high",
+                "reaction": [{"manifestation": [{"text": "Hives"}], "severity": "moderate"}]}},
+            {"resource": {"resourceType": "MedicationStatement", "status": "stopped", "medicationCodeableConcept": {"text": "Old"}}},
+            {"resource": {"resourceType": "MedicationStatement", "status": "active", "medicationCodeableConcept": {"text": "Metformin"}}}
+        ]
+    });
+    let view = ClinicalView::from_json(&bundle, today());
+    assert_eq!(view.problems.len(), 1);
+    assert_eq!(view.problems[0].title, "Diabetes");
+    assert_eq!(view.medications.len(), 1);
+    assert_eq!(view.allergies[0].alert.as_deref(), Some("High criticality"));
+    assert!(
+        view.allergies[0]
+            .details
+            .iter()
+            .any(|d| d.contains("Hives"))
+    );
+    let series = &view.results[0];
+    assert_eq!(series.points.len(), 3);
+    let flags: Vec<bool> = series.points.iter().map(|p| p.out_of_range).collect();
+    assert_eq!(flags, [false, true, true], "oldest first");
+    assert_eq!(series.points[0].source.as_deref(), Some("Valley Clinic"));
+    assert_eq!(
+        series.range.as_ref().unwrap().describe().as_deref(),
+        Some("4–5.6")
+    );
+    let chart = ChartGeometry::of(series).expect("a trend");
+    assert_eq!(chart.points.len(), 3);
+    assert!(chart.points[0].x < chart.points[1].x && chart.points[1].x < chart.points[2].x);
+    // Higher values are higher up: smaller y.
+    assert!(chart.points[2].y < chart.points[0].y);
+    let (top, height) = chart.band.unwrap();
+    assert!(top > 0.0 && height > 0.0);
+}
+
+#[test]
+fn builder_credits_fallback_source_and_single_resources() {
+    let mut builder = ClinicalViewBuilder::new(today());
+    builder.add_json(
+        &json!({"resourceType": "Immunization", "status": "completed",
+            "vaccineCode": {"text": "COVID-19"}, "occurrenceDateTime": "2021-04-01"}),
+        Some("https://spec.smarthealth.cards/examples/issuer"),
+    );
+    builder.add_json(
+        &json!({"resourceType": "Patient", "birthDate": "1990-12-02",
+            "name": [{"given": ["Ann"], "family": "Lee"}], "gender": "female"}),
+        None,
+    );
+    let view = builder.build();
+    assert_eq!(view.immunizations.len(), 1);
+    assert!(
+        view.immunizations[0]
+            .source
+            .as_deref()
+            .unwrap()
+            .contains("issuer")
+    );
+    let patient = view.patient.unwrap();
+    assert_eq!(patient.name.as_deref(), Some("Ann Lee"));
+    assert_eq!(patient.age, Some(35), "birthday tomorrow");
+}

@@ -1,0 +1,464 @@
+//! Passkey accounts in the real app: headless Chromium with a virtual authenticator signs
+//! up, signs out and back in, unlocks, recovers and manages the account, through the built
+//! WASM app under the production CSP.
+//!
+//! The page is opened at `http://localhost:PORT` (the server's public URL): WebAuthn needs
+//! a secure context and a relying-party id that is a domain, which an IP address is not.
+
+use std::time::Duration;
+
+use chromiumoxide::Page;
+use folio_shared::api::account::{AccountUnlock, PairedDevice, RedeemPairing};
+use folio_shared::keys::{DeviceKey, Unlocker, WrappedKey};
+use folio_tests::browser::{
+    Browser, add_virtual_authenticator, authenticator_credentials, click, fill,
+    remove_virtual_authenticator, screenshot, text_of, wait_for,
+};
+use folio_tests::{Engine, TestServer, app_dir};
+
+/// A phone-sized viewport: the app is built mobile-first.
+const PHONE: (u32, u32) = (390, 844);
+
+async fn start_server() -> TestServer {
+    let dist = app_dir();
+    assert!(
+        dist.join("index.html").exists(),
+        "the app is not built at {}: run `cargo xtask test`, which builds it",
+        dist.display()
+    );
+    TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await
+}
+
+/// Signs up as `name` from `/signup` and returns the recovery code the app showed, after
+/// checking it cannot be skipped: "Continue" waits for the user to say they saved it.
+async fn sign_up(page: &Page, name: &str, screenshot_name: &str) -> String {
+    fill(page, "#display-name", name).await;
+    click(page, "form button[type=submit]").await;
+    let code = text_of(page, "[data-testid=recovery-code]").await;
+    let continue_disabled = page
+        .evaluate("[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Continue').disabled")
+        .await
+        .expect("the Continue button")
+        .into_value::<bool>()
+        .expect("a boolean");
+    assert!(
+        continue_disabled,
+        "Continue must wait until the code is saved"
+    );
+    screenshot(page, screenshot_name).await;
+    click(page, "#recovery-code-saved").await;
+    click(page, "#recovery-code-title ~ button.primary").await;
+    code
+}
+
+/// Waits for the start page to prove the vault opens with the key in memory.
+async fn expect_vault_unlocked(page: &Page) {
+    let status = text_of(page, "[data-testid=vault-status]").await;
+    assert_eq!(
+        status, "Your vault is unlocked.",
+        "the start page says: {status}"
+    );
+}
+
+/// Signs out with the masthead button and waits for the signed-out masthead.
+async fn sign_out(page: &Page) {
+    click(page, ".masthead button.link").await;
+    wait_for(
+        page,
+        "document.querySelector('.masthead a[href=\"/signin\"]') ? 'signed out' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+}
+
+/// Records, for the life of the document, whether the unlock page or a recovery-code field
+/// was ever rendered (the app navigates without reloading, so one observer sees it all).
+async fn watch_for_unlock_page(page: &Page) {
+    page.evaluate(
+        "(() => { window.sawUnlockPage = false; \
+         const check = () => { if (document.querySelector('#unlock-title, #recovery-code')) \
+         window.sawUnlockPage = true; }; \
+         new MutationObserver(check).observe(document.body, { childList: true, subtree: true }); \
+         check(); return 'watching'; })()",
+    )
+    .await
+    .expect("the observer is installed");
+}
+
+/// Makes the browser report that it cannot offer passkeys as autofill suggestions, for the
+/// rest of this document. Chromium completes an autofill request at once when a virtual
+/// authenticator holds a passkey, which would sign in before any button is pressed.
+async fn turn_off_autofill(page: &Page) {
+    page.evaluate(
+        "(() => { PublicKeyCredential.isConditionalMediationAvailable = async () => false; \
+         return 'off'; })()",
+    )
+    .await
+    .expect("autofill is turned off");
+}
+
+async fn saw_unlock_page(page: &Page) -> bool {
+    page.evaluate("window.sawUnlockPage")
+        .await
+        .expect("the observer's finding")
+        .into_value()
+        .expect("a boolean")
+}
+
+async fn path_of(page: &Page) -> String {
+    page.evaluate("location.pathname")
+        .await
+        .expect("the location")
+        .into_value()
+        .expect("a string")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_with_prf_signs_in_and_unlocks_without_the_recovery_code() {
+    let server = start_server().await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    let authenticator = add_virtual_authenticator(&page, true).await;
+
+    let code = sign_up(&page, "Alice Example", "passkeys-prf-recovery-code.png").await;
+    assert_eq!(code.len(), 7 * 5 + 6, "a printed code: {code}");
+    expect_vault_unlocked(&page).await;
+    screenshot(&page, "passkeys-prf-home-unlocked.png").await;
+    let credentials = authenticator_credentials(&page, &authenticator).await;
+    assert_eq!(credentials.len(), 1, "one passkey on the authenticator");
+    assert!(
+        credentials[0].is_resident_credential,
+        "a discoverable passkey"
+    );
+
+    sign_out(&page).await;
+    assert!(
+        page.evaluate("document.querySelector('[data-testid=vault-status]') === null")
+            .await
+            .unwrap()
+            .into_value::<bool>()
+            .unwrap(),
+        "signing out forgets the vault"
+    );
+
+    // The button: a modal request, with PRF.
+    watch_for_unlock_page(&page).await;
+    turn_off_autofill(&page).await;
+    click(&page, ".masthead a[href=\"/signin\"]").await;
+    screenshot(&page, "passkeys-prf-sign-in.png").await;
+    click(&page, "[data-testid=passkey-sign-in]").await;
+    expect_vault_unlocked(&page).await;
+    assert_eq!(path_of(&page).await, "/");
+    assert!(
+        !saw_unlock_page(&page).await,
+        "the passkey's PRF output unlocked the account; the unlock page was never needed"
+    );
+    screenshot(&page, "passkeys-prf-signed-in-unlocked.png").await;
+
+    // A reload keeps the session (a cookie) but not the key (memory only); the passkey
+    // unlocks again.
+    page.reload().await.expect("a reload");
+    click(&page, "#locked ~ .actions a[href=\"/unlock\"]").await;
+    let reason = text_of(&page, "[data-testid=unlock-reason]").await;
+    assert!(
+        reason.contains("only in memory"),
+        "the unlock page says: {reason}"
+    );
+    click(&page, "#unlock-title ~ button.primary").await;
+    expect_vault_unlocked(&page).await;
+
+    // Autofill: the reload brought the browser's own conditional mediation back, and
+    // Chromium's virtual authenticator picks its passkey as soon as it is offered.
+    sign_out(&page).await;
+    watch_for_unlock_page(&page).await;
+    click(&page, ".masthead a[href=\"/signin\"]").await;
+    expect_vault_unlocked(&page).await;
+    assert!(
+        !saw_unlock_page(&page).await,
+        "signing in from autofill unlocks too"
+    );
+
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_prf_the_unlock_page_explains_and_the_recovery_code_unlocks() {
+    let server = start_server().await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    add_virtual_authenticator(&page, false).await;
+
+    let code = sign_up(&page, "Bob Example", "passkeys-no-prf-recovery-code.png").await;
+    expect_vault_unlocked(&page).await;
+    sign_out(&page).await;
+
+    turn_off_autofill(&page).await;
+    click(&page, ".masthead a[href=\"/signin\"]").await;
+    click(&page, "[data-testid=passkey-sign-in]").await;
+    let reason = text_of(&page, "[data-testid=unlock-reason]").await;
+    assert!(
+        reason.contains("doesn't support the PRF extension"),
+        "the unlock page says why: {reason}"
+    );
+    assert_eq!(path_of(&page).await, "/unlock");
+    screenshot(&page, "passkeys-no-prf-unlock.png").await;
+
+    // A typo is caught before anything is tried, and the message names the group.
+    let mut typo: Vec<char> = code.chars().collect();
+    typo[7] = if typo[7] == 'A' { 'B' } else { 'A' };
+    fill(
+        &page,
+        "#recovery-code",
+        &typo.into_iter().collect::<String>(),
+    )
+    .await;
+    click(&page, ".recovery-form button[type=submit]").await;
+    let alert = text_of(&page, ".recovery-form ~ [role=alert]").await;
+    assert!(alert.contains("group 2"), "the typo is located: {alert}");
+
+    // Typed the way people type: lower case, spaces for dashes.
+    fill(
+        &page,
+        "#recovery-code",
+        &code.to_lowercase().replace('-', " "),
+    )
+    .await;
+    click(&page, ".recovery-form button[type=submit]").await;
+    expect_vault_unlocked(&page).await;
+    screenshot(&page, "passkeys-no-prf-unlocked-with-code.png").await;
+
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_manage_passkeys_recovery_code_devices_and_deletion() {
+    let server = start_server().await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    let authenticator = add_virtual_authenticator(&page, true).await;
+    let first_code = sign_up(&page, "Carol Example", "passkeys-settings-signup.png").await;
+    expect_vault_unlocked(&page).await;
+
+    click(&page, ".masthead a[href=\"/settings\"]").await;
+    let passkeys = text_of(&page, "[data-testid=passkey-list]").await;
+    assert!(
+        passkeys.contains("Unlocks"),
+        "the passkey unlocks: {passkeys}"
+    );
+
+    // Rename the passkey.
+    click(
+        &page,
+        "[data-testid=passkey-list] .item-actions button:not(.danger)",
+    )
+    .await;
+    fill(
+        &page,
+        "[data-testid=passkey-list] .inline-form input",
+        "Test phone",
+    )
+    .await;
+    click(
+        &page,
+        "[data-testid=passkey-list] .inline-form button[type=submit]",
+    )
+    .await;
+    wait_for(
+        &page,
+        "(document.querySelector('[data-testid=passkey-list] .item-name')||{}).innerText === 'Test phone' ? 'renamed' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+
+    // Removing the last way in is refused, with the server's reason shown. The recovery
+    // code is a way in too, so it goes first, through the API as any client could.
+    let removed: u16 = page
+        .evaluate(
+            "(async () => { \
+             const session = await (await fetch('/api/v1/session')).json(); \
+             const answer = await fetch('/api/v1/account/recovery-code', \
+               { method: 'DELETE', headers: { 'x-folio-csrf': session.csrf_token } }); \
+             return answer.status; })()",
+        )
+        .await
+        .expect("the recovery code is removed")
+        .into_value()
+        .expect("a status");
+    assert_eq!(removed, 204);
+    click(
+        &page,
+        "[data-testid=passkey-list] .item-actions button.danger",
+    )
+    .await;
+    click(
+        &page,
+        "[data-testid=passkey-list] .item-actions button.danger",
+    )
+    .await;
+    let refusal = text_of(&page, "#passkeys-title ~ [role=alert]").await;
+    assert!(!refusal.is_empty());
+    assert!(
+        text_of(&page, "[data-testid=passkey-list]")
+            .await
+            .contains("Test phone"),
+        "the passkey is still there"
+    );
+    screenshot(&page, "passkeys-settings-last-passkey.png").await;
+
+    // A new recovery code replaces the old one, shown once.
+    click(&page, "#recovery-title ~ button").await;
+    click(&page, "#recovery-confirm ~ .actions button.primary").await;
+    let second_code = text_of(&page, "[data-testid=recovery-code]").await;
+    assert_ne!(second_code, first_code);
+    click(&page, "#recovery-code-saved").await;
+    click(&page, "#recovery-code-title ~ button.primary").await;
+
+    // Link a device: the test plays the device, redeeming the code with its own key; the
+    // app, polling, wraps the account key to it.
+    click(&page, "#devices-title ~ button").await;
+    let pairing_code = text_of(&page, "[data-testid=pairing-code]").await;
+    screenshot(&page, "passkeys-settings-pairing.png").await;
+    let device_key = DeviceKey::generate();
+    let http = reqwest::Client::new();
+    let paired: PairedDevice = http
+        .post(server.url("/api/v1/pairings/redeem"))
+        .json(&RedeemPairing {
+            code: pairing_code,
+            device_name: "Test CLI".into(),
+            device_recipient: Unlocker::from_device_key(&device_key)
+                .recipient()
+                .to_string(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the pairing code is redeemed")
+        .json()
+        .await
+        .unwrap();
+    wait_for(
+        &page,
+        "(document.querySelector('[data-testid=device-list]')||{}).innerText?.includes('Unlocks') ? 'keyed' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+    let unlock: AccountUnlock = http
+        .get(server.url("/api/v1/account/unlock"))
+        .bearer_auth(&paired.token)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the device reads its unlock")
+        .json()
+        .await
+        .unwrap();
+    let wrapped = unlock
+        .device
+        .expect("the app wrapped the account key to the device");
+    use base64::Engine as _;
+    let wrapped = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(wrapped)
+        .unwrap();
+    let account = WrappedKey::from_bytes(wrapped)
+        .unwrap_account(&Unlocker::from_device_key(&device_key))
+        .expect("the device's key opens the account key");
+    assert_eq!(account.recipient().to_string(), unlock.account_recipient);
+    screenshot(&page, "passkeys-settings-device-linked.png").await;
+
+    // Delete the account: a dialog, then the passkey confirms.
+    click(&page, "#account-title ~ .actions button.danger").await;
+    click(&page, "dialog[open] button.danger").await;
+    wait_for(
+        &page,
+        "location.pathname === '/' && document.querySelector('.masthead a[href=\"/signup\"]') ? 'gone' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(
+        authenticator_credentials(&page, &authenticator)
+            .await
+            .is_empty(),
+        "the browser was told the account's passkeys are gone"
+    );
+    let session = http
+        .get(server.url("/api/v1/account"))
+        .bearer_auth(&paired.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        session.status(),
+        401,
+        "the device token died with the account"
+    );
+
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recovery_code_brings_back_an_account_whose_passkeys_are_lost() {
+    let server = start_server().await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    let lost_phone = add_virtual_authenticator(&page, true).await;
+    let old_code = sign_up(&page, "Dana Example", "passkeys-recover-signup.png").await;
+    expect_vault_unlocked(&page).await;
+    sign_out(&page).await;
+
+    // Every passkey goes with the lost phone; the new phone has none yet.
+    remove_virtual_authenticator(&page, lost_phone).await;
+    let new_phone = add_virtual_authenticator(&page, true).await;
+
+    click(&page, ".masthead a[href=\"/signin\"]").await;
+    click(&page, "main a[href=\"/recover\"]").await;
+    fill(&page, "#recovery-code", &old_code).await;
+    click(&page, "form button[type=submit]").await;
+
+    // The recovery session can only register a passkey, so that comes next.
+    fill(&page, "#display-name", "Dana Example").await;
+    screenshot(&page, "passkeys-recover-new-passkey.png").await;
+    click(&page, "form button[type=submit]").await;
+
+    // Back in; the code that was just typed is replaced.
+    click(&page, "#recovered-title ~ .actions button.primary").await;
+    let new_code = text_of(&page, "[data-testid=recovery-code]").await;
+    assert_ne!(new_code, old_code);
+    click(&page, "#recovery-code-saved").await;
+    click(&page, "#recovery-code-title ~ button.primary").await;
+    expect_vault_unlocked(&page).await;
+    assert_eq!(
+        authenticator_credentials(&page, &new_phone).await.len(),
+        1,
+        "the new phone holds the new passkey"
+    );
+
+    // The new passkey unlocks by itself.
+    sign_out(&page).await;
+    watch_for_unlock_page(&page).await;
+    turn_off_autofill(&page).await;
+    click(&page, ".masthead a[href=\"/signin\"]").await;
+    click(&page, "[data-testid=passkey-sign-in]").await;
+    expect_vault_unlocked(&page).await;
+    assert!(!saw_unlock_page(&page).await, "the new passkey unlocks");
+
+    // The old code no longer signs in.
+    sign_out(&page).await;
+    click(&page, ".masthead a[href=\"/signin\"]").await;
+    click(&page, "main a[href=\"/recover\"]").await;
+    fill(&page, "#recovery-code", &old_code).await;
+    click(&page, "form button[type=submit]").await;
+    let refusal = text_of(&page, "form ~ [role=alert]").await;
+    assert!(
+        refusal.contains("replaced"),
+        "the old code is refused: {refusal}"
+    );
+    screenshot(&page, "passkeys-recover-old-code-refused.png").await;
+
+    browser.close().await;
+    server.stop().await;
+}
