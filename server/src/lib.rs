@@ -61,12 +61,13 @@ impl Server {
             path: config.data_dir.clone(),
             source,
         })?;
-        let webauthn = http::relying_party::for_public_url(&config.public_url).map_err(|source| {
-            StartError::PublicUrl {
-                url: config.public_url.clone(),
-                source,
-            }
-        })?;
+        let webauthn =
+            http::relying_party::for_public_url(&config.public_url).map_err(|source| {
+                StartError::PublicUrl {
+                    url: config.public_url.clone(),
+                    source,
+                }
+            })?;
         let storage = Storage::open(&config.database_url()).await?;
         let listener =
             TcpListener::bind(config.listen)
@@ -94,10 +95,10 @@ impl Server {
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
-                .with_graceful_shutdown(async move {
-                    let _ = stop.await;
-                })
-                .await
+            .with_graceful_shutdown(async move {
+                let _ = stop.await;
+            })
+            .await
         });
         Ok(Server {
             addr,

@@ -44,7 +44,10 @@ fn serve() -> RunningServer {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let healthy = TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
-            let _ = write!(s, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            let _ = write!(
+                s,
+                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            );
             let mut answer = String::new();
             let _ = s.read_to_string(&mut answer);
             answer.starts_with("HTTP/1.1 200")
@@ -52,7 +55,10 @@ fn serve() -> RunningServer {
         if healthy {
             break;
         }
-        assert!(Instant::now() < deadline, "folio did not answer within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "folio did not answer within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     RunningServer {
@@ -99,9 +105,18 @@ fn create_then_whoami_then_login_against_a_running_server() {
     let profile = path_str(&profile);
 
     let created = folio_json(&[
-        "account", "create", "--server", &server.url, "--profile", profile, "--json",
+        "account",
+        "create",
+        "--server",
+        &server.url,
+        "--profile",
+        profile,
+        "--json",
     ]);
-    let account_id = created["account_id"].as_str().expect("an account id").to_owned();
+    let account_id = created["account_id"]
+        .as_str()
+        .expect("an account id")
+        .to_owned();
     let code = created["recovery_code"].as_str().expect("a recovery code");
     code.parse::<RecoveryCode>()
         .expect("the printed recovery code is a valid one");
@@ -112,7 +127,10 @@ fn create_then_whoami_then_login_against_a_running_server() {
         assert_eq!(mode & 0o077, 0, "the profile is readable by its owner only");
     }
     let saved = std::fs::read_to_string(profile).unwrap();
-    assert!(!saved.contains(code), "the recovery code is not kept in the profile");
+    assert!(
+        !saved.contains(code),
+        "the recovery code is not kept in the profile"
+    );
 
     let whoami = folio_json(&["account", "whoami", "--profile", profile, "--json"]);
     assert_eq!(whoami["account_id"], account_id.as_str());
@@ -130,19 +148,33 @@ fn create_then_whoami_then_login_against_a_running_server() {
     assert_ne!(login["device_id"], created["device_id"]);
     let whoami = folio_json(&["account", "whoami", "--profile", profile, "--json"]);
     assert_eq!(whoami["device_id"], login["device_id"]);
-    assert_eq!((whoami["devices"].as_u64(), whoami["unlocks"].as_bool()), (Some(1), Some(true)));
+    assert_eq!(
+        (whoami["devices"].as_u64(), whoami["unlocks"].as_bool()),
+        (Some(1), Some(true))
+    );
 
     // A second login: the software passkey's counter moved on and was saved.
     folio_json(&["account", "login", "--profile", profile, "--json"]);
 
     // The human form says where the code is and that it is shown once.
     let text = folio(&[
-        "account", "create", "--server", &server.url, "--profile",
+        "account",
+        "create",
+        "--server",
+        &server.url,
+        "--profile",
         path_str(&dir.path().join("bob.json")),
     ]);
     let stdout = String::from_utf8_lossy(&text.stdout);
-    assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
-    assert!(stdout.contains("Recovery code:") && stdout.contains("not shown again"), "{stdout}");
+    assert!(
+        text.status.success(),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    assert!(
+        stdout.contains("Recovery code:") && stdout.contains("not shown again"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -156,22 +188,53 @@ fn refusals_are_clear_and_leave_the_profile_alone() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no profile at"));
 
-    folio_json(&["account", "create", "--server", &server.url, "--profile", profile, "--json"]);
+    folio_json(&[
+        "account",
+        "create",
+        "--server",
+        &server.url,
+        "--profile",
+        profile,
+        "--json",
+    ]);
     let before = std::fs::read(profile).unwrap();
-    let again = folio(&["account", "create", "--server", &server.url, "--profile", profile]);
+    let again = folio(&[
+        "account",
+        "create",
+        "--server",
+        &server.url,
+        "--profile",
+        profile,
+    ]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
-    assert_eq!(std::fs::read(profile).unwrap(), before, "the profile is untouched");
+    assert_eq!(
+        std::fs::read(profile).unwrap(),
+        before,
+        "the profile is untouched"
+    );
 
     let unreachable = folio(&[
-        "account", "create", "--server", "http://localhost:1", "--profile",
+        "account",
+        "create",
+        "--server",
+        "http://localhost:1",
+        "--profile",
         path_str(&dir.path().join("q.json")),
     ]);
     assert!(!unreachable.status.success());
-    assert!(!dir.path().join("q.json").exists(), "no profile for an account that was not made");
+    assert!(
+        !dir.path().join("q.json").exists(),
+        "no profile for an account that was not made"
+    );
 
     std::fs::write(dir.path().join("bad.json"), b"{not json").unwrap();
-    let damaged = folio(&["account", "whoami", "--profile", path_str(&dir.path().join("bad.json"))]);
+    let damaged = folio(&[
+        "account",
+        "whoami",
+        "--profile",
+        path_str(&dir.path().join("bad.json")),
+    ]);
     assert!(!damaged.status.success());
     assert!(String::from_utf8_lossy(&damaged.stderr).contains("damaged"));
 }

@@ -8,9 +8,7 @@ use folio_server::client::account::{AccountClient, SessionClient};
 use folio_shared::api::account::{
     AccountUnlock, Assertion, AuthenticationOptions, RecoverySetup, RegistrationStart, SignUp,
 };
-use folio_shared::keys::{
-    AccountIdentity, PASSKEY_PRF_INPUT, RecoveryCode, Unlocker, WrappedKey,
-};
+use folio_shared::keys::{AccountIdentity, PASSKEY_PRF_INPUT, RecoveryCode, Unlocker, WrappedKey};
 use url::Url;
 use uuid::Uuid;
 
@@ -116,11 +114,9 @@ pub fn sign_up_body(
         account_recipient: account.recipient().to_string(),
         passkey_wrapped_key: Some(b64(account.wrap_to(&prf.recipient()).as_bytes())),
         recovery: RecoverySetup {
-            wrapped_key: b64(
-                account
-                    .wrap_to(&Unlocker::from_recovery_code(recovery).recipient())
-                    .as_bytes(),
-            ),
+            wrapped_key: b64(account
+                .wrap_to(&Unlocker::from_recovery_code(recovery).recipient())
+                .as_bytes()),
             verifier: b64(&recovery.sign_in_verifier()),
         },
     }

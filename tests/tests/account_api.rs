@@ -3,9 +3,9 @@
 //! counter regression, unknown credential, pairing codes used twice or late), the rate limit,
 //! CSRF, sessions, recovery, the last way in and account deletion.
 
+use folio_server::cli::soft_passkey::SoftPasskey;
 use folio_server::client::ClientError;
 use folio_server::client::account::SessionClient;
-use folio_server::cli::soft_passkey::SoftPasskey;
 use folio_shared::api::account::{Recover, RecoverySetup, RedeemPairing};
 use folio_shared::keys::{DeviceKey, PASSKEY_PRF_INPUT, RecoveryCode, Unlocker};
 use folio_tests::passkey_account::{PasskeyAccount, b64, passkey_wrap, unwrap};
@@ -31,7 +31,10 @@ async fn signing_up_unlocks_with_the_passkey_and_signing_in_again_too(engine: En
     let prf = Unlocker::from_passkey_prf(&patient.passkey.prf(PASSKEY_PRF_INPUT));
 
     let first = &patient.session.signed_in.unlock;
-    assert_eq!(first.account_recipient, patient.account.recipient().to_string());
+    assert_eq!(
+        first.account_recipient,
+        patient.account.recipient().to_string()
+    );
     let unlocked = unwrap(passkey_wrap(first, patient.passkey_id), &prf);
     assert_eq!(unlocked.recipient(), patient.account.recipient());
     let recovered = unwrap(
@@ -40,10 +43,18 @@ async fn signing_up_unlocks_with_the_passkey_and_signing_in_again_too(engine: En
     );
     assert_eq!(recovered.recipient(), patient.account.recipient());
 
-    patient.session.clone().sign_out().await.expect("signed out");
+    patient
+        .session
+        .clone()
+        .sign_out()
+        .await
+        .expect("signed out");
     let again = patient.sign_in().await.expect("signed in again");
     assert_eq!(again.account_id(), patient.account_id);
-    let unlocked = unwrap(passkey_wrap(&again.signed_in.unlock, patient.passkey_id), &prf);
+    let unlocked = unwrap(
+        passkey_wrap(&again.signed_in.unlock, patient.passkey_id),
+        &prf,
+    );
     assert_eq!(unlocked.recipient(), patient.account.recipient());
     let summary = again.account().await.expect("the account");
     assert_eq!((summary.passkeys, summary.has_recovery_code), (1, true));
@@ -56,7 +67,11 @@ async fn a_replayed_sign_in_is_refused(engine: Engine) {
     let options = patient.login_start().await;
     let origin = patient.origin.clone();
     let assertion = patient.answer(&options, &origin);
-    patient.client.login_finish(&assertion).await.expect("the first answer signs in");
+    patient
+        .client
+        .login_finish(&assertion)
+        .await
+        .expect("the first answer signs in");
     let (status, detail) = refused(patient.client.login_finish(&assertion).await);
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(detail.contains("already used"), "{detail}");
@@ -67,9 +82,12 @@ async fn an_expired_challenge_is_refused(engine: Engine) {
     let server = TestServer::start(engine).await;
     let mut patient = PasskeyAccount::sign_up(&server).await;
     let options = patient.login_start().await;
-    folio_server::storage::ceremonies::expire_now(server.server().storage().db(), options.ceremony_id)
-        .await
-        .expect("the ceremony is aged");
+    folio_server::storage::ceremonies::expire_now(
+        server.server().storage().db(),
+        options.ceremony_id,
+    )
+    .await
+    .expect("the ceremony is aged");
     let origin = patient.origin.clone();
     let assertion = patient.answer(&options, &origin);
     let (status, detail) = refused(patient.client.login_finish(&assertion).await);
@@ -89,7 +107,10 @@ async fn an_answer_for_another_origin_is_refused(engine: Engine) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(detail.contains("origin"), "{detail}");
     // The failed attempt used the ceremony up, and the passkey still works.
-    patient.sign_in().await.expect("a proper sign-in still works");
+    patient
+        .sign_in()
+        .await
+        .expect("a proper sign-in still works");
     server.stop().await;
 }
 
@@ -132,7 +153,11 @@ async fn an_unknown_credential_is_refused(engine: Engine) {
     server.stop().await;
 }
 
-async fn remove_passkey(server: &TestServer, session: &SessionClient, id: uuid::Uuid) -> StatusCode {
+async fn remove_passkey(
+    server: &TestServer,
+    session: &SessionClient,
+    id: uuid::Uuid,
+) -> StatusCode {
     reqwest::Client::new()
         .delete(server.url(&format!("/api/v1/account/passkeys/{id}")))
         .header("cookie", session.cookie())
@@ -165,7 +190,11 @@ async fn a_pairing_code_works_once_and_not_late(engine: Engine) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(detail.contains("used"), "{detail}");
 
-    let late = patient.session.create_pairing().await.expect("another code");
+    let late = patient
+        .session
+        .create_pairing()
+        .await
+        .expect("another code");
     folio_server::storage::pairings::expire_now(server.server().storage().db(), late.id)
         .await
         .expect("the code is aged");
@@ -207,7 +236,10 @@ async fn authentication_endpoints_are_rate_limited(engine: Engine) {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=60).contains(&retry_after), "Retry-After: {retry_after}");
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
     assert_eq!(
         limited.headers()["content-type"],
         "application/problem+json"
@@ -236,8 +268,16 @@ async fn a_session_request_without_the_csrf_token_is_refused(engine: Engine) {
     let problem: serde_json::Value = response.json().await.unwrap();
     assert!(problem["detail"].as_str().unwrap().contains("CSRF"));
     // Reading needs no token; with it, the same request goes through.
-    patient.session.account().await.expect("a GET needs no CSRF token");
-    patient.session.create_pairing().await.expect("with the token it works");
+    patient
+        .session
+        .account()
+        .await
+        .expect("a GET needs no CSRF token");
+    patient
+        .session
+        .create_pairing()
+        .await
+        .expect("with the token it works");
     server.stop().await;
 }
 
@@ -304,7 +344,10 @@ async fn the_recovery_code_signs_in_once_to_add_a_passkey_and_can_be_replaced(en
     let response = http
         .put(server.url("/api/v1/account/recovery-code"))
         .header("cookie", patient.session.cookie())
-        .header("x-folio-csrf", &patient.session.signed_in.session.csrf_token)
+        .header(
+            "x-folio-csrf",
+            &patient.session.signed_in.session.csrf_token,
+        )
         .json(&RecoverySetup {
             wrapped_key: b64(patient
                 .account
@@ -330,7 +373,10 @@ async fn the_last_way_in_cannot_be_removed(engine: Engine) {
     let delete_code = http
         .delete(server.url("/api/v1/account/recovery-code"))
         .header("cookie", patient.session.cookie())
-        .header("x-folio-csrf", &patient.session.signed_in.session.csrf_token)
+        .header(
+            "x-folio-csrf",
+            &patient.session.signed_in.session.csrf_token,
+        )
         .send()
         .await
         .unwrap();
@@ -353,7 +399,9 @@ async fn deleting_the_account_needs_its_passkey_and_removes_everything(engine: E
         .redeem_pairing(&RedeemPairing {
             code: pairing.code,
             device_name: "cli".into(),
-            device_recipient: Unlocker::from_device_key(&device_key).recipient().to_string(),
+            device_recipient: Unlocker::from_device_key(&device_key)
+                .recipient()
+                .to_string(),
         })
         .await
         .unwrap();
@@ -378,11 +426,19 @@ async fn deleting_the_account_needs_its_passkey_and_removes_everything(engine: E
             .unwrap();
     // Someone else's passkey cannot confirm it.
     let mut stranger = PasskeyAccount::sign_up(&server).await;
-    let foreign = stranger.passkey.authenticate(&stranger.origin, start.options.clone());
-    assert!(foreign.is_err(), "a stranger's passkey has no credential in the options");
+    let foreign = stranger
+        .passkey
+        .authenticate(&stranger.origin, start.options.clone());
+    assert!(
+        foreign.is_err(),
+        "a stranger's passkey has no credential in the options"
+    );
 
     let before = rows_of(&server, patient.account_id, vault.vault_id.0).await;
-    assert!(before.iter().all(|(_, n)| *n > 0), "rows before deletion: {before:?}");
+    assert!(
+        before.iter().all(|(_, n)| *n > 0),
+        "rows before deletion: {before:?}"
+    );
 
     let origin = patient.origin.clone();
     let assertion = patient.answer(&start, &origin);
@@ -394,18 +450,29 @@ async fn deleting_the_account_needs_its_passkey_and_removes_everything(engine: E
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
 
     let after = rows_of(&server, patient.account_id, vault.vault_id.0).await;
-    assert!(after.iter().all(|(_, n)| *n == 0), "rows left after deletion: {after:?}");
+    assert!(
+        after.iter().all(|(_, n)| *n == 0),
+        "rows left after deletion: {after:?}"
+    );
     stranger
         .sign_in()
         .await
         .expect("another account is untouched");
     let (status, _) = refused(patient.client.login_start(Some(patient.account_id)).await);
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the deleted account cannot sign in");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the deleted account cannot sign in"
+    );
     server.stop().await;
 }
 
 /// How many rows of the account (or of its vault) each table holds.
-async fn rows_of(server: &TestServer, account: uuid::Uuid, vault: uuid::Uuid) -> Vec<(&'static str, i64)> {
+async fn rows_of(
+    server: &TestServer,
+    account: uuid::Uuid,
+    vault: uuid::Uuid,
+) -> Vec<(&'static str, i64)> {
     let db = server.server().storage().db();
     let backend = db.get_database_backend();
     let mut counts = Vec::new();
@@ -418,7 +485,11 @@ async fn rows_of(server: &TestServer, account: uuid::Uuid, vault: uuid::Uuid) ->
         ("vaults", "owner_id", account),
         ("segments", "vault_id", vault),
     ] {
-        let placeholder = if backend == sea_orm::DbBackend::Postgres { "$1" } else { "?1" };
+        let placeholder = if backend == sea_orm::DbBackend::Postgres {
+            "$1"
+        } else {
+            "?1"
+        };
         let row = db
             .query_one_raw(Statement::from_sql_and_values(
                 backend,

@@ -305,7 +305,11 @@ async fn whoami(path: &Path, output: &Output) -> Result<()> {
             answer.passkeys,
             answer.devices,
             answer.vaults,
-            if answer.has_recovery_code { "set" } else { "none" },
+            if answer.has_recovery_code {
+                "set"
+            } else {
+                "none"
+            },
             if answer.unlocks { "yes" } else { "no" },
         )
     })
@@ -339,7 +343,10 @@ async fn pair_this_device(
         .await
         .context("redeeming the pairing code")?;
     session
-        .set_device_unlock(paired.device_id, b64(account.wrap_to(&recipient).as_bytes()))
+        .set_device_unlock(
+            paired.device_id,
+            b64(account.wrap_to(&recipient).as_bytes()),
+        )
         .await
         .context("giving the CLI its key")?;
     Ok(ProfileDevice {
@@ -367,13 +374,20 @@ fn unlock_with_passkey(
 }
 
 /// The account identity from the device's wrap.
-pub fn unlock_with_device(unlock: &AccountUnlock, device: &ProfileDevice) -> Result<AccountIdentity> {
+pub fn unlock_with_device(
+    unlock: &AccountUnlock,
+    device: &ProfileDevice,
+) -> Result<AccountIdentity> {
     let wrapped = unlock
         .device
         .as_deref()
         .context("the server holds no key for this device: run `folio account login`")?;
     let key = device.key().map_err(anyhow::Error::msg)?;
-    open_wrap(wrapped, &Unlocker::from_device_key(&key), &unlock.account_recipient)
+    open_wrap(
+        wrapped,
+        &Unlocker::from_device_key(&key),
+        &unlock.account_recipient,
+    )
 }
 
 fn open_wrap(wrapped: &str, unlocker: &Unlocker, recipient: &str) -> Result<AccountIdentity> {

@@ -22,7 +22,9 @@ const PROFILE_VERSION: u32 = 1;
 pub enum ProfileError {
     #[error("no profile at {0}: make one with `folio account create --server URL --profile {0}`")]
     Missing(PathBuf),
-    #[error("a profile already exists at {0}; pass --force to replace it (its account stays on the server)")]
+    #[error(
+        "a profile already exists at {0}; pass --force to replace it (its account stays on the server)"
+    )]
     Exists(PathBuf),
     #[error("cannot read or write the profile {path}: {source}")]
     Io {

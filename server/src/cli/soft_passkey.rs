@@ -74,8 +74,8 @@ impl SoftPasskey {
                 .decode(&saved.authenticator)
                 .map_err(|e| SoftPasskeyError::Damaged(e.to_string()))?,
         );
-        let token = SoftToken::from_cbor(&cbor)
-            .map_err(|e| SoftPasskeyError::Damaged(format!("{e:?}")))?;
+        let token =
+            SoftToken::from_cbor(&cbor).map_err(|e| SoftPasskeyError::Damaged(format!("{e:?}")))?;
         let secret = Zeroizing::new(
             b64()
                 .decode(&saved.prf_secret)

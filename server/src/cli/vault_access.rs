@@ -23,10 +23,9 @@ impl VaultAccess {
     /// account's own record the first time when `create` is set.
     pub async fn open(profile: &Profile, vault: Option<VaultId>, create: bool) -> Result<Self> {
         let client = VaultClient::new(profile.server.as_str(), &profile.device.token);
-        let unlock = client
-            .account_unlock()
-            .await
-            .context("reading the account's keys (is the profile signed in? try `folio account login`)")?;
+        let unlock = client.account_unlock().await.context(
+            "reading the account's keys (is the profile signed in? try `folio account login`)",
+        )?;
         let account = unlock_with_device(&unlock, &profile.device)?;
         let vaults = client.vaults().await.context("listing the records")?;
         let chosen = match vault {

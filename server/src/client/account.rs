@@ -180,7 +180,10 @@ impl SessionClient {
 
     pub async fn revoke_device(&self, device_id: Uuid) -> Result<(), ClientError> {
         let response = self
-            .request(Method::DELETE, &format!("/api/v1/account/devices/{device_id}"))
+            .request(
+                Method::DELETE,
+                &format!("/api/v1/account/devices/{device_id}"),
+            )
             .send()
             .await?;
         check(response).await?;

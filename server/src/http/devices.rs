@@ -68,7 +68,11 @@ pub async fn redeem_pairing(
     ApiJson(request): ApiJson<RedeemPairing>,
 ) -> Result<(StatusCode, Json<PairedDevice>), ApiError> {
     let name = wire::name("device_name", &request.device_name)?;
-    if request.device_recipient.parse::<UnlockerRecipient>().is_err() {
+    if request
+        .device_recipient
+        .parse::<UnlockerRecipient>()
+        .is_err()
+    {
         return Err(ApiError::Unprocessable(
             "`device_recipient` must be an age X25519 recipient (age1…)".into(),
         ));

@@ -98,8 +98,12 @@ pub async fn add_finish(
         .as_deref()
         .map(|w| wire::wrapped_key("wrapped_key", w))
         .transpose()?;
-    let (_, ceremony): (_, RegistrationState) =
-        ceremonies::take(state.storage.db(), CeremonyKind::AddPasskey, request.ceremony_id).await?;
+    let (_, ceremony): (_, RegistrationState) = ceremonies::take(
+        state.storage.db(),
+        CeremonyKind::AddPasskey,
+        request.ceremony_id,
+    )
+    .await?;
     if ceremony.account_id != session.account_id {
         return Err(ApiError::BadRequest(
             "this ceremony was started by another account".into(),
@@ -169,8 +173,13 @@ pub async fn set_passkey_unlock(
     ApiJson(request): ApiJson<UnlockKey>,
 ) -> Result<StatusCode, ApiError> {
     let wrapped = wire::wrapped_key("wrapped_key", &request.wrapped_key)?;
-    if !passkeys::set_wrapped_key(state.storage.db(), principal.account_id, passkey_id, wrapped)
-        .await?
+    if !passkeys::set_wrapped_key(
+        state.storage.db(),
+        principal.account_id,
+        passkey_id,
+        wrapped,
+    )
+    .await?
     {
         return Err(no_such_passkey());
     }

@@ -80,10 +80,9 @@ impl IntoResponse for ApiError {
         }
         let mut response = problem_response(status, Some(self.to_string()));
         if let ApiError::TooManyRequests { retry_after_secs } = &self {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(*retry_after_secs),
-            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             response

@@ -15,7 +15,7 @@ use crate::storage::rate_limits::{self, Decision};
 
 /// The address a request came from: the peer, or behind a trusted proxy the address it
 /// appended last to `X-Forwarded-For` (earlier entries are whatever the client sent).
-fn client_address(state: &AppState, request: &Request) -> Option<IpAddr> {
+pub(super) fn client_address(state: &AppState, request: &Request) -> Option<IpAddr> {
     if state.config.trust_forwarded_for {
         let forwarded = request
             .headers()
@@ -24,7 +24,7 @@ fn client_address(state: &AppState, request: &Request) -> Option<IpAddr> {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back();
         if forwarded.is_some() {
             return forwarded;
         }

@@ -15,10 +15,9 @@
 #![allow(clippy::result_large_err)]
 
 use std::borrow::Cow;
-use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
@@ -75,27 +74,7 @@ fn not_live() -> Response {
 }
 
 fn client_address(state: &AppState, request: &Request) -> String {
-    let forwarded = state
-        .config
-        .trust_forwarded_for
-        .then(|| {
-            request
-                .headers()
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .next_back()
-        })
-        .flatten();
-    forwarded
-        .or_else(|| {
-            request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip())
-        })
+    super::rate_limit::client_address(state, request)
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 

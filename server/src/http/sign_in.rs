@@ -23,7 +23,7 @@ use webauthn_rs::prelude::{
 };
 
 use super::AppState;
-use super::auth::{AnySession, csrf_token, session_cookie, cleared_session_cookie};
+use super::auth::{AnySession, cleared_session_cookie, csrf_token, session_cookie};
 use super::json::ApiJson;
 use super::problem::ApiError;
 use super::relying_party::{ceremony_failed, require_discoverable};
@@ -74,7 +74,15 @@ pub async fn register_start(
 ) -> Result<Json<RegistrationOptions>, ApiError> {
     let name = wire::name("display_name", &request.display_name)?;
     let account_id = Uuid::new_v4();
-    let options = start_registration(&state, account_id, &name, request.discoverable, vec![], CeremonyKind::SignUp).await?;
+    let options = start_registration(
+        &state,
+        account_id,
+        &name,
+        request.discoverable,
+        vec![],
+        CeremonyKind::SignUp,
+    )
+    .await?;
     Ok(Json(options))
 }
 
@@ -125,7 +133,11 @@ pub async fn register_finish(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SignUp>,
 ) -> Result<Response, ApiError> {
-    if request.account_recipient.parse::<AccountRecipient>().is_err() {
+    if request
+        .account_recipient
+        .parse::<AccountRecipient>()
+        .is_err()
+    {
         return Err(ApiError::Unprocessable(
             "`account_recipient` must be an age X25519 recipient (age1…)".into(),
         ));
@@ -139,8 +151,12 @@ pub async fn register_finish(
         .map(|w| wire::wrapped_key("passkey_wrapped_key", w))
         .transpose()?;
 
-    let (_, ceremony): (_, RegistrationState) =
-        ceremonies::take(state.storage.db(), CeremonyKind::SignUp, request.ceremony_id).await?;
+    let (_, ceremony): (_, RegistrationState) = ceremonies::take(
+        state.storage.db(),
+        CeremonyKind::SignUp,
+        request.ceremony_id,
+    )
+    .await?;
     let credential = state
         .webauthn
         .finish_passkey_registration(&request.credential, &ceremony.registration)
@@ -162,11 +178,23 @@ pub async fn register_finish(
     .await
     .map_err(already_registered)?;
     recovery_codes::set(&txn, account_id, &verifier, recovery_wrap).await?;
-    let (session, token) =
-        sessions::create(&txn, &state.session_policy(), account_id, SessionScope::Full).await?;
+    let (session, token) = sessions::create(
+        &txn,
+        &state.session_policy(),
+        account_id,
+        SessionScope::Full,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(account = %account_id, "account created");
-    signed_in(&state, StatusCode::CREATED, session, &token, Some(passkey.id)).await
+    signed_in(
+        &state,
+        StatusCode::CREATED,
+        session,
+        &token,
+        Some(passkey.id),
+    )
+    .await
 }
 
 /// Starts a sign-in. Without an account id the browser offers every passkey it has for this
@@ -212,7 +240,13 @@ pub async fn login_start(
 pub(super) async fn start_for_account(
     state: &AppState,
     account_id: Uuid,
-) -> Result<(webauthn_rs::prelude::RequestChallengeResponse, PasskeyAuthentication), ApiError> {
+) -> Result<
+    (
+        webauthn_rs::prelude::RequestChallengeResponse,
+        PasskeyAuthentication,
+    ),
+    ApiError,
+> {
     let credentials = passkeys::list(state.storage.db(), account_id)
         .await?
         .into_iter()
@@ -241,8 +275,12 @@ pub async fn login_finish(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<Assertion>,
 ) -> Result<Response, ApiError> {
-    let (_, ceremony): (_, SignInState) =
-        ceremonies::take(state.storage.db(), CeremonyKind::SignIn, request.ceremony_id).await?;
+    let (_, ceremony): (_, SignInState) = ceremonies::take(
+        state.storage.db(),
+        CeremonyKind::SignIn,
+        request.ceremony_id,
+    )
+    .await?;
     let passkey = match ceremony {
         SignInState::Discoverable(auth) => {
             finish_discoverable(&state, &request.credential, auth).await?
@@ -258,7 +296,14 @@ pub async fn login_finish(
         SessionScope::Full,
     )
     .await?;
-    signed_in(&state, StatusCode::OK, session, &token, Some(passkey.row.id)).await
+    signed_in(
+        &state,
+        StatusCode::OK,
+        session,
+        &token,
+        Some(passkey.row.id),
+    )
+    .await
 }
 
 /// A credential id is unique: the same authenticator answering twice is a conflict.
@@ -306,9 +351,10 @@ pub(super) async fn finish_for_account(
     credential: &PublicKeyCredential,
     auth: &PasskeyAuthentication,
 ) -> Result<StoredPasskey, ApiError> {
-    let mut passkey = passkeys::find_by_credential_id(state.storage.db(), credential.get_credential_id())
-        .await?
-        .ok_or_else(unknown_credential)?;
+    let mut passkey =
+        passkeys::find_by_credential_id(state.storage.db(), credential.get_credential_id())
+            .await?
+            .ok_or_else(unknown_credential)?;
     let result = state
         .webauthn
         .finish_passkey_authentication(credential, auth)
@@ -400,7 +446,9 @@ async fn signed_in(
     passkey_id: Option<Uuid>,
 ) -> Result<Response, ApiError> {
     let unlock = account_unlock(state, session.account_id, None).await?;
-    let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
+    let max_age = (session.expires_at - chrono::Utc::now())
+        .num_seconds()
+        .max(0);
     let body = SignedIn {
         session: session_info(state, &session, token),
         passkey_id,
@@ -443,6 +491,8 @@ pub(super) async fn account_unlock(
         account_recipient: account.recipient.unwrap_or_default(),
         passkeys,
         recovery,
-        device: device.and_then(|d| d.wrapped_key.as_deref()).map(wire::encode),
+        device: device
+            .and_then(|d| d.wrapped_key.as_deref())
+            .map(wire::encode),
     })
 }

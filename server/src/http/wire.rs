@@ -33,7 +33,8 @@ pub fn bytes32(field: &str, text: &str) -> Result<Vec<u8>, ApiError> {
 /// A user-given name (of a passkey or a device): trimmed, not empty, not absurdly long.
 pub fn name(field: &str, text: &str) -> Result<String, ApiError> {
     let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control) {
+    if trimmed.is_empty() || trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control)
+    {
         return Err(ApiError::Unprocessable(format!(
             "`{field}` must be 1 to 100 printable characters"
         )));

@@ -24,7 +24,10 @@ pub async fn create(
     .await
 }
 
-pub async fn get(db: &DatabaseConnection, account_id: Uuid) -> Result<Option<account::Model>, DbErr> {
+pub async fn get(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+) -> Result<Option<account::Model>, DbErr> {
     account::Entity::find_by_id(account_id).one(db).await
 }
 
@@ -61,7 +64,11 @@ pub async fn counts(db: &DatabaseConnection, account_id: Uuid) -> Result<Account
 /// Deletes an account and everything it owns: its vaults with their segments, keys and
 /// attachment files, and (by cascade) its passkeys, recovery code, sessions, devices,
 /// pairings and, as later features add them, shares and logs.
-pub async fn delete(db: &DatabaseConnection, blobs: &BlobStore, account_id: Uuid) -> Result<(), DbErr> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    blobs: &BlobStore,
+    account_id: Uuid,
+) -> Result<(), DbErr> {
     let owned = vault::Entity::find()
         .filter(vault::Column::OwnerId.eq(account_id))
         .all(db)

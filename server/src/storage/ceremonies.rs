@@ -5,7 +5,9 @@
 //! delete removed it may go on, so a replayed response finds nothing.
 
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -38,9 +40,7 @@ impl CeremonyKind {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CeremonyError {
-    #[error(
-        "this sign-in attempt is unknown or was already used: start again from the beginning"
-    )]
+    #[error("this sign-in attempt is unknown or was already used: start again from the beginning")]
     Unknown,
     #[error("this sign-in attempt expired: start again and answer your authenticator sooner")]
     Expired,

@@ -117,10 +117,17 @@ pub async fn set_wrapped_key(
 
 /// Revokes a device: its token stops working at once and its wrapped key is dropped. False
 /// if the account has no such live device.
-pub async fn revoke(db: &DatabaseConnection, account_id: Uuid, device_id: Uuid) -> Result<bool, DbErr> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    device_id: Uuid,
+) -> Result<bool, DbErr> {
     let result = device::Entity::update_many()
         .col_expr(device::Column::RevokedAt, Expr::value(Utc::now()))
-        .col_expr(device::Column::WrappedKey, Expr::value(Option::<Vec<u8>>::None))
+        .col_expr(
+            device::Column::WrappedKey,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
         .filter(device::Column::Id.eq(device_id))
         .filter(device::Column::AccountId.eq(account_id))
         .filter(device::Column::RevokedAt.is_null())

@@ -126,7 +126,10 @@ pub async fn redeem(
 /// Ages a pairing code past its expiry: for tests of the late-redemption error.
 pub async fn expire_now(db: &DatabaseConnection, id: Uuid) -> Result<(), DbErr> {
     pairing::Entity::update_many()
-        .col_expr(pairing::Column::ExpiresAt, Expr::value(Utc::now() - Duration::seconds(1)))
+        .col_expr(
+            pairing::Column::ExpiresAt,
+            Expr::value(Utc::now() - Duration::seconds(1)),
+        )
         .filter(pairing::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -149,6 +152,9 @@ mod tests {
     fn generated_codes_use_the_unambiguous_alphabet() {
         let code = generate_code();
         assert_eq!(code.len(), 14);
-        assert!(code.chars().all(|c| c == '-' || ALPHABET.contains(&(c as u8))));
+        assert!(
+            code.chars()
+                .all(|c| c == '-' || ALPHABET.contains(&(c as u8)))
+        );
     }
 }

@@ -36,13 +36,17 @@ pub struct NewPasskey<'a> {
     pub wrapped_key: Option<Vec<u8>>,
 }
 
-pub async fn insert(db: &impl ConnectionTrait, new: NewPasskey<'_>) -> Result<passkey::Model, DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewPasskey<'_>,
+) -> Result<passkey::Model, DbErr> {
     passkey::ActiveModel {
         id: Set(Uuid::new_v4()),
         account_id: Set(new.account_id),
         credential_id: Set(new.credential.cred_id().to_vec()),
-        credential: Set(serde_json::to_string(new.credential)
-            .map_err(|e| DbErr::Custom(e.to_string()))?),
+        credential: Set(
+            serde_json::to_string(new.credential).map_err(|e| DbErr::Custom(e.to_string()))?
+        ),
         name: Set(new.name.to_owned()),
         prf_enabled: Set(new.prf_enabled),
         wrapped_key: Set(new.wrapped_key),
@@ -85,11 +89,17 @@ pub async fn get_for(
 }
 
 /// Records a successful sign-in: the credential's new counter and flags, and the time.
-pub async fn record_use(db: &DatabaseConnection, passkey_id: Uuid, credential: &Passkey) -> Result<(), DbErr> {
+pub async fn record_use(
+    db: &DatabaseConnection,
+    passkey_id: Uuid,
+    credential: &Passkey,
+) -> Result<(), DbErr> {
     passkey::Entity::update_many()
         .col_expr(
             passkey::Column::Credential,
-            Expr::value(serde_json::to_string(credential).map_err(|e| DbErr::Custom(e.to_string()))?),
+            Expr::value(
+                serde_json::to_string(credential).map_err(|e| DbErr::Custom(e.to_string()))?,
+            ),
         )
         .col_expr(passkey::Column::LastUsedAt, Expr::value(Utc::now()))
         .filter(passkey::Column::Id.eq(passkey_id))
@@ -99,7 +109,12 @@ pub async fn record_use(db: &DatabaseConnection, passkey_id: Uuid, credential: &
 }
 
 /// Renames a passkey; false if the account has no such passkey.
-pub async fn rename(db: &DatabaseConnection, account_id: Uuid, passkey_id: Uuid, name: &str) -> Result<bool, DbErr> {
+pub async fn rename(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    passkey_id: Uuid,
+    name: &str,
+) -> Result<bool, DbErr> {
     let result = passkey::Entity::update_many()
         .col_expr(passkey::Column::Name, Expr::value(name))
         .filter(passkey::Column::Id.eq(passkey_id))
@@ -146,7 +161,7 @@ pub enum RemoveError {
 /// SQLite's single writer lock.
 pub(super) async fn lock_account(db: &impl ConnectionTrait, account_id: Uuid) -> Result<(), DbErr> {
     account::Entity::update_many()
-        .col_expr(account::Column::Id, Expr::col(account::Column::Id).into())
+        .col_expr(account::Column::Id, Expr::col(account::Column::Id))
         .filter(account::Column::Id.eq(account_id))
         .exec(db)
         .await?;
@@ -154,7 +169,10 @@ pub(super) async fn lock_account(db: &impl ConnectionTrait, account_id: Uuid) ->
 }
 
 /// How many ways into the account remain: passkeys, and the recovery code.
-pub(super) async fn ways_in(db: &impl ConnectionTrait, account_id: Uuid) -> Result<(u64, bool), DbErr> {
+pub(super) async fn ways_in(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<(u64, bool), DbErr> {
     let passkeys = passkey::Entity::find()
         .filter(passkey::Column::AccountId.eq(account_id))
         .count(db)
@@ -167,7 +185,11 @@ pub(super) async fn ways_in(db: &impl ConnectionTrait, account_id: Uuid) -> Resu
 }
 
 /// Removes a passkey unless it is the last way in.
-pub async fn remove(db: &DatabaseConnection, account_id: Uuid, passkey_id: Uuid) -> Result<(), RemoveError> {
+pub async fn remove(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    passkey_id: Uuid,
+) -> Result<(), RemoveError> {
     let txn = db.begin().await?;
     lock_account(&txn, account_id).await?;
     let deleted = passkey::Entity::delete_many()

@@ -9,7 +9,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 pub enum Decision {
     Allowed,
     /// Over the limit until the window ends, this many seconds from now.
-    Limited { retry_after_secs: u64 },
+    Limited {
+        retry_after_secs: u64,
+    },
 }
 
 /// Counts one attempt in `bucket` and decides whether it is within `limit` per `window`.

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    ConnectionTrait, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -20,7 +20,9 @@ pub async fn set(
     verifier: &[u8],
     wrapped_key: Vec<u8>,
 ) -> Result<(), DbErr> {
-    recovery_code::Entity::delete_by_id(account_id).exec(db).await?;
+    recovery_code::Entity::delete_by_id(account_id)
+        .exec(db)
+        .await?;
     recovery_code::ActiveModel {
         account_id: Set(account_id),
         verifier_hash: Set(secret_token::hash(verifier)),
@@ -33,18 +35,29 @@ pub async fn set(
 }
 
 /// Replaces the recovery code in one transaction, so a failure keeps the old one working.
-pub async fn replace(db: &DatabaseConnection, account_id: Uuid, verifier: &[u8], wrapped_key: Vec<u8>) -> Result<(), DbErr> {
+pub async fn replace(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    verifier: &[u8],
+    wrapped_key: Vec<u8>,
+) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     set(&txn, account_id, verifier, wrapped_key).await?;
     txn.commit().await
 }
 
-pub async fn get(db: &DatabaseConnection, account_id: Uuid) -> Result<Option<recovery_code::Model>, DbErr> {
+pub async fn get(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+) -> Result<Option<recovery_code::Model>, DbErr> {
     recovery_code::Entity::find_by_id(account_id).one(db).await
 }
 
 /// The account a recovery verifier signs into, if any.
-pub async fn find_by_verifier(db: &DatabaseConnection, verifier: &[u8]) -> Result<Option<recovery_code::Model>, DbErr> {
+pub async fn find_by_verifier(
+    db: &DatabaseConnection,
+    verifier: &[u8],
+) -> Result<Option<recovery_code::Model>, DbErr> {
     recovery_code::Entity::find()
         .filter(recovery_code::Column::VerifierHash.eq(secret_token::hash(verifier)))
         .one(db)
@@ -55,7 +68,9 @@ pub async fn find_by_verifier(db: &DatabaseConnection, verifier: &[u8]) -> Resul
 pub async fn remove(db: &DatabaseConnection, account_id: Uuid) -> Result<(), RemoveError> {
     let txn = db.begin().await?;
     lock_account(&txn, account_id).await?;
-    let deleted = recovery_code::Entity::delete_by_id(account_id).exec(&txn).await?;
+    let deleted = recovery_code::Entity::delete_by_id(account_id)
+        .exec(&txn)
+        .await?;
     if deleted.rows_affected == 0 {
         return Err(RemoveError::NotFound);
     }

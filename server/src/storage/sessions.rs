@@ -123,10 +123,20 @@ pub async fn authenticate(
 }
 
 /// A recovery session that has registered a new passkey becomes a full one.
-pub async fn upgrade_to_full(db: &DatabaseConnection, policy: &SessionPolicy, session_id: Uuid) -> Result<(), DbErr> {
+pub async fn upgrade_to_full(
+    db: &DatabaseConnection,
+    policy: &SessionPolicy,
+    session_id: Uuid,
+) -> Result<(), DbErr> {
     session::Entity::update_many()
-        .col_expr(session::Column::Scope, Expr::value(scope_name(SessionScope::Full)))
-        .col_expr(session::Column::ExpiresAt, Expr::value(Utc::now() + policy.lifetime))
+        .col_expr(
+            session::Column::Scope,
+            Expr::value(scope_name(SessionScope::Full)),
+        )
+        .col_expr(
+            session::Column::ExpiresAt,
+            Expr::value(Utc::now() + policy.lifetime),
+        )
         .filter(session::Column::Id.eq(session_id))
         .exec(db)
         .await?;

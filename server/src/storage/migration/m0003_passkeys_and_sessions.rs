@@ -20,7 +20,10 @@ fn timestamp(column: impl IntoIden) -> ColumnDef {
         .to_owned()
 }
 
-fn owned_by_account(table: impl IntoIden + Copy, column: impl IntoIden) -> ForeignKeyCreateStatement {
+fn owned_by_account(
+    table: impl IntoIden + Copy,
+    column: impl IntoIden,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, column)
         .to(Accounts::Table, Accounts::Id)
@@ -93,7 +96,11 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .unique_key(),
                     )
-                    .col(ColumnDef::new(RecoveryCodes::WrappedKey).binary().not_null())
+                    .col(
+                        ColumnDef::new(RecoveryCodes::WrappedKey)
+                            .binary()
+                            .not_null(),
+                    )
                     .col(timestamp(RecoveryCodes::CreatedAt))
                     .foreign_key(&mut owned_by_account(
                         RecoveryCodes::Table,
@@ -130,7 +137,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Ceremonies::Table)
-                    .col(ColumnDef::new(Ceremonies::Id).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Ceremonies::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Ceremonies::Kind).string().not_null())
                     .col(ColumnDef::new(Ceremonies::AccountId).uuid().null())
                     .col(ColumnDef::new(Ceremonies::State).text().not_null())
