@@ -15,6 +15,7 @@ async fn migrations_run_and_rows_round_trip(engine: Engine) {
     let now = chrono::Utc::now();
     account::ActiveModel {
         id: Set(id),
+        recipient: Set(None),
         created_at: Set(now),
     }
     .insert(db)
