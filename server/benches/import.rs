@@ -7,92 +7,18 @@
 //!
 //! `cargo bench -p folio-server --bench import`; `FOLIO_BENCH_RUNS` sets the run count.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{folio_json, serve};
+
 const GOAL: f64 = 1.0 / 3.0;
-
-struct RunningServer {
-    child: Child,
-    url: String,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn folio_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_folio")
-}
-
-fn serve() -> RunningServer {
-    let data = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://localhost:{port}");
-    let child = Command::new(folio_bin())
-        .arg("serve")
-        .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FOLIO_DATA_DIR", data.path())
-        .env("FOLIO_PUBLIC_URL", &url)
-        .env_remove("FOLIO_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("folio starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let healthy = TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
-            let _ = write!(
-                s,
-                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-            );
-            let mut answer = String::new();
-            let _ = s.read_to_string(&mut answer);
-            answer.starts_with("HTTP/1.1 200")
-        });
-        if healthy {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "folio did not answer within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    RunningServer {
-        child,
-        url,
-        _data: data,
-    }
-}
-
-fn run_json(args: &[&str]) -> Value {
-    let output = Command::new(folio_bin())
-        .args(args)
-        .env_remove("FOLIO_SERVER")
-        .env_remove("FOLIO_PROFILE")
-        .output()
-        .expect("folio runs");
-    assert!(
-        output.status.success(),
-        "folio {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON on standard output")
-}
 
 fn largest_synthea() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/fhir-r4/synthea");
@@ -139,7 +65,7 @@ fn main() -> ExitCode {
     for run in 0..runs {
         let profile = dir.path().join(format!("bench-{run}.json"));
         let profile = profile.to_str().unwrap();
-        run_json(&[
+        folio_json(&[
             "account",
             "create",
             "--server",
@@ -149,7 +75,7 @@ fn main() -> ExitCode {
             "--json",
         ]);
         let start = Instant::now();
-        let report = run_json(&[
+        let report = folio_json(&[
             "import",
             "--profile",
             profile,

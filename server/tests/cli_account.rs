@@ -1,97 +1,13 @@
 //! `folio account create|login|whoami` as a script runs them: the real binary against a
 //! running `folio serve`, with `--json` parsed as a script would.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use folio_shared::keys::RecoveryCode;
-use serde_json::Value;
 
-struct RunningServer {
-    child: Child,
-    url: String,
-    _data: tempfile::TempDir,
-}
+mod common;
 
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve() -> RunningServer {
-    let data = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://localhost:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_folio"))
-        .arg("serve")
-        .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FOLIO_DATA_DIR", data.path())
-        .env("FOLIO_PUBLIC_URL", &url)
-        .env_remove("FOLIO_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("folio starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let healthy = TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
-            let _ = write!(
-                s,
-                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-            );
-            let mut answer = String::new();
-            let _ = s.read_to_string(&mut answer);
-            answer.starts_with("HTTP/1.1 200")
-        });
-        if healthy {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "folio did not answer within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    RunningServer {
-        child,
-        url,
-        _data: data,
-    }
-}
-
-fn folio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args(args)
-        .env_remove("FOLIO_SERVER")
-        .env_remove("FOLIO_PROFILE")
-        .output()
-        .expect("folio runs")
-}
-
-/// Runs a `--json` verb and parses its standard output.
-fn folio_json(args: &[&str]) -> Value {
-    let output = folio(args);
-    assert!(
-        output.status.success(),
-        "folio {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "folio {args:?} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
+use common::{folio, folio_json, serve};
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()

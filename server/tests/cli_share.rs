@@ -4,103 +4,14 @@
 //! neither the server's files nor its log output hold the link key, the passcode or the
 //! link.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output};
-use std::time::{Duration, Instant};
 
 use folio_shared::shl::ShareLinkPayload;
-use serde_json::{Value, json};
+use serde_json::json;
 
-struct RunningServer {
-    child: Child,
-    url: String,
-    data: tempfile::TempDir,
-    log: std::path::PathBuf,
-}
+mod common;
 
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `folio serve` on a free port, everything it logs at debug level going to a file.
-fn serve(logs: &Path) -> RunningServer {
-    let data = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://localhost:{port}");
-    let log = logs.join("server.log");
-    let out = std::fs::File::create(&log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_folio"))
-        .arg("serve")
-        .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FOLIO_DATA_DIR", data.path())
-        .env("FOLIO_PUBLIC_URL", &url)
-        .env("FOLIO_LOG", "debug")
-        .env_remove("FOLIO_DATABASE_URL")
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("folio starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let healthy = TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut s| {
-            let _ = write!(
-                s,
-                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-            );
-            let mut answer = String::new();
-            let _ = s.read_to_string(&mut answer);
-            answer.starts_with("HTTP/1.1 200")
-        });
-        if healthy {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "folio did not answer within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    RunningServer {
-        child,
-        url,
-        data,
-        log,
-    }
-}
-
-fn folio(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_folio"))
-        .args(args)
-        .env_remove("FOLIO_SERVER")
-        .env_remove("FOLIO_PROFILE")
-        .env_remove("FOLIO_LOG")
-        .output()
-        .expect("folio runs")
-}
-
-fn folio_json(args: &[&str]) -> Value {
-    let output = folio(args);
-    assert!(
-        output.status.success(),
-        "folio {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "folio {args:?} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
+use common::{folio, folio_json, serve_logging_to};
 
 fn failure(args: &[&str]) -> String {
     let output = folio(args);
@@ -133,7 +44,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[test]
 fn share_open_log_revoke_and_no_secret_reaches_the_server() {
     let dir = tempfile::tempdir().unwrap();
-    let server = serve(dir.path());
+    let server = serve_logging_to(dir.path());
     let profile = dir.path().join("patient.json");
     let profile = profile.to_str().unwrap();
     folio_json(&[
@@ -271,7 +182,7 @@ fn share_open_log_revoke_and_no_secret_reaches_the_server() {
     for file in walk(server.data.path()) {
         stored.extend(std::fs::read(file).unwrap_or_default());
     }
-    let logged = std::fs::read(&server.log).unwrap();
+    let logged = std::fs::read(server.log.as_ref().expect("a log file")).unwrap();
     assert!(
         contains(&logged, b"DEBUG"),
         "the server logged at debug level"
