@@ -13,7 +13,12 @@ use folio_shared::api::account::{
     LoginStart, Pairing, PasskeySummary, Recover, RecoverySetup, RegistrationOptions,
     RegistrationStart, RenamePasskey, SessionInfo, SignUp, SignedIn, UnlockKey,
 };
-use folio_shared::api::{CreateVault, Health, Problem, VaultKeyWrap, VaultSummary};
+use folio_shared::api::share::{CreateShare, CreatedShare, ShareLog, ShareSummary};
+use folio_shared::api::{
+    CreateVault, Health, Problem, UploadedSegment, VaultKeyWrap, VaultSummary, segment_headers,
+};
+use folio_shared::segment_stream;
+use folio_shared::vault::{SealedSegment, VaultId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -82,7 +87,7 @@ async fn request<T: DeserializeOwned>(
     path: &str,
     body: Option<&impl Serialize>,
 ) -> Result<T, ApiError> {
-    let init = request_init(method, body)?;
+    let init = json_request_init(method, body)?;
     let window = web_sys::window().ok_or(ApiError::Offline)?;
     let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
         .await
@@ -113,11 +118,11 @@ async fn request<T: DeserializeOwned>(
     }
 }
 
-/// Method, headers and body: JSON in, JSON or problem JSON out, the session cookie and,
-/// when the request changes something, the CSRF token.
+/// Method and headers: the session cookie and, when the request changes something, the
+/// CSRF token. The caller sets the body, of `content_type`.
 fn request_init(
     method: &str,
-    body: Option<&impl Serialize>,
+    content_type: Option<&str>,
 ) -> Result<web_sys::RequestInit, ApiError> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -130,10 +135,8 @@ fn request_init(
             .map_err(|_| ApiError::Unexpected(format!("the {name} header")))
     };
     set("accept", "application/json, application/problem+json")?;
-    if let Some(body) = body {
-        let json = serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))?;
-        set("content-type", "application/json")?;
-        init.set_body(&JsValue::from_str(&json));
+    if let Some(content_type) = content_type {
+        set("content-type", content_type)?;
     }
     if method != "GET"
         && let Some(token) = CSRF_TOKEN.with(|token| token.borrow().clone())
@@ -142,6 +145,58 @@ fn request_init(
     }
     init.set_headers(&headers);
     Ok(init)
+}
+
+/// JSON in, JSON or problem JSON out.
+fn json_request_init(
+    method: &str,
+    body: Option<&impl Serialize>,
+) -> Result<web_sys::RequestInit, ApiError> {
+    let Some(body) = body else {
+        return request_init(method, None);
+    };
+    let json = serde_json::to_string(body).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    let init = request_init(method, Some("application/json"))?;
+    init.set_body(&JsValue::from_str(&json));
+    Ok(init)
+}
+
+/// Sends raw bytes (or nothing) and reads the raw answer with its headers: the vault's
+/// segments and attachments are ciphertext, not JSON.
+async fn request_bytes(
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> Result<(Vec<u8>, web_sys::Headers), ApiError> {
+    let init = request_init(method, body.map(|_| "application/octet-stream"))?;
+    if let Some(body) = body {
+        init.set_body(&js_sys::Uint8Array::from(body));
+    }
+    let window = web_sys::window().ok_or(ApiError::Offline)?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|_| ApiError::Offline)?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| ApiError::Unexpected("not a response".into()))?;
+    let buffer = JsFuture::from(
+        response
+            .array_buffer()
+            .map_err(|_| ApiError::Unexpected("unreadable body".into()))?,
+    )
+    .await
+    .map_err(|_| ApiError::Offline)?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    if response.ok() {
+        return Ok((bytes, response.headers()));
+    }
+    if response.status() == 401 {
+        session_lost();
+    }
+    match serde_json::from_slice::<Problem>(&bytes) {
+        Ok(problem) => Err(ApiError::Problem(problem)),
+        Err(_) => Err(ApiError::Unexpected(format!("HTTP {}", response.status()))),
+    }
 }
 
 /// The server refused a call for want of a session. If the app believed it had one, it
@@ -318,4 +373,75 @@ pub async fn create_vault(vault: &CreateVault) -> Result<VaultSummary, ApiError>
 
 pub async fn vault_keys(id: Uuid) -> Result<Vec<VaultKeyWrap>, ApiError> {
     get(&format!("/api/v1/vaults/{id}/keys")).await
+}
+
+/// One page of a vault's segment log, and whether more follow.
+pub struct SegmentPage {
+    pub segments: Vec<(u64, SealedSegment)>,
+    pub more: bool,
+}
+
+pub async fn segments_after(vault: VaultId, after: u64) -> Result<SegmentPage, ApiError> {
+    let (body, headers) = request_bytes(
+        "GET",
+        &format!("/api/v1/vaults/{}/segments?after={after}", vault.0),
+        None,
+    )
+    .await?;
+    let more = headers.get(segment_headers::MORE).ok().flatten().as_deref() == Some("true");
+    let frames = segment_stream::decode_frames(&body, usize::MAX)
+        .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    let segments = frames
+        .into_iter()
+        .map(|frame| SealedSegment::from_bytes(frame.bytes).map(|s| (frame.seq, s)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    Ok(SegmentPage { segments, more })
+}
+
+pub async fn upload_segment(
+    vault: VaultId,
+    upload_key: &str,
+    segment: &SealedSegment,
+) -> Result<UploadedSegment, ApiError> {
+    let (body, _) = request_bytes(
+        "PUT",
+        &format!("/api/v1/vaults/{}/segments/{upload_key}", vault.0),
+        Some(segment.as_bytes()),
+    )
+    .await?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::Unexpected(e.to_string()))
+}
+
+pub async fn put_attachment(vault: VaultId, blob: Uuid, sealed: &[u8]) -> Result<(), ApiError> {
+    request_bytes(
+        "PUT",
+        &format!("/api/v1/vaults/{}/attachments/{blob}", vault.0),
+        Some(sealed),
+    )
+    .await
+    .map(|_| ())
+}
+
+// Share links.
+
+pub async fn create_share(vault: VaultId, share: &CreateShare) -> Result<CreatedShare, ApiError> {
+    post(&format!("/api/v1/vaults/{}/shares", vault.0), share).await
+}
+
+pub async fn shares(vault: VaultId) -> Result<Vec<ShareSummary>, ApiError> {
+    get(&format!("/api/v1/vaults/{}/shares", vault.0)).await
+}
+
+pub async fn revoke_share(share: Uuid) -> Result<ShareSummary, ApiError> {
+    request(
+        "POST",
+        &format!("/api/v1/shares/{share}/revoke"),
+        None::<&()>,
+    )
+    .await
+}
+
+pub async fn share_log(share: Uuid) -> Result<ShareLog, ApiError> {
+    get(&format!("/api/v1/shares/{share}/log")).await
 }

@@ -7,8 +7,10 @@ mod api;
 mod ceremonies;
 mod components;
 mod dates;
+mod importing;
 mod pages;
 mod passkey;
+mod record;
 mod session;
 mod unlocking;
 
@@ -36,6 +38,8 @@ fn App() -> impl IntoView {
                         <Route path=path!("/unlock") view=pages::unlock::Unlock/>
                         <Route path=path!("/recover") view=pages::recover::Recover/>
                         <Route path=path!("/settings") view=pages::settings::Settings/>
+                        <Route path=path!("/import") view=pages::import::Import/>
+                        <Route path=path!("/share") view=pages::share::Share/>
                         <Route path=path!("/view") view=pages::viewer::Viewer/>
                     </Routes>
                 </main>

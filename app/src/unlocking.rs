@@ -58,7 +58,7 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
-fn decode_wrapped(wrapped: &str) -> Result<WrappedKey, KeyError> {
+pub fn decode_wrapped(wrapped: &str) -> Result<WrappedKey, KeyError> {
     decode(wrapped)
         .map(WrappedKey::from_bytes)
         .ok_or(KeyError::Malformed("not base64url"))

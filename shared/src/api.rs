@@ -4,6 +4,7 @@
 //! to show the user what went wrong.
 
 pub mod account;
+pub mod share;
 
 use serde::{Deserialize, Serialize};
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser as Chromium, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
 use chromiumoxide::cdp::browser_protocol::page::Viewport;
 use chromiumoxide::cdp::browser_protocol::web_authn::{
     AddVirtualAuthenticatorParams, AuthenticatorId, AuthenticatorProtocol, AuthenticatorTransport,
@@ -249,6 +250,71 @@ pub async fn screenshot(page: &Page, name: &str) {
     )
     .await
     .expect("a screenshot");
+}
+
+/// Signs up as `name` from `/signup` and returns the recovery code the app showed, after
+/// checking it cannot be skipped: "Continue" waits for the user to say they saved it.
+pub async fn sign_up(page: &Page, name: &str, screenshot_name: &str) -> String {
+    fill(page, "#display-name", name).await;
+    click(page, "form button[type=submit]").await;
+    let code = text_of(page, "[data-testid=recovery-code]").await;
+    let continue_disabled = page
+        .evaluate("[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Continue').disabled")
+        .await
+        .expect("the Continue button")
+        .into_value::<bool>()
+        .expect("a boolean");
+    assert!(
+        continue_disabled,
+        "Continue must wait until the code is saved"
+    );
+    screenshot(page, screenshot_name).await;
+    click(page, "#recovery-code-saved").await;
+    click(page, "#recovery-code-title ~ button.primary").await;
+    code
+}
+
+/// Waits for the start page to prove the vault opens with the key in memory.
+pub async fn expect_vault_unlocked(page: &Page) {
+    let status = text_of(page, "[data-testid=vault-status]").await;
+    assert_eq!(
+        status, "Your vault is unlocked.",
+        "the start page says: {status}"
+    );
+}
+
+/// Gives the file input `selector` these files, as a person picking them would: the page
+/// gets a `change` event with the files in `input.files`.
+pub async fn pick_files(page: &Page, selector: &str, files: &[PathBuf]) {
+    let input = page
+        .find_element(selector)
+        .await
+        .unwrap_or_else(|e| panic!("no {selector}: {e}"));
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| {
+            std::fs::canonicalize(f)
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+                .display()
+                .to_string()
+        })
+        .collect();
+    page.execute(
+        SetFileInputFilesParams::builder()
+            .files(paths)
+            .backend_node_id(input.backend_node_id)
+            .build()
+            .expect("file input parameters"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("picking files for {selector}: {e}"));
+}
+
+/// Answers every `confirm()` of this document with OK, as a person agreeing would.
+pub async fn accept_confirmations(page: &Page) {
+    page.evaluate("(() => { window.confirm = () => true; return 'ok'; })()")
+        .await
+        .expect("confirm is answered");
 }
 
 /// `text` as a JavaScript string literal.

@@ -11,8 +11,8 @@ use chromiumoxide::Page;
 use folio_shared::api::account::{AccountUnlock, PairedDevice, RedeemPairing};
 use folio_shared::keys::{DeviceKey, Unlocker, WrappedKey};
 use folio_tests::browser::{
-    Browser, add_virtual_authenticator, authenticator_credentials, click, fill,
-    remove_virtual_authenticator, screenshot, text_of, wait_for,
+    Browser, add_virtual_authenticator, authenticator_credentials, click, expect_vault_unlocked,
+    fill, remove_virtual_authenticator, screenshot, sign_up, text_of, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 
@@ -27,37 +27,6 @@ async fn start_server() -> TestServer {
         dist.display()
     );
     TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await
-}
-
-/// Signs up as `name` from `/signup` and returns the recovery code the app showed, after
-/// checking it cannot be skipped: "Continue" waits for the user to say they saved it.
-async fn sign_up(page: &Page, name: &str, screenshot_name: &str) -> String {
-    fill(page, "#display-name", name).await;
-    click(page, "form button[type=submit]").await;
-    let code = text_of(page, "[data-testid=recovery-code]").await;
-    let continue_disabled = page
-        .evaluate("[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Continue').disabled")
-        .await
-        .expect("the Continue button")
-        .into_value::<bool>()
-        .expect("a boolean");
-    assert!(
-        continue_disabled,
-        "Continue must wait until the code is saved"
-    );
-    screenshot(page, screenshot_name).await;
-    click(page, "#recovery-code-saved").await;
-    click(page, "#recovery-code-title ~ button.primary").await;
-    code
-}
-
-/// Waits for the start page to prove the vault opens with the key in memory.
-async fn expect_vault_unlocked(page: &Page) {
-    let status = text_of(page, "[data-testid=vault-status]").await;
-    assert_eq!(
-        status, "Your vault is unlocked.",
-        "the start page says: {status}"
-    );
 }
 
 /// Signs out with the masthead button and waits for the signed-out masthead.

@@ -158,6 +158,12 @@ fn VaultStatus() -> impl IntoView {
                                 format!("{segments} encrypted batches of records.")
                             }}
                         </p>
+                        <p class="actions">
+                            <a class="button primary" href="/import">"Import records"</a>
+                            {(segments > 0).then(|| view! {
+                                <a class="button" href="/share">"Share with a clinician"</a>
+                            })}
+                        </p>
                     }.into_any(),
                     VaultCheck::NoVault => view! {
                         <p data-testid="vault-status">"You have no vault yet."</p>

@@ -1,9 +1,11 @@
 //! One module per page of the app.
 
 pub mod home;
+pub mod import;
 pub mod not_found;
 pub mod recover;
 pub mod settings;
+pub mod share;
 pub mod sign_in;
 pub mod sign_up;
 pub mod unlock;

@@ -18,14 +18,12 @@ use chrono::Utc;
 use clap::Args;
 use folio_shared::import::shc::{self, Jwks};
 use folio_shared::import::{
-    ImportError, ImportErrorKind, ImportFormat, ImportLimits, ImportOptions, ImportReport,
-    Location, ReportItem, TrustedIssuer, detect, import_file,
+    Delivery, ImportError, ImportErrorKind, ImportFormat, ImportLimits, ImportOptions,
+    ImportReport, Location, ReportItem, TrustedIssuer, detect, import_file,
 };
-use folio_shared::record::{Entry, Op};
-use folio_shared::vault::{VaultContents, VaultId, seal_attachment};
+use folio_shared::vault::{VaultContents, VaultId};
 use reqwest::StatusCode;
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
 use super::account::{Output, ProfileArg};
 use super::profile::Profile;
@@ -267,31 +265,6 @@ impl Importer<'_> {
             format,
             ..Failure::from(e)
         })?;
-        let report = outcome.report;
-        let total = outcome.entries.len();
-        let new: Vec<Entry> = outcome
-            .entries
-            .into_iter()
-            .filter(|entry| !self.already_holds(entry))
-            .collect();
-        let already_present = total - new.len();
-        let mut result = FileResult {
-            path: path.to_owned(),
-            status: FileStatus::AlreadyImported,
-            report,
-            new_entries: new.len(),
-            already_present,
-            segments: 0,
-            attachments: 0,
-        };
-        if new.is_empty() {
-            // A file that holds nothing importable imported fine; one whose every entry
-            // the record holds already was imported before.
-            if total == 0 {
-                result.status = FileStatus::Imported;
-            }
-            return Ok(result);
-        }
         let location = || Location::file(name);
         let fail = |message: String| Failure {
             format,
@@ -300,34 +273,45 @@ impl Importer<'_> {
                 message,
             },
         };
-        // Attachments first: a segment must never name a blob the server does not hold.
-        let recipient = self.access.keyring.current().recipient();
-        for attachment in &outcome.attachments {
-            let sealed = seal_attachment(&recipient, &attachment.bytes);
+        let delivery = Delivery::prepare(
+            &outcome,
+            &bytes,
+            self.contents,
+            &self.access.keyring,
+        )
+        .map_err(|e| fail(format!("sealing the entries: {e}")))?;
+        let total = outcome.entries.len();
+        let mut result = FileResult {
+            path: path.to_owned(),
+            status: FileStatus::AlreadyImported,
+            report: outcome.report,
+            new_entries: delivery.new_entries.len(),
+            already_present: delivery.already_present,
+            segments: 0,
+            attachments: 0,
+        };
+        if delivery.new_entries.is_empty() {
+            // A file that holds nothing importable imported fine; one whose every entry
+            // the record holds already was imported before.
+            if total == 0 {
+                result.status = FileStatus::Imported;
+            }
+            return Ok(result);
+        }
+        for (blob, sealed) in delivery.attachments {
             self.access
                 .client
-                .put_attachment(
-                    self.access.vault_id,
-                    attachment_uuid(&attachment.id),
-                    sealed,
-                )
+                .put_attachment(self.access.vault_id, blob, sealed)
                 .await
-                .map_err(|e| fail(format!("uploading the attachment {}: {e}", attachment.id)))?;
+                .map_err(|e| fail(format!("uploading an attachment: {e}")))?;
             result.attachments += 1;
         }
-        let segments = self
-            .access
-            .sealer()
-            .seal(&new)
-            .map_err(|e| fail(format!("sealing the entries: {e}")))?;
-        let plan = upload_plan(&bytes, self.access, &new);
-        let count = segments.len();
-        for (i, segment) in segments.iter().enumerate() {
-            let key = format!("imp-{plan}-{i}-{count}");
+        let count = delivery.segments.len();
+        for (i, (key, segment)) in delivery.segments.iter().enumerate() {
             match self
                 .access
                 .client
-                .upload(self.access.vault_id, &key, segment)
+                .upload(self.access.vault_id, key, segment)
                 .await
             {
                 Ok(_) => {}
@@ -347,21 +331,11 @@ impl Importer<'_> {
             }
             result.segments += 1;
         }
-        for entry in new {
+        for entry in delivery.new_entries {
             self.contents.apply(entry);
         }
         result.status = FileStatus::Imported;
         Ok(result)
-    }
-
-    /// True when the record already holds this entry's resource from the same file.
-    fn already_holds(&self, entry: &Entry) -> bool {
-        let Op::Put { resource, source } = &entry.op else {
-            return false;
-        };
-        self.contents
-            .get(&entry.id)
-            .is_some_and(|stored| stored.source.file == source.file && stored.resource == *resource)
     }
 
     /// Keys for the card issuers of a health-card file: the ones given by hand, or each
@@ -467,33 +441,6 @@ fn read_capped(path: &Path, name: &str, limits: &ImportLimits) -> Result<Vec<u8>
         return Err(too_large(bytes.len() as u64));
     }
     Ok(bytes)
-}
-
-/// A name for this upload that a retry of the same command reproduces: the file's bytes,
-/// the vault and its key epoch, and the entries it adds.
-fn upload_plan(bytes: &[u8], access: &VaultAccess, new: &[Entry]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(Sha256::digest(bytes));
-    hash.update(access.vault_id.0.as_bytes());
-    hash.update(access.keyring.current().epoch().0.to_be_bytes());
-    for entry in new {
-        hash.update((entry.id.0.len() as u64).to_be_bytes());
-        hash.update(entry.id.0.as_bytes());
-    }
-    hex(&hash.finalize()[..20])
-}
-
-/// The blob id of an attachment named `folio-attachment:<id>` (its SHA-256, hex): the
-/// first 16 bytes of the hash of that id, as a UUID.
-pub fn attachment_uuid(id: &str) -> uuid::Uuid {
-    let digest = Sha256::digest(id.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn totals(results: &[FileResult]) -> Totals {

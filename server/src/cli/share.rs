@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, Subcommand};
+use folio_shared::api::share::CreateShare;
 use folio_shared::share::{
-    PatientSummary, ShareCategory, SharePreview, ShareSelection, share_bundle,
+    ShareCategory, ShareContent, SharePackage, ShareSelection, link_payload,
 };
-use folio_shared::shl::{self, Flags, LinkKey, ShareLinkPayload};
+use folio_shared::shl::LinkKey;
 use folio_shared::vault::VaultId;
 use serde::Serialize;
 use uuid::Uuid;
@@ -22,13 +23,6 @@ use super::profile::Profile;
 use super::vault_access::VaultAccess;
 use crate::client::VaultClient;
 use crate::client::share::open_link;
-use crate::http::shares::{CreateShare, ShareFileUpload};
-
-/// The content type of a shared bundle, with the FHIR version as published STU1 writes it.
-const FHIR_R4_JSON: &str = "application/fhir+json;fhirVersion=4.0.1";
-/// Bundles larger than this are compressed (`zip: DEF`) before encryption. Smaller ones stay
-/// plain, since some receivers still cannot inflate.
-const COMPRESS_ABOVE_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, Args)]
 pub struct ShareArgs {
@@ -251,50 +245,31 @@ async fn create(
         .with_context(|| format!("reading the profile {}", profile_arg.path.display()))?;
     let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
     let contents = access.contents().await?;
-    let now = Utc::now();
-    let bundle = if choice.ips {
-        PatientSummary::build(&contents, now)?.into_bundle()
+    let content = if choice.ips {
+        ShareContent::PatientSummary
     } else {
         let selection = match &choice.categories {
             Some(list) => ShareSelection::of(ShareCategory::parse_list(list)?),
             None => ShareSelection::everything(),
         };
-        share_bundle(&contents, &selection.between(choice.from, choice.to), now)?
+        ShareContent::Selection(selection.between(choice.from, choice.to))
     };
-    let preview = SharePreview::of(&bundle);
-    if preview.is_empty() {
+    let package = SharePackage::build(&contents, &content, Utc::now())?;
+    if package.preview.is_empty() {
         bail!("nothing in the record matches: choose other categories or dates");
     }
-    let categories: BTreeMap<String, u32> = preview
-        .counts
-        .iter()
-        .map(|(category, count)| (category.name().to_owned(), *count as u32))
-        .collect();
-    let plaintext = serde_json::to_vec(&bundle)?;
+    let categories = package.categories();
     let key = LinkKey::generate();
-    let jwe = shl::encrypt(
-        &key,
-        FHIR_R4_JSON,
-        &plaintext,
-        plaintext.len() > COMPRESS_ABOVE_BYTES,
-    );
-    let label = rules.label.unwrap_or_else(|| {
-        if choice.ips {
-            "Patient summary".to_owned()
-        } else {
-            "Health record".to_owned()
-        }
-    });
+    let label = rules
+        .label
+        .unwrap_or_else(|| content.default_label().to_owned());
     let has_passcode = rules.passcode.is_some();
     let created = access
         .client
         .create_share(
             access.vault_id,
             &CreateShare {
-                files: vec![ShareFileUpload {
-                    content_type: FHIR_R4_JSON.to_owned(),
-                    jwe,
-                }],
+                files: vec![package.encrypt(&key)],
                 label: label.clone(),
                 expires_at: rules.expires_at,
                 passcode: rules.passcode,
@@ -306,17 +281,13 @@ async fn create(
         )
         .await
         .context("uploading the share")?;
-    let payload = ShareLinkPayload {
-        url: created.manifest_url,
+    let payload = link_payload(
+        created.manifest_url,
         key,
-        exp: Some(created.expires_at.timestamp()),
-        flags: Flags {
-            passcode: has_passcode,
-            ..Flags::default()
-        },
-        label: Some(label),
-        v: None,
-    };
+        created.expires_at,
+        has_passcode,
+        label,
+    );
     let viewer = format!("{}/view", profile.server.as_str().trim_end_matches('/'));
     let answer = Created {
         id: created.id,

@@ -5,16 +5,16 @@
 //! server gets is ciphertext, the link's rules, and a passcode (over TLS) that it hashes at
 //! once and never logs.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use folio_shared::api::Problem;
+pub use folio_shared::api::share::{
+    CreateShare, CreatedShare, DEFAULT_MAX_ATTEMPTS, MAX_LIFETIME_DAYS, MIN_PASSCODE_CHARS,
+    ShareFileUpload, ShareLog, ShareLogEntry, ShareStatus, ShareSummary,
+};
 use folio_shared::shl::LinkId;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
@@ -22,97 +22,15 @@ use super::auth::Principal;
 use super::json::ApiJson;
 use super::problem::ApiError;
 use crate::storage::entity::share;
-use crate::storage::shares::{self, NewShare, NewShareFile, ShareStatus};
+use crate::storage::shares::{self, NewShare, NewShareFile};
 use crate::storage::vaults;
 
 /// The largest share upload: an International Patient Summary of a patient with a long
 /// history, encrypted, fits with room to spare.
 pub const SHARE_LIMIT: usize = 16 * 1024 * 1024;
-/// A share lives at most a year; the standard asks for short expiries, the patient picks.
-pub const MAX_LIFETIME_DAYS: i64 = 366;
-pub const MIN_PASSCODE_CHARS: usize = 6;
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const MAX_ATTEMPTS_LIMIT: u32 = 100;
 const MAX_FILES: usize = 16;
 const MAX_LABEL_CHARS: usize = 80;
-
-/// `POST /api/v1/vaults/{vault}/shares`. Not `Debug`: it carries the passcode.
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
-pub struct CreateShare {
-    /// The encrypted files, in the order the manifest lists them.
-    pub files: Vec<ShareFileUpload>,
-    #[serde(default)]
-    pub label: String,
-    /// At most a year from now.
-    pub expires_at: DateTime<Utc>,
-    /// At least six characters; hashed with Argon2id on arrival.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passcode: Option<String>,
-    /// Wrong passcodes allowed over the link's lifetime (default 5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_opens: Option<u32>,
-    /// What the files hold, category name → count, for the patient's list (not secret).
-    #[serde(default)]
-    pub categories: BTreeMap<String, u32>,
-    /// A `U` link: one file fetched with `GET`, no manifest, no passcode.
-    #[serde(default)]
-    pub direct_file: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ShareFileUpload {
-    /// Usually `application/fhir+json;fhirVersion=4.0.1`.
-    pub content_type: String,
-    /// The compact JWE (`dir`, `A256GCM`) under the link's key.
-    pub jwe: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CreatedShare {
-    pub id: Uuid,
-    /// The unguessable path token of the link's URL. The server keeps only its hash.
-    pub link_id: String,
-    /// The payload's `url`: the manifest (or, for a `U` link, the file).
-    pub manifest_url: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// One share in the patient's list.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ShareSummary {
-    pub id: Uuid,
-    pub vault_id: Uuid,
-    pub label: String,
-    pub flags: String,
-    pub categories: BTreeMap<String, u32>,
-    pub expires_at: DateTime<Utc>,
-    pub opens: u32,
-    pub max_opens: Option<u32>,
-    /// Wrong passcodes still allowed, for a link with a passcode.
-    pub attempts_left: Option<u32>,
-    pub revoked: bool,
-    pub status: ShareStatus,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ShareLogEntry {
-    pub seq: i64,
-    pub at: DateTime<Utc>,
-    pub recipient: String,
-    /// `opened`, `wrong_passcode`, `expired`, `revoked`, `exhausted` or `locked`, as stored
-    /// (a tampered value shows as it is, and breaks the chain).
-    pub outcome: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ShareLog {
-    pub entries: Vec<ShareLogEntry>,
-    /// False when an entry was changed or removed since it was written.
-    pub chain_valid: bool,
-}
 
 pub fn summary(model: &share::Model, now: DateTime<Utc>) -> ShareSummary {
     ShareSummary {
@@ -126,7 +44,7 @@ pub fn summary(model: &share::Model, now: DateTime<Utc>) -> ShareSummary {
         max_opens: model.max_opens.map(|m| m.max(0) as u32),
         attempts_left: model.attempts_left.map(|a| a.max(0) as u32),
         revoked: model.revoked_at.is_some(),
-        status: ShareStatus::of(model, now),
+        status: shares::status(model, now),
         created_at: model.created_at,
     }
 }

@@ -32,7 +32,7 @@ use super::AppState;
 use super::problem::ApiError;
 use crate::storage::entity::share;
 use crate::storage::rate_limits::{self, Decision};
-use crate::storage::shares::{self, AccessOutcome, ShareStatus};
+use crate::storage::shares::{self, AccessOutcome};
 
 /// The longest JWE embedded in a manifest when the receiver sets no `embeddedLengthMax`:
 /// small files save the viewer a second request, larger ones come as a `location`.
@@ -148,7 +148,7 @@ async fn refuse_unless_live(
     share: &share::Model,
     recipient: &str,
 ) -> Option<Response> {
-    let outcome = ShareStatus::of(share, Utc::now()).refusal()?;
+    let outcome = shares::refusal(shares::status(share, Utc::now()))?;
     Some(match log(state, share, recipient, outcome).await {
         Ok(()) => not_live(),
         Err(response) => response,
@@ -173,7 +173,7 @@ async fn open_or_refuse(
         .map_err(|e| ApiError::from(e).into_response())?;
     let outcome = now
         .as_ref()
-        .and_then(|s| ShareStatus::of(s, Utc::now()).refusal())
+        .and_then(|s| shares::refusal(shares::status(s, Utc::now())))
         .unwrap_or(AccessOutcome::Exhausted);
     log(state, share, recipient, outcome).await?;
     Err(not_live())

@@ -27,47 +27,32 @@ use super::entity::{share, share_access, share_file, share_ticket};
 /// The head of an empty access log.
 const GENESIS: [u8; 32] = [0; 32];
 
-/// Where a share stands right now, derived from its row and never stored.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ShareStatus {
-    Active,
-    Expired,
-    Revoked,
-    /// Every allowed open is used.
-    Exhausted,
-    /// The passcode was guessed wrong until no attempt was left.
-    Locked,
+pub use folio_shared::api::share::ShareStatus;
+
+/// The status of `share` at `now`. Revocation wins over expiry, so the patient sees what
+/// they did.
+pub fn status(share: &share::Model, now: DateTime<Utc>) -> ShareStatus {
+    if share.revoked_at.is_some() {
+        ShareStatus::Revoked
+    } else if share.expires_at <= now {
+        ShareStatus::Expired
+    } else if share.attempts_left == Some(0) {
+        ShareStatus::Locked
+    } else if share.max_opens.is_some_and(|max| share.opens >= max) {
+        ShareStatus::Exhausted
+    } else {
+        ShareStatus::Active
+    }
 }
 
-impl ShareStatus {
-    /// The status of `share` at `now`. Revocation wins over expiry, so the patient sees
-    /// what they did.
-    pub fn of(share: &share::Model, now: DateTime<Utc>) -> ShareStatus {
-        if share.revoked_at.is_some() {
-            ShareStatus::Revoked
-        } else if share.expires_at <= now {
-            ShareStatus::Expired
-        } else if share.attempts_left == Some(0) {
-            ShareStatus::Locked
-        } else if share.max_opens.is_some_and(|max| share.opens >= max) {
-            ShareStatus::Exhausted
-        } else {
-            ShareStatus::Active
-        }
-    }
-
-    /// The access-log outcome of a request that found the link in this state.
-    pub fn refusal(self) -> Option<AccessOutcome> {
-        match self {
-            ShareStatus::Active => None,
-            ShareStatus::Expired => Some(AccessOutcome::Expired),
-            ShareStatus::Revoked => Some(AccessOutcome::Revoked),
-            ShareStatus::Exhausted => Some(AccessOutcome::Exhausted),
-            ShareStatus::Locked => Some(AccessOutcome::Locked),
-        }
+/// The access-log outcome of a request that found the link in `status`.
+pub fn refusal(status: ShareStatus) -> Option<AccessOutcome> {
+    match status {
+        ShareStatus::Active => None,
+        ShareStatus::Expired => Some(AccessOutcome::Expired),
+        ShareStatus::Revoked => Some(AccessOutcome::Revoked),
+        ShareStatus::Exhausted => Some(AccessOutcome::Exhausted),
+        ShareStatus::Locked => Some(AccessOutcome::Locked),
     }
 }
 

@@ -16,6 +16,7 @@
 
 pub mod archive;
 pub mod ccda;
+pub mod delivery;
 pub mod detect;
 pub mod document;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod options;
 pub mod report;
 pub mod shc;
 
+pub use delivery::{Delivery, attachment_blob_id};
 pub use detect::ImportFormat;
 pub use document::Attachment;
 pub use error::{ImportError, ImportErrorKind};

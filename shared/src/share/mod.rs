@@ -20,6 +20,7 @@ pub mod clinical_date;
 mod error;
 pub mod ips;
 mod narrative;
+mod package;
 mod patient_record;
 pub mod preview;
 pub mod selection;
@@ -28,5 +29,8 @@ pub use category::{ParseCategoryError, ShareCategory, ShareRole, category_of, sh
 pub use clinical_date::{ClinicalDate, clinical_date};
 pub use error::ShareError;
 pub use ips::{PatientSummary, SummarySection};
+pub use package::{
+    COMPRESS_ABOVE_BYTES, FHIR_R4_JSON, ShareContent, SharePackage, link_payload,
+};
 pub use preview::SharePreview;
 pub use selection::{ShareSelection, share_bundle};

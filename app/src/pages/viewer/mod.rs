@@ -20,11 +20,11 @@ mod fetch;
 mod files;
 mod link;
 mod records;
-mod summary;
+pub(crate) mod summary;
 
 use std::rc::Rc;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use folio_shared::shl::ShareLinkPayload;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,9 +32,7 @@ use leptos::task::spawn_local;
 use access::{Access, AccessForm, LinkFacts};
 use records::Opened;
 
-fn now() -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
-}
+use crate::dates::now;
 
 fn facts(link: &ShareLinkPayload) -> LinkFacts {
     let host = link

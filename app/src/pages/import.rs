@@ -1,0 +1,354 @@
+//! `/import`: bring files into the record. Drop or pick files (or take a photo of a paper
+//! record on a phone); each is imported here, in the browser, and only ciphertext is
+//! uploaded. A progress bar counts files and resources while they import, and the report at
+//! the end says, per file, what was imported and what was not.
+
+use std::collections::BTreeMap;
+
+use folio_shared::import::DocumentDetails;
+use folio_shared::import::shc::Jwks;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::components::alert::Alert;
+use crate::components::guard::RequireUnlocked;
+use crate::importing::{FileResult, FileStatus, ImportChoices, ImportRun, Progress};
+use crate::record::OpenRecord;
+use crate::session::Session;
+
+/// What the files accept: everything the importers read. Detection is by content, so this
+/// only shapes the file picker.
+const ACCEPT: &str = ".json,.ndjson,.jsonl,.xml,.ccd,.ccda,.cda,.txt,.zip,.smart-health-card,\
+                      .shc,.pdf,.jpg,.jpeg,.png,application/json,application/fhir+json,\
+                      application/xml,text/xml,application/zip,application/pdf,image/jpeg,image/png";
+
+#[component]
+pub fn Import() -> impl IntoView {
+    view! {
+        <RequireUnlocked>
+            <ImportForm/>
+        </RequireUnlocked>
+    }
+}
+
+#[component]
+fn ImportForm() -> impl IntoView {
+    let session = Session::expect();
+    let provider = RwSignal::new(String::new());
+    let title = RwSignal::new(String::new());
+    let date = RwSignal::new(String::new());
+    let tags = RwSignal::new(String::new());
+    let jwks = RwSignal::new(None::<(String, Jwks)>);
+    let error = RwSignal::new(None::<String>);
+    let running = RwSignal::new(false);
+    let dragging = RwSignal::new(false);
+    let progress = RwSignal::new(None::<Progress>);
+    let results = RwSignal::new(Vec::<FileResult>::new());
+
+    let start = move |files: Vec<web_sys::File>| {
+        if files.is_empty() || running.get_untracked() {
+            return;
+        }
+        running.set(true);
+        error.set(None);
+        results.set(Vec::new());
+        let choices = ImportChoices {
+            provider: non_empty(provider.get_untracked()),
+            jwks: jwks.get_untracked().map(|(_, keys)| keys),
+            document: DocumentDetails {
+                title: non_empty(title.get_untracked()),
+                date: non_empty(date.get_untracked()),
+                tags: tags
+                    .get_untracked()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            },
+        };
+        spawn_local(async move {
+            progress.set(Some(Progress {
+                files: files.len(),
+                current: Some((String::new(), "opening your record".into())),
+                ..Progress::default()
+            }));
+            match OpenRecord::open_own(session, true).await {
+                Ok(mut record) => {
+                    let mut run = ImportRun::new(&mut record, choices);
+                    for file in &files {
+                        let name = file.name();
+                        let step = |what: &str| {
+                            progress.update(|p| {
+                                if let Some(p) = p {
+                                    p.current = Some((name.clone(), what.to_owned()));
+                                }
+                            })
+                        };
+                        let result = run.import(file, &step).await;
+                        progress.update(|p| {
+                            if let Some(p) = p {
+                                p.files_done += 1;
+                                p.resources += result.new_entries;
+                            }
+                        });
+                        results.update(|r| r.push(result));
+                    }
+                }
+                Err(why) => error.set(Some(why)),
+            }
+            progress.set(None);
+            running.set(false);
+        });
+    };
+
+    let on_pick = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let files = files_of(input.files());
+        // Picking the same file again must fire `change` again.
+        input.set_value("");
+        start(files);
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        let files = ev.data_transfer().map(|dt| files_of(dt.files())).unwrap_or_default();
+        start(files);
+    };
+    let on_jwks = move |ev: leptos::ev::Event| {
+        let Some(file) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0))
+        else {
+            jwks.set(None);
+            return;
+        };
+        spawn_local(async move {
+            let text = match JsFuture::from(file.text()).await {
+                Ok(text) => text.as_string().unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            match Jwks::from_json(&text) {
+                Ok(keys) => {
+                    error.set(None);
+                    jwks.set(Some((file.name(), keys)));
+                }
+                Err(_) => {
+                    jwks.set(None);
+                    error.set(Some(format!(
+                        "{} is not a JWKS (a JSON object with a \"keys\" array).",
+                        file.name()
+                    )));
+                }
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="import-title">
+            <h2 id="import-title">"Import records"</h2>
+            <p>
+                "Bring files from your providers: FHIR JSON or NDJSON exports, C-CDA documents, "
+                "SMART Health Cards, zip archives of these, PDFs and photos of paper records. "
+                "They are read and encrypted on this device; the server receives only ciphertext."
+            </p>
+            <label for="import-provider">"Where the files come from (optional)"</label>
+            <input id="import-provider" type="text" autocomplete="organization"
+                placeholder="e.g. St Mary's Hospital"
+                prop:value=move || provider.get()
+                on:input=move |ev| provider.set(event_target_value(&ev))/>
+            <div
+                class="drop-zone"
+                class:dragging=move || dragging.get()
+                data-testid="import-drop-zone"
+                on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop
+            >
+                <p>"Drop files here, or"</p>
+                <p class="actions">
+                    <label class="button primary" for="import-files">"Choose files"</label>
+                    <label class="button" for="import-camera">"Take a photo"</label>
+                </p>
+                <input id="import-files" class="visually-hidden" type="file" multiple accept=ACCEPT
+                    data-testid="import-files"
+                    disabled=move || running.get() on:change=on_pick/>
+                <input id="import-camera" class="visually-hidden" type="file" accept="image/*"
+                    capture="environment" disabled=move || running.get() on:change=on_pick/>
+            </div>
+            <details>
+                <summary>"Photos, PDFs and health cards"</summary>
+                <label for="import-title-input">"Title for photos and PDFs"</label>
+                <input id="import-title-input" type="text" placeholder="e.g. Discharge letter"
+                    prop:value=move || title.get()
+                    on:input=move |ev| title.set(event_target_value(&ev))/>
+                <label for="import-date">"Date of the document"</label>
+                <input id="import-date" type="date"
+                    prop:value=move || date.get()
+                    on:input=move |ev| date.set(event_target_value(&ev))/>
+                <label for="import-tags">"Tags, separated by commas"</label>
+                <input id="import-tags" type="text" placeholder="e.g. cardiology, 2024"
+                    prop:value=move || tags.get()
+                    on:input=move |ev| tags.set(event_target_value(&ev))/>
+                <label for="import-jwks">"Issuer keys for health cards (JWKS), when offline"</label>
+                <input id="import-jwks" type="file" accept=".json,application/json" on:change=on_jwks/>
+                <p class="muted">
+                    {move || match jwks.get() {
+                        Some((name, keys)) => format!("Cards are checked against the {} keys in {name}.", keys.keys.len()),
+                        None => "Without keys, each card's issuer is asked for its published keys.".to_owned(),
+                    }}
+                </p>
+            </details>
+            <Alert message=error/>
+            <ProgressBar progress=progress/>
+        </section>
+        <Report results=results/>
+    }
+}
+
+#[component]
+fn ProgressBar(progress: RwSignal<Option<Progress>>) -> impl IntoView {
+    move || {
+        progress.get().map(|p| {
+            let label = match &p.current {
+                Some((file, step)) if !file.is_empty() => format!(
+                    "File {} of {}: {file}, {step}. {} resources imported so far.",
+                    (p.files_done + 1).min(p.files),
+                    p.files,
+                    p.resources
+                ),
+                Some((_, step)) => format!("{step}…"),
+                None => String::new(),
+            };
+            view! {
+                <div class="import-progress" data-testid="import-progress">
+                    <progress max=p.files value=p.files_done aria-label="Files imported"></progress>
+                    <p role="status">{label}</p>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn Report(results: RwSignal<Vec<FileResult>>) -> impl IntoView {
+    move || {
+        let results = results.get();
+        if results.is_empty() {
+            return ().into_any();
+        }
+        let imported = results.iter().filter(|r| r.status == FileStatus::Imported).count();
+        let failed = results.iter().filter(|r| r.status == FileStatus::Failed).count();
+        let resources: usize = results.iter().map(|r| r.new_entries).sum();
+        let headline = format!(
+            "{imported} of {} files imported, {resources} new entries{}.",
+            results.len(),
+            if failed > 0 {
+                format!("; {failed} failed and changed nothing")
+            } else {
+                String::new()
+            }
+        );
+        view! {
+            <section class="card" aria-labelledby="import-report-title" data-testid="import-report">
+                <h2 id="import-report-title" tabindex="-1">"Import report"</h2>
+                <p data-testid="import-summary">{headline}</p>
+                <ul class="import-files">
+                    {results.into_iter().map(|r| view! { <FileReport result=r/> }).collect_view()}
+                </ul>
+                <p class="actions"><a class="button" href="/">"Back to my records"</a></p>
+            </section>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn FileReport(result: FileResult) -> impl IntoView {
+    let FileResult {
+        status,
+        report,
+        new_entries,
+        already_present,
+    } = result;
+    let (class, status_text) = match status {
+        FileStatus::Imported => ("status-ok", "imported"),
+        FileStatus::AlreadyImported => ("muted", "already imported: nothing new"),
+        FileStatus::Failed => ("status-bad", "failed: nothing was imported"),
+    };
+    let counts: BTreeMap<String, usize> = report.counts.clone();
+    let detail = match status {
+        FileStatus::Failed => String::new(),
+        _ => format!("{new_entries} new, {already_present} already in your record"),
+    };
+    view! {
+        <li class="import-file" data-testid="import-file" data-status=status_text>
+            <h3>{report.file.clone()}</h3>
+            <p class=class>{status_text}{report.format.map(|f| format!(" ({})", format_name(f)))}</p>
+            <p class="muted">{detail}</p>
+            {(!counts.is_empty()).then(|| view! {
+                <table class="import-counts">
+                    <thead><tr><th scope="col">"Resource type"</th><th scope="col">"Count"</th></tr></thead>
+                    <tbody>
+                        {counts.into_iter().map(|(ty, n)| { let name = ty.clone(); view! {
+                            <tr data-testid="import-count" data-type=ty><td>{name}</td><td>{n}</td></tr> }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            <Items title="Errors" class="import-errors" items=report.errors.iter().map(ToString::to_string).collect()/>
+            <Items title="Warnings" class="import-warnings" items=report.warnings.iter().map(ToString::to_string).collect()/>
+            <Items title="Notes" class="import-notes" items=report.notes.clone()/>
+        </li>
+    }
+}
+
+#[component]
+fn Items(title: &'static str, class: &'static str, items: Vec<String>) -> impl IntoView {
+    (!items.is_empty()).then(|| {
+        let count = items.len();
+        view! {
+            <details class=class open=title == "Errors">
+                <summary>{format!("{title} ({count})")}</summary>
+                <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul>
+            </details>
+        }
+    })
+}
+
+fn format_name(format: folio_shared::import::ImportFormat) -> &'static str {
+    use folio_shared::import::ImportFormat::*;
+    match format {
+        FhirJson => "FHIR JSON",
+        FhirNdjson => "FHIR NDJSON",
+        Ccda => "C-CDA document",
+        SmartHealthCard | SmartHealthCardJws | SmartHealthCardQr | SmartHealthCardPayload => {
+            "SMART Health Card"
+        }
+        Zip => "zip archive",
+        Pdf => "PDF",
+        Jpeg => "JPEG photo",
+        Png => "PNG image",
+    }
+}
+
+fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+fn non_empty(text: String) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}

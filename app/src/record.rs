@@ -1,0 +1,89 @@
+//! The patient's record, opened in this browser: the vault's keys unwrapped with the account
+//! identity in memory, and every segment of its log decrypted into [`VaultContents`].
+//!
+//! Pages that read the record (sharing) or add to it (import) start here. Nothing opened
+//! here is written to browser storage.
+
+use folio_shared::api::VaultSummary;
+use folio_shared::keys::{AccountIdentity, KeyEpoch};
+use folio_shared::vault::{VaultContents, VaultId, VaultKeyring};
+
+use crate::api;
+use crate::session::Session;
+use crate::unlocking;
+
+/// A record this browser can read and add to.
+#[derive(Clone)]
+pub struct OpenRecord {
+    pub vault: VaultSummary,
+    pub keyring: VaultKeyring,
+    pub contents: VaultContents,
+}
+
+impl OpenRecord {
+    pub fn id(&self) -> VaultId {
+        VaultId(self.vault.id)
+    }
+
+    /// Opens the signed-in patient's own record, creating it the first time when `create` is
+    /// set (the first import makes the record, as in the CLI).
+    pub async fn open_own(session: Session, create: bool) -> Result<OpenRecord, String> {
+        let account = session
+            .account_identity()
+            .ok_or("Your records are locked: unlock them first.")?;
+        let vaults = api::vaults().await.map_err(|e| e.to_string())?;
+        let vault = match vaults.into_iter().find(|v| v.role == "owner") {
+            Some(vault) => vault,
+            None if create => api::create_vault(&unlocking::new_vault(&account))
+                .await
+                .map_err(|e| e.to_string())?,
+            None => return Err("You have no records yet: import some first.".into()),
+        };
+        let keyring = keyring(&account, &vault).await?;
+        let contents = read_contents(&keyring).await?;
+        Ok(OpenRecord {
+            vault,
+            keyring,
+            contents,
+        })
+    }
+}
+
+/// Every epoch's key of `vault` that the account holds, unwrapped.
+async fn keyring(account: &AccountIdentity, vault: &VaultSummary) -> Result<VaultKeyring, String> {
+    let wraps = api::vault_keys(vault.id).await.map_err(|e| e.to_string())?;
+    let mut identities = wraps.iter().map(|wrap| {
+        unlocking::decode_wrapped(&wrap.wrapped_key)
+            .and_then(|wrapped| wrapped.unwrap_vault(account, KeyEpoch(wrap.epoch)))
+            .map_err(|e| format!("The key of your records did not open: {e}."))
+    });
+    let first = identities
+        .next()
+        .ok_or("The server holds no key of your records for this account.")??;
+    let mut keyring = VaultKeyring::new(VaultId(vault.id), first);
+    for identity in identities {
+        keyring.insert(identity?);
+    }
+    Ok(keyring)
+}
+
+/// The whole log, page by page, opened in order.
+async fn read_contents(keyring: &VaultKeyring) -> Result<VaultContents, String> {
+    let mut segments = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = api::segments_after(keyring.vault_id(), after)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some((seq, _)) = page.segments.last() {
+            after = *seq;
+        }
+        segments.extend(page.segments.into_iter().map(|(_, segment)| segment));
+        if !page.more {
+            break;
+        }
+    }
+    keyring
+        .open(segments.iter())
+        .map_err(|e| format!("Your records could not be opened: {e}."))
+}

@@ -1,0 +1,285 @@
+//! Importing and sharing in the real app: headless Chromium with a virtual authenticator
+//! signs up, imports files through the import page, makes a passcode link on the share page,
+//! and a second browser on a phone-sized screen opens it as a clinician would, until the
+//! patient revokes it.
+//!
+//! The pages are reached by the app's own links, never by loading a URL: the account key
+//! lives in the page's memory only, and a reload would lock the record (as it should).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chromiumoxide::Page;
+use folio_tests::browser::{
+    Browser, accept_confirmations, add_virtual_authenticator, click, expect_vault_unlocked, fill,
+    pick_files, screenshot, sign_up, text_of, wait_for,
+};
+use folio_tests::{Engine, TestServer, app_dir};
+use serde_json::Value;
+
+const PHONE: (u32, u32) = (390, 844);
+/// The narrowest phone the viewer is built for.
+const SMALL_PHONE: (u32, u32) = (360, 740);
+
+fn data(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(path)
+}
+
+async fn start_server() -> TestServer {
+    let dist = app_dir();
+    assert!(
+        dist.join("index.html").exists(),
+        "the app is not built at {}: run `cargo xtask test`, which builds it",
+        dist.display()
+    );
+    TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await
+}
+
+/// Signs up with a PRF passkey, so the record is unlocked in this page.
+async fn signed_up_patient(server: &TestServer, name: &str) -> (Browser, Page) {
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    add_virtual_authenticator(&page, true).await;
+    sign_up(&page, name, &format!("records-{}-signed-up.png", slug(name))).await;
+    expect_vault_unlocked(&page).await;
+    (browser, page)
+}
+
+fn slug(name: &str) -> String {
+    name.to_lowercase().replace(' ', "-")
+}
+
+/// Resources per type in a FHIR Bundle file, read independently of the importers.
+fn bundle_counts(path: &Path) -> BTreeMap<String, usize> {
+    let bundle: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut counts = BTreeMap::new();
+    for entry in bundle["entry"].as_array().unwrap() {
+        let ty = entry["resource"]["resourceType"].as_str().unwrap().to_owned();
+        *counts.entry(ty).or_default() += 1;
+    }
+    counts
+}
+
+/// Imports `files` on the import page (reached from the start page) and waits for the
+/// report; returns each file's status and counts as the report shows them.
+async fn import(page: &Page, provider: &str, files: &[PathBuf]) -> Vec<FileReport> {
+    click(page, "a[href=\"/import\"]").await;
+    fill(page, "#import-provider", provider).await;
+    pick_files(page, "[data-testid=import-files]", files).await;
+    wait_for(
+        page,
+        &format!(
+            "document.querySelectorAll('[data-testid=import-file]').length === {} \
+             && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+            files.len()
+        ),
+        Duration::from_secs(120),
+    )
+    .await;
+    let reports = page
+        .evaluate(
+            "JSON.stringify([...document.querySelectorAll('[data-testid=import-file]')].map(f => ({ \
+               file: f.querySelector('h3').innerText, status: f.dataset.status, \
+               counts: Object.fromEntries([...f.querySelectorAll('[data-testid=import-count]')] \
+                 .map(r => [r.dataset.type, Number(r.cells[1].innerText)])), \
+               errors: [...f.querySelectorAll('.import-errors li')].map(li => li.innerText) })))",
+        )
+        .await
+        .expect("the report")
+        .into_value::<String>()
+        .expect("a JSON string");
+    serde_json::from_str(&reports).expect("the report as JSON")
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct FileReport {
+    file: String,
+    status: String,
+    counts: BTreeMap<String, usize>,
+    errors: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_import_page_imports_each_file_and_reports_what_it_did() {
+    let server = start_server().await;
+    let (browser, page) = signed_up_patient(&server, "Martha DeLarosa").await;
+    let scratch = tempfile::tempdir().unwrap();
+    let broken = scratch.path().join("broken.json");
+    std::fs::write(&broken, r#"{"resourceType": "Bundle", "entry": ["#).unwrap();
+    let ips = data("ips/IPS_IG-bundle-01.json");
+    let ccda = data("ccda/hl7-examples/CCD_1.xml");
+
+    let reports = import(&page, "Utrecht Medical Centre", &[ips.clone(), broken, ccda]).await;
+    screenshot(&page, "records-import-report.png").await;
+
+    assert_eq!(reports[0].file, "IPS_IG-bundle-01.json");
+    assert_eq!(reports[0].status, "imported");
+    assert_eq!(
+        reports[0].counts,
+        bundle_counts(&ips),
+        "every resource of the bundle is imported"
+    );
+    assert_eq!(reports[1].status, "failed: nothing was imported");
+    assert!(
+        reports[1].errors.iter().any(|e| e.contains("broken.json")),
+        "the error names the file: {:?}",
+        reports[1].errors
+    );
+    assert_eq!(reports[2].status, "imported", "{:?}", reports[2]);
+    assert!(reports[2].counts.contains_key("DocumentReference"));
+    let summary = text_of(&page, "[data-testid=import-summary]").await;
+    assert!(summary.starts_with("2 of 3 files imported"), "{summary}");
+
+    // The same file again adds nothing.
+    click(&page, "a[href=\"/\"].button").await;
+    let again = import(&page, "Utrecht Medical Centre", &[ips]).await;
+    assert_eq!(again[0].status, "already imported: nothing new");
+
+    // The record holds the two imports as encrypted batches, which the start page counts
+    // from the server.
+    click(&page, "a[href=\"/\"].button").await;
+    expect_vault_unlocked(&page).await;
+    let batches = wait_for(
+        &page,
+        "(() => { const p = [...document.querySelectorAll('.muted')].find(p => p.innerText.includes('encrypted batches')); return p ? p.innerText : ''; })()",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(batches.starts_with("2 encrypted batches"), "{batches}");
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_it() {
+    let server = start_server().await;
+    let (patient_browser, patient) = signed_up_patient(&server, "Martha DeLarosa").await;
+    let reports = import(
+        &patient,
+        "Utrecht Medical Centre",
+        &[data("ips/IPS_IG-bundle-01.json")],
+    )
+    .await;
+    assert_eq!(reports[0].status, "imported");
+    click(&patient, "a[href=\"/\"].button").await;
+    click(&patient, "a[href=\"/share\"]").await;
+
+    // Allergies and medications only, behind a passcode.
+    text_of(&patient, "[data-testid=share-preview-counts]").await;
+    for category in [
+        "problems",
+        "immunizations",
+        "results",
+        "vital_signs",
+        "procedures",
+        "encounters",
+        "documents",
+    ] {
+        click(&patient, &format!("[data-testid=share-category-{category}]")).await;
+    }
+    let preview = wait_for(
+        &patient,
+        "(() => { const p = document.querySelector('[data-testid=share-preview-counts]'); \
+         return p && !p.innerText.includes('problems') ? p.innerText : ''; })()",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(
+        preview.contains("2 allergies") && preview.contains("2 medications"),
+        "the preview says what the link holds: {preview}"
+    );
+    fill(&patient, "#share-label", "For the pharmacist").await;
+    fill(&patient, "[data-testid=share-passcode]", "tulip-42").await;
+    click(&patient, "[data-testid=share-create]").await;
+    let link = wait_for(
+        &patient,
+        "(() => { const i = document.querySelector('[data-testid=share-link]'); return i ? i.value : ''; })()",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(
+        link.starts_with(&server.public("/view#shlink:/")),
+        "a viewer link on this server: {link}"
+    );
+    wait_for(
+        &patient,
+        "document.querySelector('[data-testid=share-qr]') ? 'qr' : ''",
+        Duration::from_secs(10),
+    )
+    .await;
+    let row = text_of(&patient, "[data-testid=share-row]").await;
+    assert!(
+        row.contains("For the pharmacist")
+            && (row.contains("Active: expires in 6 d 23 h") || row.contains("Active: expires in 7 d 0 h")),
+        "{row}"
+    );
+    screenshot(&patient, "records-share-link-made.png").await;
+
+    // The clinician, on another (small) phone with no account.
+    let clinician_browser = Browser::launch(SMALL_PHONE.0, SMALL_PHONE.1).await;
+    let clinician = clinician_browser.open(&link).await;
+    fill(&clinician, "[data-testid=viewer-recipient]", "Dr Jansen").await;
+    fill(&clinician, "[data-testid=viewer-passcode]", "tulip-42").await;
+    click(&clinician, "[data-testid=viewer-submit]").await;
+    let allergies = text_of(&clinician, "[data-testid=viewer-allergies]").await;
+    assert!(allergies.to_lowercase().contains("penicillin"), "{allergies}");
+    let medications = text_of(&clinician, "[data-testid=viewer-medications]").await;
+    assert!(medications.to_lowercase().contains("anastrozole"), "{medications}");
+    let problems = clinician
+        .evaluate("document.querySelector('[data-testid=viewer-problems]').innerText")
+        .await
+        .unwrap()
+        .into_value::<String>()
+        .unwrap();
+    assert!(
+        !problems.to_lowercase().contains("breast"),
+        "problems were not shared: {problems}"
+    );
+    let width = clinician
+        .evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        .await
+        .unwrap()
+        .into_value::<bool>()
+        .unwrap();
+    assert!(width, "the summary fits a 360-px screen without sideways scrolling");
+    screenshot(&clinician, "records-clinician-phone-summary.png").await;
+
+    // The patient sees the open in the list and the log, then revokes.
+    click(&patient, "a[href=\"/\"]").await;
+    click(&patient, "a[href=\"/share\"]").await;
+    let opens = text_of(&patient, "[data-testid=share-opens]").await;
+    assert!(opens.starts_with("Opened once"), "{opens}");
+    click(&patient, "[data-testid=share-show-log]").await;
+    let entry = text_of(&patient, "[data-testid=share-log-entry]").await;
+    assert!(entry.contains("Dr Jansen") && entry.contains("Opened"), "{entry}");
+    text_of(&patient, "[data-testid=share-log-intact]").await;
+    accept_confirmations(&patient).await;
+    click(&patient, "[data-testid=share-revoke]").await;
+    let status = wait_for(
+        &patient,
+        "(() => { const s = document.querySelector('[data-testid=share-status]'); \
+         return s && s.innerText === 'Revoked' ? s.innerText : ''; })()",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(status, "Revoked");
+
+    // The clinician opens the link again (the viewer clears the key from the address bar,
+    // so a reload is a visit to the link; by way of a blank page, because going from
+    // `/view` to `/view#…` would only change the fragment and not load the page).
+    clinician.goto("about:blank").await.expect("a blank page");
+    clinician.goto(link.as_str()).await.expect("the link opens");
+    fill(&clinician, "[data-testid=viewer-recipient]", "Dr Jansen").await;
+    fill(&clinician, "[data-testid=viewer-passcode]", "tulip-42").await;
+    click(&clinician, "[data-testid=viewer-submit]").await;
+    let refused = text_of(&clinician, "[data-testid=viewer-error]").await;
+    assert!(refused.contains("revoked"), "{refused}");
+    screenshot(&clinician, "records-clinician-after-revoke.png").await;
+
+    clinician_browser.close().await;
+    patient_browser.close().await;
+    server.stop().await;
+}
