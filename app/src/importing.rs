@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use folio_shared::import::shc::{self, Jwks};
 use folio_shared::import::{
-    Delivery, DocumentDetails, ImportError, ImportErrorKind, ImportFormat, ImportLimits, ImportOptions,
-    ImportReport, Location, ReportItem, TrustedIssuer, detect, import_file,
+    Delivery, DocumentDetails, ImportError, ImportErrorKind, ImportFormat, ImportLimits,
+    ImportOptions, ImportReport, Location, ReportItem, TrustedIssuer, detect, import_file,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -74,11 +74,7 @@ impl<'a> ImportRun<'a> {
         }
     }
 
-    pub async fn import(
-        &mut self,
-        file: &web_sys::File,
-        progress: &dyn Fn(&str),
-    ) -> FileResult {
+    pub async fn import(&mut self, file: &web_sys::File, progress: &dyn Fn(&str)) -> FileResult {
         let name = file.name();
         match self.try_import(file, &name, progress).await {
             Ok(result) => result,
@@ -170,7 +166,9 @@ impl<'a> ImportRun<'a> {
                 Err(e) if is_key_reused(&e) => {}
                 Err(e) => {
                     let done = if i > 0 {
-                        format!(" ({i} of {count} batches were stored; import the file again to finish)")
+                        format!(
+                            " ({i} of {count} batches were stored; import the file again to finish)"
+                        )
                     } else {
                         String::new()
                     };

@@ -56,7 +56,10 @@ fn files_import_seal_and_open_in_the_browser() {
         assert!(again.segments.is_empty(), "{name} twice");
     }
     let reopened = keyring.open(sealed.iter()).unwrap();
-    assert_eq!(reopened, contents, "what was sealed opens as it was imported");
+    assert_eq!(
+        reopened, contents,
+        "what was sealed opens as it was imported"
+    );
 
     let package = SharePackage::build(&contents, &ShareContent::PatientSummary, now()).unwrap();
     assert!(!package.preview.is_empty());

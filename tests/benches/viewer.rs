@@ -159,8 +159,14 @@ async fn main() {
          ({ips_bytes} bytes of JSON, {jwe_bytes} bytes of JWE)",
         contents.len()
     );
-    println!("  navigation → access form shown:      median {:.0} ms", median(form.clone()));
-    println!("  navigation → summary rendered:       median {:.0} ms", median(summary.clone()));
+    println!(
+        "  navigation → access form shown:      median {:.0} ms",
+        median(form.clone())
+    );
+    println!(
+        "  navigation → summary rendered:       median {:.0} ms",
+        median(summary.clone())
+    );
     println!(
         "  form shown → summary (fetch, decrypt, render): median {:.0} ms",
         median(form.iter().zip(&summary).map(|(f, s)| s - f).collect())

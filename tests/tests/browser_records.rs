@@ -43,7 +43,12 @@ async fn signed_up_patient(server: &TestServer, name: &str) -> (Browser, Page) {
     let browser = Browser::launch(PHONE.0, PHONE.1).await;
     let page = browser.open(&server.public("/signup")).await;
     add_virtual_authenticator(&page, true).await;
-    sign_up(&page, name, &format!("records-{}-signed-up.png", slug(name))).await;
+    sign_up(
+        &page,
+        name,
+        &format!("records-{}-signed-up.png", slug(name)),
+    )
+    .await;
     expect_vault_unlocked(&page).await;
     (browser, page)
 }
@@ -57,7 +62,10 @@ fn bundle_counts(path: &Path) -> BTreeMap<String, usize> {
     let bundle: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let mut counts = BTreeMap::new();
     for entry in bundle["entry"].as_array().unwrap() {
-        let ty = entry["resource"]["resourceType"].as_str().unwrap().to_owned();
+        let ty = entry["resource"]["resourceType"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         *counts.entry(ty).or_default() += 1;
     }
     counts
@@ -112,7 +120,12 @@ async fn the_import_page_imports_each_file_and_reports_what_it_did() {
     let ips = data("ips/IPS_IG-bundle-01.json");
     let ccda = data("ccda/hl7-examples/CCD_1.xml");
 
-    let reports = import(&page, "Utrecht Medical Centre", &[ips.clone(), broken, ccda]).await;
+    let reports = import(
+        &page,
+        "Utrecht Medical Centre",
+        &[ips.clone(), broken, ccda],
+    )
+    .await;
     screenshot(&page, "records-import-report.png").await;
 
     assert_eq!(reports[0].file, "IPS_IG-bundle-01.json");
@@ -178,7 +191,11 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
         "encounters",
         "documents",
     ] {
-        click(&patient, &format!("[data-testid=share-category-{category}]")).await;
+        click(
+            &patient,
+            &format!("[data-testid=share-category-{category}]"),
+        )
+        .await;
     }
     let preview = wait_for(
         &patient,
@@ -213,7 +230,8 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
     let row = text_of(&patient, "[data-testid=share-row]").await;
     assert!(
         row.contains("For the pharmacist")
-            && (row.contains("Active: expires in 6 d 23 h") || row.contains("Active: expires in 7 d 0 h")),
+            && (row.contains("Active: expires in 6 d 23 h")
+                || row.contains("Active: expires in 7 d 0 h")),
         "{row}"
     );
     screenshot(&patient, "records-share-link-made.png").await;
@@ -225,9 +243,15 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
     fill(&clinician, "[data-testid=viewer-passcode]", "tulip-42").await;
     click(&clinician, "[data-testid=viewer-submit]").await;
     let allergies = text_of(&clinician, "[data-testid=viewer-allergies]").await;
-    assert!(allergies.to_lowercase().contains("penicillin"), "{allergies}");
+    assert!(
+        allergies.to_lowercase().contains("penicillin"),
+        "{allergies}"
+    );
     let medications = text_of(&clinician, "[data-testid=viewer-medications]").await;
-    assert!(medications.to_lowercase().contains("anastrozole"), "{medications}");
+    assert!(
+        medications.to_lowercase().contains("anastrozole"),
+        "{medications}"
+    );
     let problems = clinician
         .evaluate("document.querySelector('[data-testid=viewer-problems]').innerText")
         .await
@@ -244,7 +268,10 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
         .unwrap()
         .into_value::<bool>()
         .unwrap();
-    assert!(width, "the summary fits a 360-px screen without sideways scrolling");
+    assert!(
+        width,
+        "the summary fits a 360-px screen without sideways scrolling"
+    );
     screenshot(&clinician, "records-clinician-phone-summary.png").await;
 
     // The patient sees the open in the list and the log, then revokes.
@@ -254,7 +281,10 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
     assert!(opens.starts_with("Opened once"), "{opens}");
     click(&patient, "[data-testid=share-show-log]").await;
     let entry = text_of(&patient, "[data-testid=share-log-entry]").await;
-    assert!(entry.contains("Dr Jansen") && entry.contains("Opened"), "{entry}");
+    assert!(
+        entry.contains("Dr Jansen") && entry.contains("Opened"),
+        "{entry}"
+    );
     text_of(&patient, "[data-testid=share-log-intact]").await;
     accept_confirmations(&patient).await;
     click(&patient, "[data-testid=share-revoke]").await;

@@ -205,7 +205,10 @@ async fn parallel_guesses_never_spend_more_than_the_budget(engine: Engine) {
         .iter()
         .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
         .count() as i64;
-    assert!(unauthorized <= 5, "{unauthorized} wrong guesses went through");
+    assert!(
+        unauthorized <= 5,
+        "{unauthorized} wrong guesses went through"
+    );
     let left = attempts_left(&server, link.id).await.unwrap();
     match answers[6].0 {
         StatusCode::OK => assert_eq!(left, 5 - unauthorized, "the right passcode spent one"),

@@ -119,7 +119,10 @@ fn ImportForm() -> impl IntoView {
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        let files = ev.data_transfer().map(|dt| files_of(dt.files())).unwrap_or_default();
+        let files = ev
+            .data_transfer()
+            .map(|dt| files_of(dt.files()))
+            .unwrap_or_default();
         start(files);
     };
     let on_jwks = move |ev: leptos::ev::Event| {
@@ -246,8 +249,14 @@ fn Report(results: RwSignal<Vec<FileResult>>) -> impl IntoView {
         if results.is_empty() {
             return ().into_any();
         }
-        let imported = results.iter().filter(|r| r.status == FileStatus::Imported).count();
-        let failed = results.iter().filter(|r| r.status == FileStatus::Failed).count();
+        let imported = results
+            .iter()
+            .filter(|r| r.status == FileStatus::Imported)
+            .count();
+        let failed = results
+            .iter()
+            .filter(|r| r.status == FileStatus::Failed)
+            .count();
         let resources: usize = results.iter().map(|r| r.new_entries).sum();
         let headline = format!(
             "{imported} of {} files imported, {resources} new entries{}.",

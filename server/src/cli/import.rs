@@ -273,13 +273,8 @@ impl Importer<'_> {
                 message,
             },
         };
-        let delivery = Delivery::prepare(
-            &outcome,
-            &bytes,
-            self.contents,
-            &self.access.keyring,
-        )
-        .map_err(|e| fail(format!("sealing the entries: {e}")))?;
+        let delivery = Delivery::prepare(&outcome, &bytes, self.contents, &self.access.keyring)
+            .map_err(|e| fail(format!("sealing the entries: {e}")))?;
         let total = outcome.entries.len();
         let mut result = FileResult {
             path: path.to_owned(),

@@ -61,10 +61,15 @@ impl Delivery {
         let attachments = outcome
             .attachments
             .iter()
-            .map(|a| (attachment_blob_id(&a.id), seal_attachment(&recipient, &a.bytes)))
+            .map(|a| {
+                (
+                    attachment_blob_id(&a.id),
+                    seal_attachment(&recipient, &a.bytes),
+                )
+            })
             .collect();
-        let sealed = crate::vault::Sealer::for_identity(keyring.vault_id(), identity)
-            .seal(&new_entries)?;
+        let sealed =
+            crate::vault::Sealer::for_identity(keyring.vault_id(), identity).seal(&new_entries)?;
         let plan = upload_plan(file_bytes, keyring, &new_entries);
         let count = sealed.len();
         let segments = sealed
@@ -163,7 +168,9 @@ mod tests {
         let outcome = outcome();
         let empty = VaultContents::default();
         let key = |bytes: &[u8]| {
-            Delivery::prepare(&outcome, bytes, &empty, &keyring).unwrap().segments[0]
+            Delivery::prepare(&outcome, bytes, &empty, &keyring)
+                .unwrap()
+                .segments[0]
                 .0
                 .clone()
         };

@@ -29,8 +29,6 @@ pub use category::{ParseCategoryError, ShareCategory, ShareRole, category_of, sh
 pub use clinical_date::{ClinicalDate, clinical_date};
 pub use error::ShareError;
 pub use ips::{PatientSummary, SummarySection};
-pub use package::{
-    COMPRESS_ABOVE_BYTES, FHIR_R4_JSON, ShareContent, SharePackage, link_payload,
-};
+pub use package::{COMPRESS_ABOVE_BYTES, FHIR_R4_JSON, ShareContent, SharePackage, link_payload};
 pub use preview::SharePreview;
 pub use selection::{ShareSelection, share_bundle};

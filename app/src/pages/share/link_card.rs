@@ -42,14 +42,16 @@ pub fn LinkCard(made: MadeLink) -> impl IntoView {
             let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else {
                 return;
             };
-            copied.set(Some(match JsFuture::from(clipboard.write_text(&link)).await {
-                Ok(_) => "Copied.",
-                Err(_) => "This browser would not copy: select the link and copy it.",
-            }));
+            copied.set(Some(
+                match JsFuture::from(clipboard.write_text(&link)).await {
+                    Ok(_) => "Copied.",
+                    Err(_) => "This browser would not copy: select the link and copy it.",
+                },
+            ));
         });
     };
-    let qr = qr_svg(&made.link)
-        .map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)));
+    let qr =
+        qr_svg(&made.link).map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)));
     let until = format!(
         "Works until {} {}.",
         dates::day(&made.expires_at),

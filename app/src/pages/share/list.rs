@@ -22,7 +22,8 @@ pub fn ShareList(vault: VaultId, changed: RwSignal<u32>) -> impl IntoView {
     });
     // The countdowns move once a second; nothing is fetched for it.
     let now = RwSignal::new(dates::now());
-    if let Ok(ticker) = set_interval_with_handle(move || now.set(dates::now()), Duration::from_secs(1))
+    if let Ok(ticker) =
+        set_interval_with_handle(move || now.set(dates::now()), Duration::from_secs(1))
     {
         on_cleanup(move || ticker.clear());
     }
@@ -47,7 +48,11 @@ pub fn ShareList(vault: VaultId, changed: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn ShareRow(share: ShareSummary, now: RwSignal<chrono::DateTime<chrono::Utc>>, changed: RwSignal<u32>) -> impl IntoView {
+fn ShareRow(
+    share: ShareSummary,
+    now: RwSignal<chrono::DateTime<chrono::Utc>>,
+    changed: RwSignal<u32>,
+) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let show_log = RwSignal::new(false);
@@ -77,7 +82,12 @@ fn ShareRow(share: ShareSummary, now: RwSignal<chrono::DateTime<chrono::Utc>>, c
         .map(|left| format!("; {left} wrong passcodes left before it locks"));
     let revoke = move |_| {
         let confirmed = web_sys::window()
-            .and_then(|w| w.confirm_with_message("Revoke this link? It stops working at once, for everyone who has it.").ok())
+            .and_then(|w| {
+                w.confirm_with_message(
+                    "Revoke this link? It stops working at once, for everyone who has it.",
+                )
+                .ok()
+            })
             .unwrap_or(false);
         if !confirmed {
             return;
@@ -162,7 +172,8 @@ fn LogTable(log: ShareLog) -> impl IntoView {
         view! { <p class="status-bad" role="alert" data-testid="share-log-broken">"Warning: this log was altered. An entry was changed or removed after it was written."</p> }.into_any()
     };
     if log.entries.is_empty() {
-        return view! { <p class="muted">"Nobody has asked for this link yet."</p> {integrity} }.into_any();
+        return view! { <p class="muted">"Nobody has asked for this link yet."</p> {integrity} }
+            .into_any();
     }
     view! {
         <table>

@@ -8,7 +8,9 @@ use folio_shared::api::share::{
     CreateShare, DEFAULT_MAX_ATTEMPTS, MAX_LIFETIME_DAYS, MIN_PASSCODE_CHARS,
 };
 use folio_shared::clinical_view::ClinicalView;
-use folio_shared::share::{ShareCategory, ShareContent, SharePackage, ShareSelection, link_payload};
+use folio_shared::share::{
+    ShareCategory, ShareContent, SharePackage, ShareSelection, link_payload,
+};
 use folio_shared::shl::LinkKey;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -42,7 +44,12 @@ pub fn NewShare(record: OpenRecord, changed: RwSignal<u32>) -> impl IntoView {
     let vault = record.id();
     let contents = StoredValue::new(record.contents);
     let kind = RwSignal::new(Kind::Categories);
-    let chosen = RwSignal::new(ShareCategory::all().iter().copied().collect::<BTreeSet<_>>());
+    let chosen = RwSignal::new(
+        ShareCategory::all()
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>(),
+    );
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let expiry = RwSignal::new("7d".to_owned());
@@ -83,7 +90,9 @@ pub fn NewShare(record: OpenRecord, changed: RwSignal<u32>) -> impl IntoView {
             .with_value(|contents| SharePackage::build(contents, &content, dates::now()))
             .map_err(|e| capitalise(&e.to_string()))?;
         if package.preview.is_empty() {
-            return Err("Nothing in your record matches: choose other kinds of record or dates.".into());
+            return Err(
+                "Nothing in your record matches: choose other kinds of record or dates.".into(),
+            );
         }
         Ok(package)
     });
@@ -92,7 +101,9 @@ pub fn NewShare(record: OpenRecord, changed: RwSignal<u32>) -> impl IntoView {
         ev.prevent_default();
         error.set(None);
         let Ok(package) = package.get_untracked() else {
-            error.set(Some("There is nothing to share yet: see the preview.".into()));
+            error.set(Some(
+                "There is nothing to share yet: see the preview.".into(),
+            ));
             return;
         };
         let rules = match rules(
@@ -242,7 +253,9 @@ pub fn NewShare(record: OpenRecord, changed: RwSignal<u32>) -> impl IntoView {
 #[component]
 fn Preview(package: Memo<Result<SharePackage, String>>) -> impl IntoView {
     move || match package.get() {
-        Err(why) => view! { <p class="status-bad" data-testid="share-preview-empty">{why}</p> }.into_any(),
+        Err(why) => {
+            view! { <p class="status-bad" data-testid="share-preview-empty">{why}</p> }.into_any()
+        }
         Ok(package) => {
             let preview = &package.preview;
             let mut parts: Vec<String> = preview
@@ -258,7 +271,10 @@ fn Preview(package: Memo<Result<SharePackage, String>>) -> impl IntoView {
                 _ => String::new(),
             };
             let whose = preview.patient_name.clone().unwrap_or_else(|| "you".into());
-            let summary = format!("The link will share {} for {whose}{span}.", parts.join(", "));
+            let summary = format!(
+                "The link will share {} for {whose}{span}.",
+                parts.join(", ")
+            );
             let view = ClinicalView::from_json(&package.bundle, dates::now().date_naive());
             let outside = preview.attachments_outside.len();
             view! {
