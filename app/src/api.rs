@@ -87,35 +87,9 @@ async fn request<T: DeserializeOwned>(
     path: &str,
     body: Option<&impl Serialize>,
 ) -> Result<T, ApiError> {
-    let init = json_request_init(method, body)?;
-    let window = web_sys::window().ok_or(ApiError::Offline)?;
-    let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
-        .await
-        .map_err(|_| ApiError::Offline)?;
-    let response: web_sys::Response = response
-        .dyn_into()
-        .map_err(|_| ApiError::Unexpected("not a response".into()))?;
-    let text = JsFuture::from(
-        response
-            .text()
-            .map_err(|_| ApiError::Unexpected("unreadable body".into()))?,
-    )
-    .await
-    .map_err(|_| ApiError::Offline)?
-    .as_string()
-    .unwrap_or_default();
-    if response.ok() {
-        let text = if text.is_empty() { "null" } else { &text };
-        return serde_json::from_str(text).map_err(|e| ApiError::Unexpected(e.to_string()));
-    }
-    // Under /auth/, a 401 refuses a passkey or a recovery code, not the session.
-    if response.status() == 401 && !path.starts_with("/api/v1/auth/") {
-        session_lost();
-    }
-    match serde_json::from_str::<Problem>(&text) {
-        Ok(problem) => Err(ApiError::Problem(problem)),
-        Err(_) => Err(ApiError::Unexpected(format!("HTTP {}", response.status()))),
-    }
+    let (bytes, _) = send(path, json_request_init(method, body)?).await?;
+    let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+    serde_json::from_slice(bytes).map_err(|e| ApiError::Unexpected(e.to_string()))
 }
 
 /// Method and headers: the session cookie and, when the request changes something, the
@@ -172,6 +146,15 @@ async fn request_bytes(
     if let Some(body) = body {
         init.set_body(&js_sys::Uint8Array::from(body));
     }
+    send(path, init).await
+}
+
+/// Fetches `path` and reads the whole answer: its body and headers when it succeeded, or
+/// the problem the server answered instead.
+async fn send(
+    path: &str,
+    init: web_sys::RequestInit,
+) -> Result<(Vec<u8>, web_sys::Headers), ApiError> {
     let window = web_sys::window().ok_or(ApiError::Offline)?;
     let response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
         .await
@@ -190,7 +173,8 @@ async fn request_bytes(
     if response.ok() {
         return Ok((bytes, response.headers()));
     }
-    if response.status() == 401 {
+    // Under /auth/, a 401 refuses a passkey or a recovery code, not the session.
+    if response.status() == 401 && !path.starts_with("/api/v1/auth/") {
         session_lost();
     }
     match serde_json::from_slice::<Problem>(&bytes) {
