@@ -5,12 +5,11 @@
 //! and uploaded; a bad file fails with its report and changes nothing, and the files after
 //! it still import.
 
-use std::collections::HashMap;
-
-use folio_shared::import::shc::{self, Jwks};
+use folio_shared::import::shc::Jwks;
 use folio_shared::import::{
     Delivery, DocumentDetails, ImportError, ImportErrorKind, ImportFormat, ImportLimits,
-    ImportOptions, ImportReport, Location, ReportItem, TrustedIssuer, detect, import_file,
+    ImportOptions, ImportReport, IssuerKeys, Location, ReportItem, TrustedIssuer, detect,
+    import_as,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -61,16 +60,15 @@ pub struct ImportChoices {
 pub struct ImportRun<'a> {
     pub record: &'a mut OpenRecord,
     pub choices: ImportChoices,
-    /// Issuer keys fetched during this run (or `None` when they could not be).
-    fetched: HashMap<String, Option<Jwks>>,
+    issuer_keys: IssuerKeys,
 }
 
 impl<'a> ImportRun<'a> {
     pub fn new(record: &'a mut OpenRecord, choices: ImportChoices) -> Self {
         ImportRun {
             record,
+            issuer_keys: IssuerKeys::new(choices.jwks.clone()),
             choices,
-            fetched: HashMap::new(),
         }
     }
 
@@ -107,15 +105,16 @@ impl<'a> ImportRun<'a> {
         let bytes = read_capped(file, name, &opts.limits)
             .await
             .map_err(|e| (None, e))?;
-        let format = detect::detect(name, &bytes, &opts.limits).ok();
-        if format.is_some_and(is_health_card) {
+        let detected = detect::detect(name, &bytes, &opts.limits).map_err(|e| (None, item(e)))?;
+        let format = Some(detected);
+        if is_health_card(detected) {
             progress("fetching the card issuer's keys");
             opts.issuers = self.issuer_keys(name, &bytes).await;
         }
         progress("reading the records");
         // Let the progress bar paint before the importer holds the thread.
         yield_to_browser().await;
-        let outcome = import_file(name, &bytes, &opts).map_err(|e| (format, item(e)))?;
+        let outcome = import_as(detected, name, &bytes, &opts).map_err(|e| (format, item(e)))?;
         let fail = |message: String| {
             (
                 format,
@@ -127,8 +126,10 @@ impl<'a> ImportRun<'a> {
         };
         progress("encrypting");
         yield_to_browser().await;
+        let imported = outcome.entries.len();
         let delivery = Delivery::prepare(
-            &outcome,
+            outcome.entries,
+            &outcome.attachments,
             &bytes,
             &self.record.contents,
             &self.record.keyring,
@@ -141,7 +142,7 @@ impl<'a> ImportRun<'a> {
             already_present: delivery.already_present,
         };
         if delivery.new_entries.is_empty() {
-            if outcome.entries.is_empty() {
+            if imported == 0 {
                 result.status = FileStatus::Imported;
             }
             return Ok(result);
@@ -183,44 +184,15 @@ impl<'a> ImportRun<'a> {
         Ok(result)
     }
 
-    /// The keys for a health-card file's issuers: the ones given by hand, or each https
-    /// issuer's published JWKS (issuers serve it with CORS, as the SHC spec requires). An
-    /// issuer whose keys cannot be had is left out: its cards import as unverified.
+    /// The keys for a health-card file's issuers (see [`IssuerKeys`]); issuers serve their
+    /// JWKS with CORS, as the SHC spec requires.
     async fn issuer_keys(&mut self, name: &str, bytes: &[u8]) -> Vec<TrustedIssuer> {
-        let Ok(issuers) = shc::card_issuers(name, bytes) else {
-            return Vec::new();
-        };
-        let mut trusted = Vec::new();
-        for iss in issuers {
-            let jwks = match &self.choices.jwks {
-                Some(keys) => Some(keys.clone()),
-                None => self.fetch_jwks(&iss).await,
-            };
-            if let Some(jwks) = jwks {
-                trusted.push(TrustedIssuer {
-                    iss,
-                    jwks,
-                    crls: Vec::new(),
-                });
-            }
-        }
-        trusted
-    }
-
-    async fn fetch_jwks(&mut self, iss: &str) -> Option<Jwks> {
-        if let Some(known) = self.fetched.get(iss) {
-            return known.clone();
-        }
-        let jwks = if iss.starts_with("https://") {
-            let url = format!("{}/.well-known/jwks.json", iss.trim_end_matches('/'));
+        let fetch = |url: String| async move {
             fetch_text(&url)
                 .await
                 .and_then(|text| Jwks::from_json(&text).ok())
-        } else {
-            None
         };
-        self.fetched.insert(iss.to_owned(), jwks.clone());
-        jwks
+        self.issuer_keys.for_file(name, bytes, fetch).await
     }
 }
 

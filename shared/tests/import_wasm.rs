@@ -45,14 +45,24 @@ fn files_import_seal_and_open_in_the_browser() {
         let outcome = import_file(name, text.as_bytes(), &opts).unwrap();
         assert_eq!(outcome.report.format, Some(format), "{name}");
         assert!(!outcome.entries.is_empty(), "{name} imports something");
-        let delivery = Delivery::prepare(&outcome, text.as_bytes(), &contents, &keyring).unwrap();
+        let prepare = |contents: &VaultContents| {
+            Delivery::prepare(
+                outcome.entries.clone(),
+                &outcome.attachments,
+                text.as_bytes(),
+                contents,
+                &keyring,
+            )
+            .unwrap()
+        };
+        let delivery = prepare(&contents);
         assert_eq!(delivery.new_entries.len(), outcome.entries.len());
         sealed.extend(delivery.segments.into_iter().map(|(_, segment)| segment));
         for entry in delivery.new_entries {
             contents.apply(entry);
         }
         // The same file again delivers nothing.
-        let again = Delivery::prepare(&outcome, text.as_bytes(), &contents, &keyring).unwrap();
+        let again = prepare(&contents);
         assert!(again.segments.is_empty(), "{name} twice");
     }
     let reopened = keyring.open(sealed.iter()).unwrap();

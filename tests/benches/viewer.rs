@@ -20,7 +20,7 @@ use folio_shared::import::{ImportOptions, import_file};
 use folio_shared::share::{ShareContent, SharePackage, link_payload};
 use folio_shared::shl::LinkKey;
 use folio_shared::vault::VaultContents;
-use folio_tests::browser::{Browser, wait_for};
+use folio_tests::browser::{Browser, visit, wait_for};
 use folio_tests::vault_fixture::Patient;
 use folio_tests::{Engine, TestServer, app_dir};
 
@@ -131,7 +131,7 @@ async fn main() {
         page.evaluate_on_new_document(INSTRUMENT)
             .await
             .expect("the instrument is installed");
-        page.goto(link.as_str()).await.expect("the link opens");
+        visit(&page, &link).await;
         wait_for(
             &page,
             "window.__summaryAt ? 'done' : ''",

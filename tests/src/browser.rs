@@ -75,11 +75,36 @@ impl Browser {
         self.chromium.new_page(url).await.expect("a new page")
     }
 
+    /// A new page at `url`, for pages that rewrite their own address while they load (the
+    /// share viewer drops the link's key from the fragment): Chromium then leaves the
+    /// navigation that `open` waits on unfinished, so this opens a blank page and goes to
+    /// `url` by script instead (see [`visit`]).
+    pub async fn open_rewriting(&self, url: &str) -> Page {
+        let page = self.open("about:blank").await;
+        visit(&page, url).await;
+        page
+    }
+
     pub async fn close(mut self) {
         let _ = self.chromium.close().await;
         let _ = self.chromium.wait().await;
         self.events.abort();
     }
+}
+
+/// Goes to `url` by script, without waiting on Chromium's navigation events (see
+/// [`Browser::open_rewriting`]), and returns once the new document has loaded.
+pub async fn visit(page: &Page, url: &str) {
+    let path = url::Url::parse(url).expect("a URL").path().to_owned();
+    let target = serde_json::to_string(url).expect("a string");
+    page.evaluate(format!("window.location.assign({target}); 'going'"))
+        .await
+        .expect("the navigation starts");
+    let loaded = format!(
+        "location.pathname === {} && document.readyState === 'complete' ? 'loaded' : ''",
+        serde_json::to_string(&path).expect("a string")
+    );
+    wait_for(page, &loaded, Duration::from_secs(30)).await;
 }
 
 /// Waits until `expression` (JavaScript) evaluates to a non-empty string, and returns it.

@@ -8,7 +8,7 @@
 //! upload keys are derived from the file and the entries it adds, so a retried command is
 //! answered by the server as the upload it already stored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,10 +16,11 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
 use clap::Args;
-use folio_shared::import::shc::{self, Jwks};
+use folio_shared::import::shc::Jwks;
 use folio_shared::import::{
     Delivery, ImportError, ImportErrorKind, ImportFormat, ImportLimits, ImportOptions,
-    ImportReport, Location, ReportItem, TrustedIssuer, detect, import_file,
+    ImportOutcome, ImportReport, IssuerKeys, Location, ReportItem, TrustedIssuer, detect,
+    import_as,
 };
 use folio_shared::vault::{VaultContents, VaultId};
 use reqwest::StatusCode;
@@ -108,23 +109,29 @@ pub async fn run(args: ImportArgs) -> Result<()> {
     if files.is_empty() {
         bail!("no files to import under the given paths (hidden files are skipped)");
     }
+    // Files are read and imported one ahead of the uploads, so parsing the next file (and
+    // the first, while the record is being unlocked) overlaps the network.
+    let (imported_tx, mut imported_rx) = tokio::sync::mpsc::channel(1);
+    let mut reader = FileReader {
+        provider: args.source.clone(),
+        issuer_keys: IssuerKeys::new(hand_keys),
+        http: None,
+    };
+    let reading = tokio::spawn(async move {
+        for path in files {
+            let imported = reader.read(path).await;
+            if imported_tx.send(imported).await.is_err() {
+                break; // the record could not be opened: nothing more to deliver
+            }
+        }
+    });
     let access = VaultAccess::open(&profile, args.vault.map(VaultId), true).await?;
     let mut contents = access.contents().await?;
-    let mut importer = Importer {
-        access: &access,
-        contents: &mut contents,
-        provider: args.source.clone(),
-        hand_keys,
-        fetched: HashMap::new(),
-        http: reqwest::Client::builder()
-            .timeout(JWKS_TIMEOUT)
-            .build()
-            .context("building the HTTP client for issuer keys")?,
-    };
-    let mut results = Vec::with_capacity(files.len());
-    for path in &files {
-        results.push(importer.import_one(path).await);
+    let mut results = Vec::new();
+    while let Some(imported) = imported_rx.recv().await {
+        results.push(deliver(&access, &mut contents, imported).await);
     }
+    reading.await.context("reading the files")?;
     let totals = totals(&results);
     let summary = ImportSummary {
         vault: access.vault_id.0,
@@ -132,6 +139,9 @@ pub async fn run(args: ImportArgs) -> Result<()> {
         totals,
     };
     args.output.print(&summary, || text(&summary))?;
+    // The process ends here: handing a large record's tree back to the allocator piece by
+    // piece would take longer than importing it did.
+    std::mem::forget(contents);
     if summary.totals.failed > 0 {
         bail!(
             "{} of {} files failed to import (the others were imported)",
@@ -200,15 +210,25 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-struct Importer<'a> {
-    access: &'a VaultAccess,
-    /// The record as it stands, kept up to date with what this command uploads.
-    contents: &'a mut VaultContents,
+/// Reads and imports files, fetching card issuers' keys as it meets health cards.
+struct FileReader {
     provider: Option<String>,
-    hand_keys: Option<Jwks>,
-    /// Issuer keys fetched during this command, or why they could not be.
-    fetched: HashMap<String, Option<Jwks>>,
-    http: reqwest::Client,
+    issuer_keys: IssuerKeys,
+    /// For issuer keys; made on the first health card, as most imports have none.
+    http: Option<reqwest::Client>,
+}
+
+/// A file read and imported, waiting to be delivered to the record.
+struct ImportedFile {
+    path: PathBuf,
+    name: String,
+    imported: Result<Imported, Failure>,
+}
+
+struct Imported {
+    bytes: Vec<u8>,
+    format: Option<ImportFormat>,
+    outcome: ImportOutcome,
 }
 
 /// Why a file imported nothing, with the importer's report so far.
@@ -229,159 +249,183 @@ impl From<ImportError> for Failure {
     }
 }
 
-impl Importer<'_> {
-    async fn import_one(&mut self, path: &Path) -> FileResult {
-        let name = file_name(path);
-        match self.try_import(path, &name).await {
-            Ok(result) => result,
-            Err(failure) => FileResult {
-                path: path.to_owned(),
-                status: FileStatus::Failed,
-                report: ImportReport {
-                    file: name,
-                    format: failure.format,
-                    errors: vec![failure.error],
-                    ..ImportReport::default()
-                },
-                new_entries: 0,
-                already_present: 0,
-                segments: 0,
-                attachments: 0,
-            },
+impl FileReader {
+    async fn read(&mut self, path: PathBuf) -> ImportedFile {
+        let name = file_name(&path);
+        let imported = self.import(&path, &name).await;
+        ImportedFile {
+            path,
+            name,
+            imported,
         }
     }
 
-    async fn try_import(&mut self, path: &Path, name: &str) -> Result<FileResult, Failure> {
+    async fn import(&mut self, path: &Path, name: &str) -> Result<Imported, Failure> {
         let mut opts = ImportOptions::new(Utc::now());
         if let Some(provider) = &self.provider {
             opts = opts.with_provider(provider.clone());
         }
         let bytes = read_capped(path, name, &opts.limits)?;
-        let format = detect::detect(name, &bytes, &opts.limits).ok();
-        if format.is_some_and(is_health_card) {
+        let detected = detect::detect(name, &bytes, &opts.limits)?;
+        if is_health_card(detected) {
             opts.issuers = self.issuer_keys(name, &bytes).await;
         }
-        let outcome = import_file(name, &bytes, &opts).map_err(|e| Failure {
+        let format = Some(detected);
+        let file = name.to_owned();
+        let (bytes, outcome) = tokio::task::spawn_blocking(move || {
+            let outcome = import_as(detected, &file, &bytes, &opts);
+            (bytes, outcome)
+        })
+        .await
+        .map_err(|e| Failure {
+            format,
+            error: ReportItem {
+                location: Location::file(name),
+                message: format!("the importer stopped unexpectedly: {e}"),
+            },
+        })?;
+        let outcome = outcome.map_err(|e| Failure {
             format,
             ..Failure::from(e)
         })?;
-        let location = || Location::file(name);
-        let fail = |message: String| Failure {
+        Ok(Imported {
+            bytes,
             format,
-            error: ReportItem {
-                location: location(),
-                message,
-            },
+            outcome,
+        })
+    }
+
+    /// Keys for the card issuers of a health-card file (see [`IssuerKeys`]).
+    async fn issuer_keys(&mut self, name: &str, bytes: &[u8]) -> Vec<TrustedIssuer> {
+        if self.http.is_none() {
+            match reqwest::Client::builder().timeout(JWKS_TIMEOUT).build() {
+                Ok(http) => self.http = Some(http),
+                Err(e) => tracing::warn!(error = %e, "no HTTP client for card issuers' keys"),
+            }
+        }
+        let fetch = |url: String| {
+            let http = self.http.clone();
+            async move {
+                let fetched = fetch_jwks(&http?, &url).await;
+                fetched
+                    .inspect_err(|e| {
+                        tracing::warn!(%url, error = %e, "could not fetch the card issuer's keys")
+                    })
+                    .ok()
+            }
         };
-        let delivery = Delivery::prepare(&outcome, &bytes, self.contents, &self.access.keyring)
-            .map_err(|e| fail(format!("sealing the entries: {e}")))?;
-        let total = outcome.entries.len();
-        let mut result = FileResult {
-            path: path.to_owned(),
-            status: FileStatus::AlreadyImported,
-            report: outcome.report,
-            new_entries: delivery.new_entries.len(),
-            already_present: delivery.already_present,
+        self.issuer_keys.for_file(name, bytes, fetch).await
+    }
+}
+
+async fn fetch_jwks(http: &reqwest::Client, url: &str) -> reqwest::Result<Jwks> {
+    http.get(url).send().await?.error_for_status()?.json().await
+}
+
+/// Seals and uploads what one imported file adds to the record, and keeps `contents` up
+/// to date with it.
+async fn deliver(
+    access: &VaultAccess,
+    contents: &mut VaultContents,
+    file: ImportedFile,
+) -> FileResult {
+    match try_deliver(access, contents, &file.path, &file.name, file.imported).await {
+        Ok(result) => result,
+        Err(failure) => FileResult {
+            path: file.path,
+            status: FileStatus::Failed,
+            report: ImportReport {
+                file: file.name,
+                format: failure.format,
+                errors: vec![failure.error],
+                ..ImportReport::default()
+            },
+            new_entries: 0,
+            already_present: 0,
             segments: 0,
             attachments: 0,
-        };
-        if delivery.new_entries.is_empty() {
-            // A file that holds nothing importable imported fine; one whose every entry
-            // the record holds already was imported before.
-            if total == 0 {
-                result.status = FileStatus::Imported;
-            }
-            return Ok(result);
-        }
-        for (blob, sealed) in delivery.attachments {
-            self.access
-                .client
-                .put_attachment(self.access.vault_id, blob, sealed)
-                .await
-                .map_err(|e| fail(format!("uploading an attachment: {e}")))?;
-            result.attachments += 1;
-        }
-        let count = delivery.segments.len();
-        for (i, (key, segment)) in delivery.segments.iter().enumerate() {
-            match self
-                .access
-                .client
-                .upload(self.access.vault_id, key, segment)
-                .await
-            {
-                Ok(_) => {}
-                // The same plan already stored under this key (a retried command whose
-                // first run finished this segment): it holds these very entries.
-                Err(e) if is_key_reused(&e) => {}
-                Err(e) => {
-                    let done = if i > 0 {
-                        format!(
-                            " ({i} of {count} segments were stored; run the import again to finish)"
-                        )
-                    } else {
-                        String::new()
-                    };
-                    return Err(fail(format!("uploading the entries: {e}{done}")));
-                }
-            }
-            result.segments += 1;
-        }
-        for entry in delivery.new_entries {
-            self.contents.apply(entry);
-        }
-        result.status = FileStatus::Imported;
-        Ok(result)
+        },
     }
+}
 
-    /// Keys for the card issuers of a health-card file: the ones given by hand, or each
-    /// https issuer's published JWKS. An issuer whose keys cannot be had is left out, and
-    /// its cards import as unverified with the importer's reason.
-    async fn issuer_keys(&mut self, name: &str, bytes: &[u8]) -> Vec<TrustedIssuer> {
-        let Ok(issuers) = shc::card_issuers(name, bytes) else {
-            // The import itself reports what is wrong with the card.
-            return Vec::new();
-        };
-        let mut trusted = Vec::new();
-        for iss in issuers {
-            let jwks = match &self.hand_keys {
-                Some(keys) => Some(keys.clone()),
-                None => self.fetch_jwks(&iss).await,
-            };
-            if let Some(jwks) = jwks {
-                trusted.push(TrustedIssuer {
-                    iss,
-                    jwks,
-                    crls: Vec::new(),
-                });
+async fn try_deliver(
+    access: &VaultAccess,
+    contents: &mut VaultContents,
+    path: &Path,
+    name: &str,
+    imported: Result<Imported, Failure>,
+) -> Result<FileResult, Failure> {
+    let Imported {
+        bytes,
+        format,
+        outcome,
+    } = imported?;
+    let fail = |message: String| Failure {
+        format,
+        error: ReportItem {
+            location: Location::file(name),
+            message,
+        },
+    };
+    let total = outcome.entries.len();
+    let delivery = Delivery::prepare(
+        outcome.entries,
+        &outcome.attachments,
+        &bytes,
+        contents,
+        &access.keyring,
+    )
+    .map_err(|e| fail(format!("sealing the entries: {e}")))?;
+    let mut result = FileResult {
+        path: path.to_owned(),
+        status: FileStatus::AlreadyImported,
+        report: outcome.report,
+        new_entries: delivery.new_entries.len(),
+        already_present: delivery.already_present,
+        segments: 0,
+        attachments: 0,
+    };
+    if delivery.new_entries.is_empty() {
+        // A file that holds nothing importable imported fine; one whose every entry the
+        // record holds already was imported before.
+        if total == 0 {
+            result.status = FileStatus::Imported;
+        }
+        return Ok(result);
+    }
+    for (blob, sealed) in delivery.attachments {
+        access
+            .client
+            .put_attachment(access.vault_id, blob, sealed)
+            .await
+            .map_err(|e| fail(format!("uploading an attachment: {e}")))?;
+        result.attachments += 1;
+    }
+    let count = delivery.segments.len();
+    for (i, (key, segment)) in delivery.segments.iter().enumerate() {
+        match access.client.upload(access.vault_id, key, segment).await {
+            Ok(_) => {}
+            // The same plan already stored under this key (a retried command whose first
+            // run finished this segment): it holds these very entries.
+            Err(e) if is_key_reused(&e) => {}
+            Err(e) => {
+                let done = if i > 0 {
+                    format!(
+                        " ({i} of {count} segments were stored; run the import again to finish)"
+                    )
+                } else {
+                    String::new()
+                };
+                return Err(fail(format!("uploading the entries: {e}{done}")));
             }
         }
-        trusted
+        result.segments += 1;
     }
-
-    async fn fetch_jwks(&mut self, iss: &str) -> Option<Jwks> {
-        if let Some(known) = self.fetched.get(iss) {
-            return known.clone();
-        }
-        let jwks = if iss.starts_with("https://") {
-            let url = format!("{}/.well-known/jwks.json", iss.trim_end_matches('/'));
-            let fetched = async {
-                let response = self.http.get(&url).send().await?.error_for_status()?;
-                response.json::<Jwks>().await
-            }
-            .await;
-            match fetched {
-                Ok(jwks) => Some(jwks),
-                Err(e) => {
-                    tracing::warn!(%url, error = %e, "could not fetch the card issuer's keys");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        self.fetched.insert(iss.to_owned(), jwks.clone());
-        jwks
+    for entry in delivery.new_entries {
+        contents.apply(entry);
     }
+    result.status = FileStatus::Imported;
+    Ok(result)
 }
 
 fn is_health_card(format: ImportFormat) -> bool {

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::record::{Entry, Op};
 use crate::vault::{SealError, SealedSegment, VaultContents, VaultKeyring, seal_attachment};
 
-use super::ImportOutcome;
+use super::Attachment;
 
 /// One file's sealed upload.
 #[derive(Debug)]
@@ -33,21 +33,23 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Seals what `outcome` (imported from `file_bytes`) adds to `contents`, to the newest
-    /// key of `keyring`. Nothing is sealed when the record holds every entry already.
+    /// Seals what a file's imported `entries` and `attachments` (from `file_bytes`) add to
+    /// `contents`, to the newest key of `keyring`. Nothing is sealed when the record holds
+    /// every entry already. The entries are moved, not copied: a large Bundle's tree costs
+    /// as much to clone as to parse.
     pub fn prepare(
-        outcome: &ImportOutcome,
+        entries: Vec<Entry>,
+        attachments: &[Attachment],
         file_bytes: &[u8],
         contents: &VaultContents,
         keyring: &VaultKeyring,
     ) -> Result<Delivery, SealError> {
-        let new_entries: Vec<Entry> = outcome
-            .entries
-            .iter()
+        let total = entries.len();
+        let new_entries: Vec<Entry> = entries
+            .into_iter()
             .filter(|entry| !already_holds(contents, entry))
-            .cloned()
             .collect();
-        let already_present = outcome.entries.len() - new_entries.len();
+        let already_present = total - new_entries.len();
         if new_entries.is_empty() {
             return Ok(Delivery {
                 new_entries,
@@ -58,8 +60,7 @@ impl Delivery {
         }
         let identity = keyring.current();
         let recipient = identity.recipient();
-        let attachments = outcome
-            .attachments
+        let attachments = attachments
             .iter()
             .map(|a| {
                 (
@@ -125,7 +126,7 @@ pub fn attachment_blob_id(id: &str) -> Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{ImportOptions, import_file};
+    use crate::import::{ImportOptions, ImportOutcome, import_file};
     use crate::keys::{KeyEpoch, VaultIdentity};
     use crate::vault::VaultId;
     use chrono::{TimeZone as _, Utc};
@@ -151,13 +152,23 @@ mod tests {
         let keyring = keyring();
         let outcome = outcome();
         let mut contents = VaultContents::default();
-        let first = Delivery::prepare(&outcome, BUNDLE.as_bytes(), &contents, &keyring).unwrap();
+        let prepare = |contents: &VaultContents| {
+            Delivery::prepare(
+                outcome.entries.clone(),
+                &outcome.attachments,
+                BUNDLE.as_bytes(),
+                contents,
+                &keyring,
+            )
+            .unwrap()
+        };
+        let first = prepare(&contents);
         assert_eq!(first.new_entries.len(), 2);
         assert_eq!(first.segments.len(), 1);
         for entry in first.new_entries {
             contents.apply(entry);
         }
-        let again = Delivery::prepare(&outcome, BUNDLE.as_bytes(), &contents, &keyring).unwrap();
+        let again = prepare(&contents);
         assert_eq!((again.new_entries.len(), again.already_present), (0, 2));
         assert!(again.segments.is_empty() && again.attachments.is_empty());
     }
@@ -168,7 +179,7 @@ mod tests {
         let outcome = outcome();
         let empty = VaultContents::default();
         let key = |bytes: &[u8]| {
-            Delivery::prepare(&outcome, bytes, &empty, &keyring)
+            Delivery::prepare(outcome.entries.clone(), &[], bytes, &empty, &keyring)
                 .unwrap()
                 .segments[0]
                 .0

@@ -4,7 +4,9 @@
 use super::error::{ImportError, ImportErrorKind};
 use super::options::ImportLimits;
 use super::report::Location;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -86,17 +88,19 @@ fn detect_json(name: &str, text: &[u8]) -> ImportFormat {
     if name.ends_with(".smart-health-card") {
         return ImportFormat::SmartHealthCard;
     }
-    // Peek at the top-level keys without committing to a full parse of large files.
-    match serde_json::from_slice::<serde_json::Value>(text) {
-        Ok(v) if v.get("verifiableCredential").is_some() => ImportFormat::SmartHealthCard,
-        Ok(v) if v.get("vc").is_some() && v.get("iss").is_some() => {
+    // Only the top-level keys matter: skim the values without building a tree, which for a
+    // large Bundle costs as much as the import's own parse. Anything but an object fails
+    // with a data error, which goes to the FHIR importer like any other JSON.
+    match serde_json::from_slice::<HashMap<String, IgnoredAny>>(text) {
+        Ok(keys) if keys.contains_key("verifiableCredential") => ImportFormat::SmartHealthCard,
+        Ok(keys) if keys.contains_key("vc") && keys.contains_key("iss") => {
             ImportFormat::SmartHealthCardPayload
         }
         Ok(_) => ImportFormat::FhirJson,
         Err(e) if e.classify() == serde_json::error::Category::Syntax && e.line() > 1 => {
             // `trailing characters` on a later line: one JSON value per line.
             let first_line = text.split(|&b| b == b'\n').next().unwrap_or_default();
-            if serde_json::from_slice::<serde_json::Value>(first_line).is_ok() {
+            if serde_json::from_slice::<IgnoredAny>(first_line).is_ok() {
                 ImportFormat::FhirNdjson
             } else {
                 ImportFormat::FhirJson

@@ -22,6 +22,7 @@ pub mod document;
 pub mod error;
 pub mod fhir_json;
 pub mod identity;
+pub mod issuer_keys;
 pub mod merge;
 pub mod ndjson;
 pub mod options;
@@ -32,6 +33,7 @@ pub use delivery::{Delivery, attachment_blob_id};
 pub use detect::ImportFormat;
 pub use document::Attachment;
 pub use error::{ImportError, ImportErrorKind};
+pub use issuer_keys::IssuerKeys;
 pub use options::{DocumentDetails, ImportLimits, ImportOptions, TrustedIssuer};
 pub use report::{ImportReport, Location, ReportItem};
 
@@ -56,6 +58,25 @@ pub fn import_file(
     opts: &ImportOptions,
 ) -> Result<ImportOutcome, ImportError> {
     let format = detect::detect(name, bytes, &opts.limits)?;
+    import_as(format, name, bytes, opts)
+}
+
+/// Import one file whose format the caller has already detected with [`detect::detect`]
+/// (the CLI and the app need it first, to fetch a health card's issuer keys), so a large
+/// file is not scanned twice.
+pub fn import_as(
+    format: ImportFormat,
+    name: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+) -> Result<ImportOutcome, ImportError> {
+    let (size, max) = (bytes.len() as u64, opts.limits.max_input_bytes);
+    if size > max {
+        return Err(ImportError::new(
+            Location::file(name),
+            ImportErrorKind::TooLarge { size, max },
+        ));
+    }
     let mut sink = EntrySink::new(name, format, opts);
     match format {
         ImportFormat::Zip => return archive::import_zip(name, bytes, opts),
