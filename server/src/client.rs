@@ -13,6 +13,7 @@ use folio_shared::vault::{SealedSegment, VaultId};
 use reqwest::StatusCode;
 
 pub mod account;
+pub mod care;
 pub mod share;
 
 #[derive(Debug, thiserror::Error)]

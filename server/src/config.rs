@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use url::Url;
 
+use crate::clock::Clock;
+
 /// How `folio serve` runs. Every flag can also be set from the environment, so a container
 /// or a systemd unit needs no command line.
 #[derive(Debug, Clone, Args)]
@@ -57,6 +59,10 @@ pub struct ServeConfig {
     /// behind a reverse proxy that writes that header, or clients could pick their own.
     #[arg(long, env = "FOLIO_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+
+    /// The server's clock: real time, unless a test moves it.
+    #[arg(skip)]
+    pub clock: Clock,
 }
 
 impl ServeConfig {
@@ -73,6 +79,7 @@ impl ServeConfig {
             session_idle_minutes: 30,
             auth_attempts_per_minute: 20,
             trust_forwarded_for: false,
+            clock: Clock::default(),
         }
     }
 

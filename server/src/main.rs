@@ -35,6 +35,10 @@ async fn main() -> anyhow::Result<()> {
             init_client_tracing();
             folio_server::cli::share::run(args).await?;
         }
+        Command::Care(args) => {
+            init_client_tracing();
+            folio_server::cli::care::run(args).await?;
+        }
         Command::Openapi => {
             let document = folio_server::http::openapi();
             println!("{}", serde_json::to_string_pretty(&document)?);

@@ -4,6 +4,7 @@
 //! to show the user what went wrong.
 
 pub mod account;
+pub mod care;
 pub mod share;
 
 use serde::{Deserialize, Serialize};
@@ -72,8 +73,13 @@ pub struct VaultSummary {
     pub last_seq: i64,
     pub used_bytes: i64,
     pub quota_bytes: i64,
+    /// `owner`, `manager` or `viewer`: the caller's part in this record.
     pub role: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// A caregiver was removed and the owner's client has not rotated the key since: it
+    /// should before adding anything (an interrupted rotation is picked up from here).
+    #[serde(default)]
+    pub rotation_due: bool,
 }
 
 /// One of a member's wrapped vault keys, one per epoch.

@@ -6,6 +6,7 @@
 //! the vault seals them into segments, and the API types carry only ciphertext.
 
 pub mod api;
+pub mod care;
 pub mod clinical_view;
 pub mod fhir;
 pub mod import;

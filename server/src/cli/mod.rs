@@ -2,6 +2,7 @@
 //! (`account`, `import`, `records`, `share`, `care`) talk to one.
 
 pub mod account;
+pub mod care;
 pub mod import;
 pub mod profile;
 pub mod records;
@@ -39,4 +40,7 @@ pub enum Command {
     /// Share links: hand a clinician part of your record, see who opened it, revoke it;
     /// or open any SMART Health Link as a clinician.
     Share(share::ShareArgs),
+    /// Caregivers: invite someone to help with a record, accept an invitation, compare the
+    /// safety code and confirm, list, and remove (which rotates the record's key).
+    Care(care::CareArgs),
 }

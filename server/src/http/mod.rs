@@ -4,9 +4,11 @@
 //! route, problem JSON for every error, security headers on every response, and request
 //! tracing that never records query strings or bodies (they can carry tokens).
 
+pub mod access;
 pub mod account;
 pub mod assets;
 pub mod auth;
+pub mod care;
 pub mod devices;
 pub mod health;
 pub mod json;
@@ -83,6 +85,7 @@ impl FromRef<AppState> for AppAssets {
         (name = "accounts", description = "Passkey sign-up and sign-in, sessions, recovery, account settings and deletion"),
         (name = "devices", description = "Pairing, listing and revoking the devices (phone apps, the CLI) of an account"),
         (name = "vaults", description = "Encrypted vaults: the segment log, attachments, compaction and rotation"),
+        (name = "caregivers", description = "Caregivers: invitations, acceptance, confirmation with keys the owner's client wrapped, removal, the activity log"),
         (name = "shares", description = "The patient's share links: create from client-encrypted files, list, revoke, read the access log"),
         (name = "shl", description = "SMART Health Links: the manifest, direct files and file locations any viewer fetches (no authentication, CORS open)")
     )
@@ -132,6 +135,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(vaults::create_vault, vaults::list_vaults))
         .routes(routes!(vaults::get_vault, vaults::delete_vault))
         .routes(routes!(vaults::vault_keys))
+        .routes(routes!(care::invite, care::list))
+        .routes(routes!(care::confirm))
+        .routes(routes!(care::revoke))
+        .routes(routes!(care::accept))
+        .routes(routes!(care::my_memberships))
+        .routes(routes!(care::request_access))
+        .routes(routes!(care::refuse_access))
+        .routes(routes!(care::activity))
         .routes(routes!(vaults::list_segments))
         .routes(routes!(sign_in::get_session))
         .routes(routes!(sign_in::sign_out))

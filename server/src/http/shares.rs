@@ -14,16 +14,17 @@ pub use folio_shared::api::share::{
     CreateShare, CreatedShare, DEFAULT_MAX_ATTEMPTS, MAX_LIFETIME_DAYS, MIN_PASSCODE_CHARS,
     ShareFileUpload, ShareLog, ShareLogEntry, ShareStatus, ShareSummary,
 };
+use folio_shared::care::Action;
 use folio_shared::shl::LinkId;
 use uuid::Uuid;
 
 use super::AppState;
+use super::access::authorize;
 use super::auth::Principal;
 use super::json::ApiJson;
 use super::problem::ApiError;
 use crate::storage::entity::share;
 use crate::storage::shares::{self, NewShare, NewShareFile};
-use crate::storage::vaults;
 
 /// The largest share upload: an International Patient Summary of a patient with a long
 /// history, encrypted, fits with room to spare.
@@ -126,14 +127,19 @@ async fn owned_share(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
+    action: Action,
+    what: &str,
 ) -> Result<share::Model, ApiError> {
     let not_found = || ApiError::NotFound("no such share".into());
     let model = shares::get(state.storage.db(), id)
         .await?
         .ok_or_else(not_found)?;
-    vaults::get_for(state.storage.db(), principal.account_id, model.vault_id)
+    authorize(state, principal, model.vault_id, action, what)
         .await
-        .map_err(|_| not_found())?;
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => not_found(),
+            other => other,
+        })?;
     Ok(model)
 }
 
@@ -161,7 +167,14 @@ pub async fn create_share(
     Path(vault_id): Path<Uuid>,
     ApiJson(request): ApiJson<CreateShare>,
 ) -> Result<(StatusCode, Json<CreatedShare>), ApiError> {
-    vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    authorize(
+        &state,
+        &principal,
+        vault_id,
+        Action::Share,
+        "made a share link",
+    )
+    .await?;
     check(&request, Utc::now())?;
     let passcode_hash = match request.passcode {
         Some(passcode) => Some(
@@ -226,7 +239,14 @@ pub async fn list_shares(
     principal: Principal,
     Path(vault_id): Path<Uuid>,
 ) -> Result<Json<Vec<ShareSummary>>, ApiError> {
-    vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    authorize(
+        &state,
+        &principal,
+        vault_id,
+        Action::SeeShares,
+        "looked at the share links",
+    )
+    .await?;
     let now = Utc::now();
     let list = shares::list_for_vault(state.storage.db(), vault_id).await?;
     Ok(Json(list.iter().map(|s| summary(s, now)).collect()))
@@ -242,9 +262,18 @@ pub async fn revoke_share(
     principal: Principal,
     Path(share_id): Path<Uuid>,
 ) -> Result<Json<ShareSummary>, ApiError> {
-    owned_share(&state, &principal, share_id).await?;
+    owned_share(
+        &state,
+        &principal,
+        share_id,
+        Action::Share,
+        "revoked a share link",
+    )
+    .await?;
     shares::revoke(state.storage.db(), share_id).await?;
-    let model = owned_share(&state, &principal, share_id).await?;
+    let model = shares::get(state.storage.db(), share_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such share".into()))?;
     Ok(Json(summary(&model, Utc::now())))
 }
 
@@ -258,7 +287,14 @@ pub async fn share_log(
     principal: Principal,
     Path(share_id): Path<Uuid>,
 ) -> Result<Json<ShareLog>, ApiError> {
-    let model = owned_share(&state, &principal, share_id).await?;
+    let model = owned_share(
+        &state,
+        &principal,
+        share_id,
+        Action::SeeShares,
+        "read a share link's log",
+    )
+    .await?;
     let entries = shares::access_log(state.storage.db(), share_id).await?;
     let chain_valid = shares::verify_chain(&model, &entries);
     Ok(Json(ShareLog {

@@ -21,7 +21,10 @@ use futures::StreamExt as _;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use folio_shared::care::{Action, Role};
+
 use super::AppState;
+use super::access::authorize;
 use super::auth::Principal;
 use super::json::ApiJson;
 use super::problem::ApiError;
@@ -43,6 +46,7 @@ impl From<VaultError> for ApiError {
         let message = err.to_string();
         match err {
             VaultError::NotFound => ApiError::NotFound("no such vault".into()),
+            VaultError::Forbidden { .. } => ApiError::Forbidden(message),
             VaultError::AlreadyExists
             | VaultError::StaleEpoch { .. }
             | VaultError::UploadKeyReused { .. }
@@ -57,7 +61,7 @@ impl From<VaultError> for ApiError {
     }
 }
 
-fn summary(model: vault::Model, account: Uuid) -> VaultSummary {
+fn summary(model: vault::Model, role: Role) -> VaultSummary {
     VaultSummary {
         id: model.id,
         recipient: model.recipient,
@@ -66,12 +70,8 @@ fn summary(model: vault::Model, account: Uuid) -> VaultSummary {
         last_seq: model.last_seq,
         used_bytes: model.used_bytes,
         quota_bytes: model.quota_bytes,
-        role: if model.owner_id == account {
-            "owner"
-        } else {
-            "member"
-        }
-        .to_owned(),
+        role: role.as_str().to_owned(),
+        rotation_due: model.rotation_due_at.is_some(),
         created_at: model.created_at,
     }
 }
@@ -126,10 +126,7 @@ pub async fn create_vault(
         },
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(summary(model, principal.account_id)),
-    ))
+    Ok((StatusCode::CREATED, Json(summary(model, Role::Owner))))
 }
 
 /// The vaults the caller can act in.
@@ -139,10 +136,15 @@ pub async fn list_vaults(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Vec<VaultSummary>>, ApiError> {
-    let list = vaults::list_for(state.storage.db(), principal.account_id).await?;
+    let list = vaults::list_for(
+        state.storage.db(),
+        principal.account_id,
+        state.config.clock.now(),
+    )
+    .await?;
     Ok(Json(
         list.into_iter()
-            .map(|v| summary(v, principal.account_id))
+            .map(|(vault, role)| summary(vault, role))
             .collect(),
     ))
 }
@@ -156,8 +158,14 @@ pub async fn get_vault(
     principal: Principal,
     Path(vault_id): Path<Uuid>,
 ) -> Result<Json<VaultSummary>, ApiError> {
-    let model = vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
-    Ok(Json(summary(model, principal.account_id)))
+    let (model, role) = vaults::role_in(
+        state.storage.db(),
+        principal.account_id,
+        vault_id,
+        state.config.clock.now(),
+    )
+    .await?;
+    Ok(Json(summary(model, role)))
 }
 
 /// The caller's wrapped keys of a vault, one per epoch.
@@ -169,7 +177,13 @@ pub async fn vault_keys(
     principal: Principal,
     Path(vault_id): Path<Uuid>,
 ) -> Result<Json<Vec<VaultKeyWrap>>, ApiError> {
-    let keys = vaults::keys_for(state.storage.db(), principal.account_id, vault_id).await?;
+    let keys = vaults::keys_for(
+        state.storage.db(),
+        principal.account_id,
+        vault_id,
+        state.config.clock.now(),
+    )
+    .await?;
     Ok(Json(
         keys.into_iter()
             .map(|k| VaultKeyWrap {
@@ -211,7 +225,7 @@ pub async fn upload_segment(
             "the upload key must be 1-128 characters of A-Z a-z 0-9 . _ -".into(),
         ));
     }
-    vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    authorize(&state, &principal, vault_id, Action::Write, "added records").await?;
     let sealed = parse_segment(body.to_vec())?;
     let (seq, replayed) =
         vaults::append_segment(state.storage.db(), vault_id, &upload_key, &sealed).await?;
@@ -246,7 +260,14 @@ pub async fn list_segments(
     Path(vault_id): Path<Uuid>,
     Query(page): Query<SegmentPage>,
 ) -> Result<Response, ApiError> {
-    let vault = vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    let vault = authorize(
+        &state,
+        &principal,
+        vault_id,
+        Action::Read,
+        "read the record",
+    )
+    .await?;
     let limit = page.limit.unwrap_or(PAGE_LIMIT).clamp(1, PAGE_LIMIT);
     let (rows, more) =
         vaults::page(state.storage.db(), vault_id, page.after, limit, PAGE_BYTES).await?;
@@ -335,6 +356,7 @@ pub async fn compact(
         vault_id,
         &head,
         &segments,
+        state.config.clock.now(),
     )
     .await?;
     state.storage.purge_deleted().await?;
@@ -363,7 +385,14 @@ pub async fn put_attachment(
     body: Body,
 ) -> Result<StatusCode, ApiError> {
     use crate::storage::blobs::BlobError;
-    vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    authorize(
+        &state,
+        &principal,
+        vault_id,
+        Action::Write,
+        "added a document",
+    )
+    .await?;
     // Written under a fresh name first: a failed or over-quota upload leaves the
     // attachment already stored under this id untouched.
     let staging = Uuid::new_v4();
@@ -403,7 +432,14 @@ pub async fn get_attachment(
     principal: Principal,
     Path((vault_id, attachment_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    authorize(
+        &state,
+        &principal,
+        vault_id,
+        Action::Read,
+        "opened a document",
+    )
+    .await?;
     let Some(meta) = vaults::attachment_exists(state.storage.db(), vault_id, attachment_id).await?
     else {
         return Err(ApiError::NotFound("no such attachment".into()));
@@ -434,7 +470,14 @@ pub async fn delete_attachment(
     principal: Principal,
     Path((vault_id, attachment_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    authorize(
+        &state,
+        &principal,
+        vault_id,
+        Action::Write,
+        "removed a document",
+    )
+    .await?;
     if !vaults::remove_attachment(state.storage.db(), vault_id, attachment_id).await? {
         return Err(ApiError::NotFound("no such attachment".into()));
     }
@@ -455,7 +498,14 @@ pub async fn delete_vault(
     principal: Principal,
     Path(vault_id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    vaults::get_for(state.storage.db(), principal.account_id, vault_id).await?;
+    authorize(
+        &state,
+        &principal,
+        vault_id,
+        Action::Administer,
+        "deleted the record",
+    )
+    .await?;
     vaults::delete(state.storage.db(), vault_id).await?;
     state
         .blobs

@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod ceremonies;
 pub mod devices;
 pub mod entity;
+pub mod memberships;
 pub mod migration;
 pub mod pairings;
 pub mod passkeys;
@@ -16,6 +17,7 @@ pub mod recovery_codes;
 pub mod secret_token;
 pub mod sessions;
 pub mod shares;
+pub mod vault_events;
 pub mod vaults;
 
 use std::time::Duration;

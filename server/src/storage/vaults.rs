@@ -5,7 +5,7 @@
 //! ciphertext. Sequence numbers come from one atomic `UPDATE … RETURNING` on the vault row,
 //! so concurrent uploads serialise there and never share or skip a number.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use folio_shared::api::CompactionHead;
 use folio_shared::vault::SealedSegment;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -16,7 +16,9 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::entity::{attachment, segment, vault, vault_key};
+use super::entity::{attachment, membership, segment, vault, vault_key};
+use super::memberships;
+use folio_shared::care::{Action, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -40,12 +42,27 @@ pub enum VaultError {
     Replayed { seq: i64 },
     #[error("the vault changed since generation {expected} (now {current}): read it again")]
     GenerationMismatch { expected: i64, current: i64 },
+    #[error("a {role} may not {} in this record", action_phrase(*action))]
+    Forbidden { role: Role, action: Action },
     #[error("key epoch {0} is out of range")]
     InvalidEpoch(u32),
     #[error("{0}")]
     BadCompaction(String),
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+fn action_phrase(action: Action) -> &'static str {
+    match action {
+        Action::Read => "read",
+        Action::Write => "add records",
+        Action::SeeShares => "see share links",
+        Action::Share => "make or revoke share links",
+        Action::InviteViewer => "invite caregivers",
+        Action::ManageCaregivers => "manage caregivers",
+        Action::Rewrite => "compact or rotate the record",
+        Action::Administer => "administer the record",
+    }
 }
 
 /// The default quota of a vault: a lifetime of records with scanned documents fits.
@@ -78,6 +95,7 @@ pub async fn create(db: &DatabaseConnection, new: NewVault) -> Result<vault::Mod
         used_bytes: Set(0),
         quota_bytes: Set(new.quota_bytes),
         created_at: Set(now),
+        rotation_due_at: Set(None),
     }
     .insert(&txn)
     .await
@@ -98,35 +116,106 @@ pub async fn create(db: &DatabaseConnection, new: NewVault) -> Result<vault::Mod
     Ok(model)
 }
 
-/// The vaults an account can act in. Until caregivers arrive, that is the ones it owns.
-pub async fn list_for(db: &DatabaseConnection, account: Uuid) -> Result<Vec<vault::Model>, DbErr> {
-    vault::Entity::find()
+/// The vaults an account can act in, with its role in each: the ones it owns, then the
+/// ones it helps with as a confirmed caregiver.
+pub async fn list_for(
+    db: &DatabaseConnection,
+    account: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<(vault::Model, Role)>, DbErr> {
+    let mut list: Vec<(vault::Model, Role)> = vault::Entity::find()
         .filter(vault::Column::OwnerId.eq(account))
         .order_by_asc(vault::Column::CreatedAt)
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(|v| (v, Role::Owner))
+        .collect();
+    for (vault_id, role) in memberships::active_for_account(db, account, now).await? {
+        if let Some(model) = vault::Entity::find_by_id(vault_id).one(db).await? {
+            list.push((model, role));
+        }
+    }
+    Ok(list)
 }
 
-/// The vault, if `account` may act in it. A stranger gets `NotFound`, not "forbidden", so
-/// vault ids cannot be probed.
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<vault::Model>, DbErr> {
+    vault::Entity::find_by_id(id).one(db).await
+}
+
+/// A vault as one account may act in it: its role, and for a caregiver the membership
+/// that grants it.
+pub struct Access {
+    pub vault: vault::Model,
+    pub role: Role,
+    pub caregiver: Option<membership::Model>,
+}
+
+/// The vault and the role `account` holds in it now. A stranger (or a removed caregiver)
+/// gets `NotFound`, not "forbidden", so vault ids cannot be probed.
+pub async fn access(
+    db: &impl ConnectionTrait,
+    account: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Access, VaultError> {
+    let vault = vault::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(VaultError::NotFound)?;
+    if vault.owner_id == account {
+        return Ok(Access {
+            vault,
+            role: Role::Owner,
+            caregiver: None,
+        });
+    }
+    let (role, membership) = memberships::for_account_in(db, account, id)
+        .await?
+        .into_iter()
+        .filter(|row| memberships::is_active(row, now))
+        .find_map(|row| Some((row.role.parse::<Role>().ok()?, row)))
+        .ok_or(VaultError::NotFound)?;
+    Ok(Access {
+        vault,
+        role,
+        caregiver: Some(membership),
+    })
+}
+
+/// The vault and the role `account` holds in it now (see [`access`]).
+pub async fn role_in(
+    db: &impl ConnectionTrait,
+    account: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(vault::Model, Role), VaultError> {
+    let access = access(db, account, id, now).await?;
+    Ok((access.vault, access.role))
+}
+
+/// The vault, if `account` may take `action` in it: every vault route asks this first.
 pub async fn get_for(
     db: &impl ConnectionTrait,
     account: Uuid,
     id: Uuid,
+    action: Action,
+    now: DateTime<Utc>,
 ) -> Result<vault::Model, VaultError> {
-    vault::Entity::find_by_id(id)
-        .filter(vault::Column::OwnerId.eq(account))
-        .one(db)
-        .await?
-        .ok_or(VaultError::NotFound)
+    let (model, role) = role_in(db, account, id, now).await?;
+    if !role.may(action) {
+        return Err(VaultError::Forbidden { role, action });
+    }
+    Ok(model)
 }
 
 pub async fn keys_for(
     db: &DatabaseConnection,
     account: Uuid,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<Vec<vault_key::Model>, VaultError> {
-    get_for(db, account, id).await?;
+    get_for(db, account, id, Action::Read, now).await?;
     Ok(vault_key::Entity::find()
         .filter(vault_key::Column::VaultId.eq(id))
         .filter(vault_key::Column::AccountId.eq(account))
@@ -330,9 +419,13 @@ pub async fn compact(
     vault_id: Uuid,
     head: &CompactionHead,
     new_segments: &[SealedSegment],
+    now: DateTime<Utc>,
 ) -> Result<(vault::Model, Vec<i64>), VaultError> {
     let bad = |why: &str| VaultError::BadCompaction(why.to_owned());
-    if head.from_seq < 1 || head.to_seq < head.from_seq {
+    // Rotating a record that holds nothing yet replaces nothing: `from_seq` 1, `to_seq` 0.
+    // It still matters: what is added next must not be sealed to a removed caregiver's key.
+    let empty_range = head.from_seq == 1 && head.to_seq == 0 && new_segments.is_empty();
+    if !empty_range && (head.from_seq < 1 || head.to_seq < head.from_seq) {
         return Err(bad("the range to replace is empty"));
     }
     let width = head.to_seq - head.from_seq + 1;
@@ -369,7 +462,7 @@ pub async fn compact(
         .exec_with_returning(&txn)
         .await?;
     let Some(current) = bumped.into_iter().next() else {
-        let found = get_for(&txn, account, vault_id).await;
+        let found = get_for(&txn, account, vault_id, Action::Rewrite, now).await;
         txn.rollback().await?;
         return Err(match found {
             Ok(v) => VaultError::GenerationMismatch {
@@ -380,6 +473,10 @@ pub async fn compact(
         });
     };
     let rotating = new_epoch > current.epoch;
+    if empty_range && !rotating {
+        txn.rollback().await?;
+        return Err(bad("the range to replace is empty"));
+    }
     if new_epoch < current.epoch {
         txn.rollback().await?;
         return Err(bad("the epoch of a compaction cannot go back"));
@@ -411,12 +508,28 @@ pub async fn compact(
             .wrapped_keys
             .iter()
             .any(|k| k.account_id == current.owner_id);
+        let members: Vec<Uuid> = memberships::for_vault(&txn, vault_id)
+            .await?
+            .iter()
+            .filter(|m| memberships::holds_key(m, now))
+            .filter_map(|m| m.account_id)
+            .collect();
+        let wrapped_to =
+            |account: &Uuid| head.wrapped_keys.iter().any(|k| k.account_id == *account);
+        let strangers = head
+            .wrapped_keys
+            .iter()
+            .any(|k| k.account_id != current.owner_id && !members.contains(&k.account_id));
         let problem = if outside > 0 || head.to_seq != current.last_seq {
             Some("a rotation must re-seal the whole log")
         } else if head.recipient.is_none() {
             Some("a rotation must bring the new recipient")
         } else if !owner_wrapped {
             Some("a rotation must wrap the new key to the owner")
+        } else if !members.iter().all(wrapped_to) {
+            Some("a rotation must wrap the new key to every caregiver who keeps access")
+        } else if strangers {
+            Some("a rotation may wrap the new key only to the owner and the record's caregivers")
         } else {
             None
         };
@@ -441,7 +554,6 @@ pub async fn compact(
         .filter(segment::Column::Seq.between(head.from_seq, head.to_seq))
         .exec(&txn)
         .await?;
-    let now = Utc::now();
     let mut seqs = Vec::with_capacity(new_segments.len());
     for (i, sealed) in new_segments.iter().enumerate() {
         let seq = head.from_seq + i as i64;
@@ -464,6 +576,9 @@ pub async fn compact(
     update.epoch = Set(new_epoch);
     if let Some(recipient) = &head.recipient {
         update.recipient = Set(recipient.clone());
+    }
+    if rotating {
+        update.rotation_due_at = Set(None);
     }
     let updated = update.update(&txn).await?;
     for wrap in &head.wrapped_keys {

@@ -47,6 +47,11 @@ impl VaultKeyring {
             .expect("a keyring always holds at least one key")
     }
 
+    /// Every key held, oldest epoch first: what a new member is given.
+    pub fn identities(&self) -> impl Iterator<Item = &VaultIdentity> {
+        self.identities.values()
+    }
+
     /// Opens segments given in log order into the record they describe.
     pub fn open<'a>(
         &self,

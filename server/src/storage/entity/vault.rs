@@ -14,6 +14,9 @@ pub struct Model {
     pub used_bytes: i64,
     pub quota_bytes: i64,
     pub created_at: DateTimeUtc,
+    /// Set when a caregiver was removed and the owner's client has not rotated the vault
+    /// key since: until then, keys that caregiver kept still open what is added.
+    pub rotation_due_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

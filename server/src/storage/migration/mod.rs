@@ -8,6 +8,7 @@ mod m0001_accounts;
 mod m0002_devices_and_vaults;
 mod m0003_passkeys_and_sessions;
 mod m0004_shares;
+mod m0005_caregivers;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_devices_and_vaults::Migration),
             Box::new(m0003_passkeys_and_sessions::Migration),
             Box::new(m0004_shares::Migration),
+            Box::new(m0005_caregivers::Migration),
         ]
     }
 }

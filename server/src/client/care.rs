@@ -1,0 +1,216 @@
+//! Caregivers from both sides: the owner invites, lists, confirms, removes and rotates the
+//! key after a removal; the caregiver accepts and lists the records they help with.
+
+use base64::Engine as _;
+use folio_shared::api::care::{
+    AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, CaregiverStatus,
+    ConfirmCaregiver, CreateInvitation, Invitation, Membership,
+};
+use folio_shared::api::{CompactionHead, MemberKeyWrap};
+use folio_shared::keys::{AccountIdentity, AccountRecipient};
+use folio_shared::vault::{CompactError, Rotation, VaultId, VaultKeyring, rotate};
+use reqwest::Method;
+use uuid::Uuid;
+
+use super::{ClientError, VaultClient, check};
+
+impl VaultClient {
+    pub async fn invite(
+        &self,
+        vault: VaultId,
+        invitation: &CreateInvitation,
+    ) -> Result<Invitation, ClientError> {
+        let response = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/vaults/{}/caregivers", vault.0),
+            )
+            .json(invitation)
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    pub async fn caregivers(&self, vault: VaultId) -> Result<Vec<Caregiver>, ClientError> {
+        let response = self
+            .request(
+                Method::GET,
+                &format!("/api/v1/vaults/{}/caregivers", vault.0),
+            )
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    /// Takes an invitation: `secret` is the link's fragment (a whole link works too).
+    pub async fn accept_invitation(&self, secret: &str) -> Result<AcceptedInvitation, ClientError> {
+        let secret = secret.rsplit('#').next().unwrap_or(secret).to_owned();
+        let response = self
+            .request(Method::POST, "/api/v1/invitations/accept")
+            .json(&AcceptInvitation { secret })
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    pub async fn confirm_caregiver(
+        &self,
+        vault: VaultId,
+        caregiver: Uuid,
+        confirmation: &ConfirmCaregiver,
+    ) -> Result<Caregiver, ClientError> {
+        let response = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/vaults/{}/caregivers/{caregiver}/confirm", vault.0),
+            )
+            .json(confirmation)
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    pub async fn remove_caregiver(
+        &self,
+        vault: VaultId,
+        caregiver: Uuid,
+    ) -> Result<Caregiver, ClientError> {
+        let response = self
+            .request(
+                Method::DELETE,
+                &format!("/api/v1/vaults/{}/caregivers/{caregiver}", vault.0),
+            )
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    /// As an emergency contact: ask for access, which opens after the waiting period.
+    pub async fn request_access(&self, membership: Uuid) -> Result<Membership, ClientError> {
+        let response = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/memberships/{membership}/request-access"),
+            )
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    /// As the owner: refuse an emergency contact's pending request.
+    pub async fn refuse_access(
+        &self,
+        vault: VaultId,
+        caregiver: Uuid,
+    ) -> Result<Caregiver, ClientError> {
+        let response = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/vaults/{}/caregivers/{caregiver}/refuse", vault.0),
+            )
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    pub async fn memberships(&self) -> Result<Vec<Membership>, ClientError> {
+        let response = self
+            .request(Method::GET, "/api/v1/memberships")
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+
+    pub async fn activity(&self, vault: VaultId) -> Result<Vec<ActivityEntry>, ClientError> {
+        let response = self
+            .request(Method::GET, &format!("/api/v1/vaults/{}/activity", vault.0))
+            .send()
+            .await?;
+        Ok(check(response).await?.json().await?)
+    }
+}
+
+/// Why a rotation did not happen; the vault is unchanged whatever the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("re-sealing the record: {0}")]
+    Reseal(#[from] CompactError),
+    #[error("caregiver {0} has no usable key on the server")]
+    NoRecipient(Uuid),
+    #[error("the record kept changing while it was being rotated; try again")]
+    KeptChanging,
+}
+
+/// Attempts before a rotation gives up to a log that keeps growing under it.
+const ROTATION_ATTEMPTS: usize = 3;
+
+impl VaultClient {
+    /// Rotates `vault` to a new key, as its owner: the whole log re-sealed, the new key
+    /// wrapped to the owner and to every caregiver who keeps access, all swapped in by one
+    /// atomic compaction. Run after removing a caregiver (the server marks the vault as due
+    /// one until it is done, so an interrupted rotation is simply run again). Returns the
+    /// keyring with the new key.
+    pub async fn rotate_key(
+        &self,
+        vault: VaultId,
+        owner: &AccountIdentity,
+        keyring: &VaultKeyring,
+    ) -> Result<VaultKeyring, RotateError> {
+        let owner_id = self.account().await?.account_id;
+        for _ in 0..ROTATION_ATTEMPTS {
+            let (log, generation) = self.all_segments(vault).await?;
+            let last_seq = log.last().map_or(0, |(seq, _)| *seq as i64);
+            let rotation = rotate(keyring, log.iter().map(|(_, segment)| segment))?;
+            let mut wrapped_keys = vec![member_wrap(owner_id, &owner.recipient(), &rotation)];
+            for caregiver in self.caregivers(vault).await? {
+                // Everyone the key was wrapped to and who keeps it, emergency contacts
+                // standing by included.
+                if !matches!(
+                    caregiver.status,
+                    CaregiverStatus::Active
+                        | CaregiverStatus::Standby
+                        | CaregiverStatus::AccessRequested
+                ) {
+                    continue;
+                }
+                let (Some(account), Some(recipient)) = (caregiver.account_id, &caregiver.recipient)
+                else {
+                    return Err(RotateError::NoRecipient(caregiver.id));
+                };
+                let recipient: AccountRecipient = recipient
+                    .parse()
+                    .map_err(|_| RotateError::NoRecipient(caregiver.id))?;
+                wrapped_keys.push(member_wrap(account, &recipient, &rotation));
+            }
+            let head = CompactionHead {
+                generation,
+                from_seq: 1,
+                to_seq: last_seq,
+                epoch: rotation.identity.epoch().0,
+                recipient: Some(rotation.identity.recipient().to_string()),
+                wrapped_keys,
+            };
+            match self.compact(vault, &head, &rotation.segments).await {
+                Ok(_) => {
+                    let mut rotated = keyring.clone();
+                    rotated.insert(rotation.identity);
+                    return Ok(rotated);
+                }
+                // An upload landed in between: read the log again.
+                Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RotateError::KeptChanging)
+    }
+}
+
+fn member_wrap(account: Uuid, recipient: &AccountRecipient, rotation: &Rotation) -> MemberKeyWrap {
+    MemberKeyWrap {
+        account_id: account,
+        wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(rotation.identity.wrap_to(recipient).as_bytes()),
+    }
+}

@@ -1,0 +1,146 @@
+//! Caregivers: invitations, acceptance, the owner's confirmation with wrapped keys, removal.
+//!
+//! The server relays public keys between owner and caregiver; both clients derive the
+//! [`SafetyCode`](crate::care::SafetyCode) from what they were told, and the owner's client
+//! wraps the vault key only when the codes match.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::VaultKeyWrap;
+use crate::care::Role;
+
+/// The owner (or a manager, for a viewer) invites someone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateInvitation {
+    pub role: Role,
+    /// Who this is, in the owner's words ("Sam, my son"): the activity log's name for them.
+    pub name: String,
+    /// Access ends at this time, when set.
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Makes this an emergency contact (a viewer): confirmed like any caregiver, so the key
+    /// is wrapped to them in escrow, but it opens only this many hours after they ask for
+    /// it, and the owner can refuse in between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency_wait_hours: Option<u32>,
+}
+
+/// An invitation as made: `link` carries the secret and is shown once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub id: Uuid,
+    pub vault_id: Uuid,
+    pub role: Role,
+    pub name: String,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The link can be accepted until then.
+    pub expires_at: DateTime<Utc>,
+    /// `…/care/accept#<secret>`: the secret is in the fragment, so it stays out of logs.
+    pub link: String,
+}
+
+/// The caregiver, signed in, takes an invitation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcceptInvitation {
+    pub secret: String,
+}
+
+/// What the caregiver's client needs to show the safety code: the owner's public key as
+/// the server tells it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcceptedInvitation {
+    pub membership_id: Uuid,
+    pub vault_id: Uuid,
+    pub role: Role,
+    pub owner_recipient: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CaregiverStatus {
+    /// The link has not been taken yet.
+    Invited,
+    /// Taken; the owner must compare the safety code and confirm.
+    AwaitingConfirmation,
+    Active,
+    /// An emergency contact the owner confirmed, who has not asked for access.
+    Standby,
+    /// An emergency contact asked for access; it opens at `releases_at` unless refused.
+    AccessRequested,
+    /// Past the end date the owner set.
+    Ended,
+    Revoked,
+    /// Never taken, and now too late.
+    InvitationExpired,
+}
+
+/// One caregiver of a record, as the owner's list shows them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Caregiver {
+    pub id: Uuid,
+    pub role: Role,
+    pub name: String,
+    pub status: CaregiverStatus,
+    pub account_id: Option<Uuid>,
+    /// The caregiver's public key as the server recorded it at acceptance.
+    pub recipient: Option<String>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub invited_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Set for an emergency contact.
+    pub emergency_wait_hours: Option<u32>,
+    pub access_requested_at: Option<DateTime<Utc>>,
+    /// When a pending emergency request opens access.
+    pub releases_at: Option<DateTime<Utc>>,
+    pub request_refused_at: Option<DateTime<Utc>>,
+}
+
+/// The owner's client, after the safety codes matched: the vault's keys wrapped to the
+/// caregiver's recipient, one per epoch (the current one at least).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmCaregiver {
+    pub wrapped_keys: Vec<VaultKeyWrap>,
+}
+
+/// A record the caller helps with (or was invited to), from the caregiver's side.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Membership {
+    pub id: Uuid,
+    pub vault_id: Uuid,
+    pub role: Role,
+    pub status: CaregiverStatus,
+    /// The owner's public key as the server tells it, for the safety code.
+    pub owner_recipient: String,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub emergency_wait_hours: Option<u32>,
+    pub releases_at: Option<DateTime<Utc>>,
+}
+
+/// The longest waiting period an emergency contact may be given: 30 days.
+pub const MAX_EMERGENCY_WAIT_HOURS: u32 = 30 * 24;
+
+/// One line of a record's activity log, for its owner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActivityEntry {
+    pub at: DateTime<Utc>,
+    /// The caregiver's name as the owner gave it, or `owner`.
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// The longest name an invitation may carry.
+pub const MAX_CAREGIVER_NAME_CHARS: usize = 80;
