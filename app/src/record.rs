@@ -32,7 +32,7 @@ impl OpenRecord {
             .account_identity()
             .ok_or("Your records are locked: unlock them first.")?;
         let vaults = api::vaults().await.map_err(|e| e.to_string())?;
-        let vault = match vaults.into_iter().find(|v| v.role == "owner") {
+        let vault = match vaults.into_iter().find(|v| v.is_own_record()) {
             Some(vault) => vault,
             None if create => api::create_vault(&unlocking::new_vault(&account))
                 .await

@@ -134,6 +134,7 @@ pub fn new_vault(account: &AccountIdentity) -> CreateVault {
         recipient: vault.recipient().to_string(),
         epoch: vault.epoch().0,
         wrapped_key: encode(vault.wrap_to(&account.recipient()).as_bytes()),
+        dependant: false,
     }
 }
 

@@ -99,11 +99,24 @@ impl VaultClient {
         identity: &VaultIdentity,
         wrapped: &WrappedKey,
     ) -> Result<VaultSummary, ClientError> {
+        self.create_vault_as(id, identity, wrapped, false).await
+    }
+
+    /// Like [`create_vault`](Self::create_vault); `dependant` marks a record held for
+    /// someone else (a child), to hand over later.
+    pub async fn create_vault_as(
+        &self,
+        id: VaultId,
+        identity: &VaultIdentity,
+        wrapped: &WrappedKey,
+        dependant: bool,
+    ) -> Result<VaultSummary, ClientError> {
         let body = CreateVault {
             id: id.0,
             recipient: identity.recipient().to_string(),
             epoch: identity.epoch().0,
             wrapped_key: b64(wrapped.as_bytes()),
+            dependant,
         };
         let response = self
             .request(reqwest::Method::POST, "/api/v1/vaults")

@@ -57,6 +57,9 @@ pub struct CreateVault {
     pub epoch: u32,
     /// The vault identity, age-encrypted to the owner's account recipient (base64url).
     pub wrapped_key: String,
+    /// A record the owner holds for someone else (a child), to hand over later.
+    #[serde(default)]
+    pub dependant: bool,
 }
 
 /// A vault as its members see it in listings. Everything here is public metadata.
@@ -80,6 +83,16 @@ pub struct VaultSummary {
     /// should before adding anything (an interrupted rotation is picked up from here).
     #[serde(default)]
     pub rotation_due: bool,
+    /// The owner holds this record for someone else (a child) and may hand it over.
+    #[serde(default)]
+    pub dependant: bool,
+}
+
+impl VaultSummary {
+    /// The caller's own record: owned, and not one held for a dependant.
+    pub fn is_own_record(&self) -> bool {
+        self.role == "owner" && !self.dependant
+    }
 }
 
 /// One of a member's wrapped vault keys, one per epoch.

@@ -1,5 +1,6 @@
-//! Benchmark, not a test: how long a 30,000-resource vault takes to open in the browser,
-//! beside `JSON.parse` of the same plaintext in the same page. Ignored by the test suite;
+//! Benchmarks, not tests: how long a 30,000-resource vault takes to open in the browser,
+//! beside `JSON.parse` of the same plaintext in the same page, and how long the owner's
+//! client takes to rotate it (after removing a caregiver). Ignored by the test suite;
 //! run with `cargo xtask bench-wasm`, which builds it in release mode and prints the
 //! figures. The record is the Synthea bundles of `../shared/data` repeated with fresh ids,
 //! as a lifetime record gathered from many providers would be.
@@ -7,9 +8,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use chrono::{DateTime, Utc};
+use folio_shared::keys::AccountIdentity;
 use folio_shared::keys::{KeyEpoch, VaultIdentity};
 use folio_shared::record::{Entry, EntryId, Op, Source};
-use folio_shared::vault::{Sealer, VaultId, VaultKeyring};
+use folio_shared::vault::{Sealer, VaultId, VaultKeyring, rotate};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -140,5 +142,53 @@ fn open_a_lifetime_vault() {
     console_log!(
         "wasm open: open {open:.0} ms, JSON.parse {parse:.0} ms, ratio {:.2} (median of {RUNS})",
         open / parse
+    );
+}
+
+/// The client's part of a rotation after a caregiver is removed: open the whole log, re-seal
+/// it to a fresh vault key, and wrap that key to the owner and two remaining caregivers. The
+/// upload of the result (one compaction request) is not in it.
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run with `cargo xtask bench-wasm`"]
+fn rotate_a_lifetime_vault() {
+    let entries = lifetime_record();
+    let vault = VaultId(uuid::Uuid::new_v4());
+    let identity = VaultIdentity::generate(KeyEpoch::FIRST);
+    let segments = Sealer::for_identity(vault, &identity)
+        .seal(&entries)
+        .unwrap();
+    let keyring = VaultKeyring::new(vault, identity);
+    let members: Vec<_> = (0..3)
+        .map(|_| AccountIdentity::generate().recipient())
+        .collect();
+
+    let mut rotate_ms = Vec::new();
+    let mut rotated_bytes = 0;
+    for _ in 0..RUNS {
+        let start = js_sys::Date::now();
+        let rotation = rotate(&keyring, &segments).unwrap();
+        let wraps: Vec<_> = members
+            .iter()
+            .map(|member| rotation.identity.wrap_to(member))
+            .collect();
+        rotate_ms.push(js_sys::Date::now() - start);
+        assert_eq!(rotation.identity.epoch(), KeyEpoch(2));
+        assert_eq!(wraps.len(), members.len());
+        rotated_bytes = rotation.segments.iter().map(|s| s.len()).sum::<usize>();
+        let reopened = VaultKeyring::new(vault, rotation.identity)
+            .open(&rotation.segments)
+            .unwrap();
+        assert_eq!(
+            reopened.len(),
+            TARGET_RESOURCES,
+            "the rotated log holds it all"
+        );
+    }
+    console_log!(
+        "wasm rotate: {} resources, {} segments in, {rotated_bytes} bytes out, \
+         rotate {:.0} ms (median of {RUNS})",
+        entries.len(),
+        segments.len(),
+        median(rotate_ms)
     );
 }

@@ -26,6 +26,7 @@ on_every_engine!(
     a_removed_caregivers_keys_open_nothing_added_after_the_rotation,
     an_invitation_is_taken_once_by_someone_other_than_the_owner,
     emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it,
+    a_parent_holds_a_childs_record_then_hands_it_to_the_child,
 );
 
 fn invitation(role: Role, name: &str) -> CreateInvitation {
@@ -671,6 +672,127 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
             .iter()
             .any(|e| e.actor == "Alex" && e.action == "asked for emergency access"),
         "{activity:#?}"
+    );
+    server.stop().await;
+}
+
+async fn a_parent_holds_a_childs_record_then_hands_it_to_the_child(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let parent = Patient::sign_up(&server).await;
+    let child = Patient::sign_up(&server).await;
+
+    // The parent makes a second record, held for the child, and fills it.
+    let kid_vault = folio_shared::vault::VaultId(uuid::Uuid::new_v4());
+    let kid_key = folio_shared::keys::VaultIdentity::generate(KeyEpoch::FIRST);
+    let made = parent
+        .client
+        .create_vault_as(
+            kid_vault,
+            &kid_key,
+            &kid_key.wrap_to(&parent.account.recipient()),
+            true,
+        )
+        .await
+        .unwrap();
+    assert!(made.dependant && made.role == "owner");
+    let sealer = folio_shared::vault::Sealer::for_identity(kid_vault, &kid_key);
+    let sealed = sealer.seal(&marked_record("kid", "Kid")).unwrap();
+    parent
+        .client
+        .upload(kid_vault, "kid-0", &sealed[0])
+        .await
+        .unwrap();
+    // The parent's own record is still the one that is theirs.
+    let listed = parent.client.vaults().await.unwrap();
+    let own: Vec<_> = listed.iter().filter(|v| v.is_own_record()).collect();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].id, parent.vault_id.0);
+    // Only a dependant's record is handed over.
+    assert_eq!(
+        status(
+            parent
+                .client
+                .invite(parent.vault_id, &invitation(Role::Owner, "Kim"))
+                .await
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Hand-over: an owner invitation, accepted by the child, confirmed by safety code.
+    let invited = parent
+        .client
+        .invite(kid_vault, &invitation(Role::Owner, "Kim"))
+        .await
+        .unwrap();
+    let accepted = child.client.accept_invitation(&invited.link).await.unwrap();
+    assert_eq!(accepted.role, Role::Owner);
+    let code = SafetyCode::derive(
+        kid_vault,
+        &accepted.owner_recipient.parse().unwrap(),
+        &child.account.recipient(),
+    );
+    let listed = parent.client.caregivers(kid_vault).await.unwrap();
+    let confirmation = wrap_for_caregiver(
+        &VaultKeyring::new(kid_vault, kid_key.clone()),
+        &parent.account.recipient(),
+        listed[0].recipient.as_deref().unwrap(),
+        &code.to_string(),
+    )
+    .unwrap();
+    parent
+        .client
+        .confirm_caregiver(kid_vault, invited.id, &confirmation)
+        .await
+        .unwrap();
+
+    // The child owns it now, as their own record; the parent helps as a manager.
+    let theirs = child.client.vault(kid_vault).await.unwrap();
+    assert_eq!((theirs.role.as_str(), theirs.dependant), ("owner", false));
+    assert_eq!(
+        parent.client.vault(kid_vault).await.unwrap().role,
+        "manager"
+    );
+    let keys = child.client.keys(kid_vault).await.unwrap();
+    let identity = keys[0]
+        .1
+        .unwrap_vault(&child.account, KeyEpoch(keys[0].0))
+        .unwrap();
+    let (log, _) = child.client.all_segments(kid_vault).await.unwrap();
+    let contents = VaultKeyring::new(kid_vault, identity.clone())
+        .open(log.iter().map(|(_, s)| s))
+        .unwrap();
+    assert!(!contents.is_empty(), "the child reads their record");
+    assert_eq!(
+        status(parent.client.delete_vault(kid_vault).await),
+        FORBIDDEN,
+        "the parent no longer administers it"
+    );
+
+    // The new owner removes the parent and rotates: the parent reads nothing more.
+    let caregivers = child.client.caregivers(kid_vault).await.unwrap();
+    let previous = caregivers
+        .iter()
+        .find(|c| c.account_id == Some(parent.account_id))
+        .unwrap();
+    assert_eq!(previous.status, CaregiverStatus::Active);
+    child
+        .client
+        .remove_caregiver(kid_vault, previous.id)
+        .await
+        .unwrap();
+    let rotated = child
+        .client
+        .rotate_key(
+            kid_vault,
+            &child.account,
+            &VaultKeyring::new(kid_vault, identity),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rotated.current().epoch(), KeyEpoch(2));
+    assert_eq!(
+        status(parent.client.all_segments(kid_vault).await),
+        NOT_FOUND
     );
     server.stop().await;
 }

@@ -102,7 +102,7 @@ async fn check_vault(session: Session) -> VaultCheck {
     };
     let Some(vault) = vaults
         .iter()
-        .find(|vault| vault.role == "owner")
+        .find(|vault| vault.is_own_record())
         .or(vaults.first())
     else {
         return VaultCheck::NoVault;

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use folio_shared::api::care::{Caregiver, CaregiverStatus, CreateInvitation, Membership};
 use folio_shared::care::{Role, SafetyCode, owner_safety_code, wrap_for_caregiver};
-use folio_shared::keys::AccountRecipient;
+use folio_shared::keys::{AccountRecipient, KeyEpoch, VaultIdentity};
 use folio_shared::vault::VaultId;
 use serde::Serialize;
 use uuid::Uuid;
@@ -36,6 +36,8 @@ pub enum CaregiverRole {
     Viewer,
     /// Also imports, shares and invites viewers.
     Manager,
+    /// Hand over a record you hold for a dependant: they become its owner, you its manager.
+    Owner,
 }
 
 impl From<CaregiverRole> for Role {
@@ -43,6 +45,7 @@ impl From<CaregiverRole> for Role {
         match role {
             CaregiverRole::Viewer => Role::Viewer,
             CaregiverRole::Manager => Role::Manager,
+            CaregiverRole::Owner => Role::Owner,
         }
     }
 }
@@ -87,6 +90,14 @@ pub enum CareCommand {
         profile: ProfileArg,
         #[arg(long)]
         vault: Option<Uuid>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Make a record you hold for someone else (a child); import into it with `--vault`,
+    /// and hand it over later with `folio care invite --role owner --vault ID`.
+    Dependant {
+        #[command(flatten)]
+        profile: ProfileArg,
         #[command(flatten)]
         output: Output,
     },
@@ -188,6 +199,7 @@ pub async fn run(args: CareArgs) -> Result<()> {
                 format!("Refused: {} does not get access.", refused.name)
             })
         }
+        CareCommand::Dependant { profile, output } => dependant(&profile, &output).await,
         CareCommand::Accept {
             link,
             profile,
@@ -272,6 +284,33 @@ async fn invite(
             invitation.expires_at.format("%Y-%m-%d %H:%M UTC"),
             invitation.link,
             invitation.id
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct DependantRecord {
+    vault: Uuid,
+}
+
+async fn dependant(profile: &ProfileArg, output: &Output) -> Result<()> {
+    let profile = load(profile)?;
+    let client = client(&profile);
+    let unlock = client.account_unlock().await.context(
+        "reading the account's keys (is the profile signed in? try `folio account login`)",
+    )?;
+    let account = unlock_with_device(&unlock, &profile.device)?;
+    let id = VaultId(Uuid::new_v4());
+    let identity = VaultIdentity::generate(KeyEpoch::FIRST);
+    client
+        .create_vault_as(id, &identity, &identity.wrap_to(&account.recipient()), true)
+        .await
+        .context("creating the record")?;
+    let made = DependantRecord { vault: id.0 };
+    output.print(&made, || {
+        format!(
+            "Made record {} for your dependant. Import into it with `folio import --vault {}`.",
+            id.0, id.0
         )
     })
 }
@@ -428,7 +467,7 @@ async fn list(profile: &ProfileArg, vault: Option<Uuid>, output: &Output) -> Res
         Some(id) => Some(VaultId(id)),
         None => vaults
             .iter()
-            .find(|v| v.role == "owner")
+            .find(|v| v.is_own_record())
             .map(|v| VaultId(v.id)),
     };
     let caregivers = match chosen {

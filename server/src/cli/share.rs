@@ -323,7 +323,7 @@ async fn list(profile_arg: &ProfileArg, vault: Option<Uuid>, output: &Output) ->
                 .await
                 .context("listing the records")?
                 .into_iter()
-                .find(|v| v.role == "owner")
+                .find(|v| v.is_own_record())
                 .context("this account has no record yet")?
                 .id
         }

@@ -35,7 +35,7 @@ impl VaultAccess {
                     .find(|v| v.id == id.0)
                     .with_context(|| format!("no record {} is shared with this account", id.0))?,
             ),
-            None => vaults.iter().find(|v| v.role == "owner"),
+            None => vaults.iter().find(|v| v.is_own_record()),
         };
         let vault_id = match chosen {
             Some(summary) => VaultId(summary.id),

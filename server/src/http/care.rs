@@ -23,7 +23,7 @@ use super::access::authorize;
 use super::auth::Principal;
 use super::json::ApiJson;
 use super::problem::ApiError;
-use crate::storage::entity::membership;
+use crate::storage::entity::{membership, vault};
 use crate::storage::memberships::{self, MemberKey, MembershipError};
 use crate::storage::{accounts, vault_events, vaults};
 
@@ -78,6 +78,30 @@ pub fn status(row: &membership::Model, now: DateTime<Utc>) -> CaregiverStatus {
     }
 }
 
+/// An entry in the owner's activity log for something the owner did. (What a caregiver
+/// does is logged under their name by `authorize`.)
+async fn owner_did(
+    state: &AppState,
+    principal: &Principal,
+    vault: &vault::Model,
+    action: &str,
+    detail: &str,
+) -> Result<(), ApiError> {
+    if principal.account_id == vault.owner_id {
+        let db = state.storage.db();
+        vault_events::record(
+            db,
+            vault.id,
+            Some(principal.account_id),
+            "owner",
+            action,
+            detail,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 fn role_of(row: &membership::Model) -> Result<Role, ApiError> {
     row.role
         .parse()
@@ -109,11 +133,13 @@ fn wait_hours(row: &membership::Model) -> Option<u32> {
         .map(|secs| u32::try_from(secs / 3600).unwrap_or(u32::MAX))
 }
 
-/// Inviting a viewer is a manager's right too; anything more is the owner's.
+/// Inviting a viewer is a manager's right too; anything more is the owner's, and handing
+/// the record over most of all.
 fn invite_action(role: Role) -> Action {
     match role {
         Role::Viewer => Action::InviteViewer,
-        Role::Manager | Role::Owner => Action::ManageCaregivers,
+        Role::Manager => Action::ManageCaregivers,
+        Role::Owner => Action::Administer,
     }
 }
 
@@ -131,9 +157,10 @@ pub async fn invite(
     Path(vault_id): Path<Uuid>,
     ApiJson(request): ApiJson<CreateInvitation>,
 ) -> Result<(StatusCode, Json<Invitation>), ApiError> {
-    if !request.role.is_caregiver() {
+    let handing_over = request.role == Role::Owner;
+    if handing_over && (request.emergency_wait_hours.is_some() || request.ends_at.is_some()) {
         return Err(ApiError::Unprocessable(
-            "a caregiver is a `manager` or a `viewer`; a record has one owner".into(),
+            "handing a record over (role `owner`) takes no end date or waiting period".into(),
         ));
     }
     let name = request.name.trim();
@@ -147,6 +174,7 @@ pub async fn invite(
         return Err(ApiError::Unprocessable("`ends_at` is in the past".into()));
     }
     let action = match request.emergency_wait_hours {
+        None if handing_over => Action::Administer,
         None => invite_action(request.role),
         Some(hours) => {
             if request.role != Role::Viewer {
@@ -162,7 +190,12 @@ pub async fn invite(
             Action::Administer
         }
     };
-    authorize(&state, &principal, vault_id, action, "invited a caregiver").await?;
+    let vault = authorize(&state, &principal, vault_id, action, "invited a caregiver").await?;
+    if handing_over && !vault.dependant {
+        return Err(ApiError::Unprocessable(
+            "only a record held for a dependant can be handed over (role `owner`)".into(),
+        ));
+    }
     let db = state.storage.db();
     let invitee = memberships::Invitee {
         vault_id,
@@ -175,11 +208,10 @@ pub async fn invite(
             .map(|hours| chrono::Duration::hours(hours.into())),
     };
     let new = memberships::invite(db, invitee, now).await?;
-    vault_events::record(
-        db,
-        vault_id,
-        Some(principal.account_id),
-        "owner",
+    owner_did(
+        &state,
+        &principal,
+        &vault,
         "invited a caregiver",
         &match request.emergency_wait_hours {
             Some(hours) => format!("{name} as emergency contact ({hours} h wait)"),
@@ -343,11 +375,10 @@ pub async fn confirm(
     }
     let now = state.config.clock.now();
     let row = memberships::confirm(db, vault_id, id, vault.epoch, keys, now).await?;
-    vault_events::record(
-        db,
-        vault_id,
-        Some(principal.account_id),
-        "owner",
+    owner_did(
+        &state,
+        &principal,
+        &vault,
         "confirmed a caregiver",
         &format!("{} as {}", row.name, row.role),
     )
@@ -368,7 +399,7 @@ pub async fn revoke(
     principal: Principal,
     Path((vault_id, id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<Caregiver>, ApiError> {
-    authorize(
+    let vault = authorize(
         &state,
         &principal,
         vault_id,
@@ -379,15 +410,7 @@ pub async fn revoke(
     let db = state.storage.db();
     let now = state.config.clock.now();
     let row = memberships::revoke(db, vault_id, id, now).await?;
-    vault_events::record(
-        db,
-        vault_id,
-        Some(principal.account_id),
-        "owner",
-        "removed a caregiver",
-        &row.name,
-    )
-    .await?;
+    owner_did(&state, &principal, &vault, "removed a caregiver", &row.name).await?;
     Ok(Json(caregiver(row, now)?))
 }
 
@@ -502,7 +525,7 @@ pub async fn refuse_access(
     principal: Principal,
     Path((vault_id, id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<Caregiver>, ApiError> {
-    authorize(
+    let vault = authorize(
         &state,
         &principal,
         vault_id,
@@ -513,11 +536,10 @@ pub async fn refuse_access(
     let db = state.storage.db();
     let now = state.config.clock.now();
     let row = memberships::refuse_access(db, vault_id, id, now).await?;
-    vault_events::record(
-        db,
-        vault_id,
-        Some(principal.account_id),
-        "owner",
+    owner_did(
+        &state,
+        &principal,
+        &vault,
         "refused emergency access",
         &row.name,
     )

@@ -72,6 +72,7 @@ fn summary(model: vault::Model, role: Role) -> VaultSummary {
         quota_bytes: model.quota_bytes,
         role: role.as_str().to_owned(),
         rotation_due: model.rotation_due_at.is_some(),
+        dependant: model.dependant,
         created_at: model.created_at,
     }
 }
@@ -123,6 +124,7 @@ pub async fn create_vault(
             epoch: request.epoch,
             wrapped_key: wrapped,
             quota_bytes: state.config.vault_quota_bytes,
+            dependant: request.dependant,
         },
     )
     .await?;

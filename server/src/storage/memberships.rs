@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entity::{membership, vault, vault_key};
+use super::entity::{account, membership, vault, vault_key};
 use super::secret_token;
 
 /// How long an invitation link can be accepted.
@@ -232,16 +232,73 @@ pub async fn confirm(
         .insert(&txn)
         .await?;
     }
-    membership::Entity::update_many()
-        .col_expr(membership::Column::ConfirmedAt, Expr::value(now))
-        .filter(membership::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
+    if row.role == Role::Owner.as_str() {
+        hand_over(&txn, vault_id, &row, account, now).await?;
+    } else {
+        membership::Entity::update_many()
+            .col_expr(membership::Column::ConfirmedAt, Expr::value(now))
+            .filter(membership::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
     Ok(membership::Model {
         confirmed_at: Some(now),
         ..row
     })
+}
+
+/// A dependant's record passes to their own account: they become its owner, the invitation
+/// that carried it is used up, and the previous owner stays on as a manager, holding the
+/// keys they have (the new owner may remove them, and rotate).
+async fn hand_over(
+    txn: &impl ConnectionTrait,
+    vault_id: Uuid,
+    invitation: &membership::Model,
+    new_owner: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), MembershipError> {
+    let vault = vault::Entity::find_by_id(vault_id)
+        .one(txn)
+        .await?
+        .ok_or(MembershipError::NotFound)?;
+    let previous = vault.owner_id;
+    let previous_recipient = account::Entity::find_by_id(previous)
+        .one(txn)
+        .await?
+        .and_then(|a| a.recipient);
+    vault::Entity::update_many()
+        .col_expr(vault::Column::OwnerId, Expr::value(new_owner))
+        .col_expr(vault::Column::Dependant, Expr::value(false))
+        .filter(vault::Column::Id.eq(vault_id))
+        .exec(txn)
+        .await?;
+    membership::Entity::delete_by_id(invitation.id)
+        .exec(txn)
+        .await?;
+    membership::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        vault_id: Set(vault_id),
+        role: Set(Role::Manager.as_str().to_owned()),
+        name: Set("Previous owner".to_owned()),
+        invited_by: Set(new_owner),
+        // No link carries this membership: a hash of nothing anyone holds.
+        invitation_hash: Set(secret_token::hash(secret_token::generate("fi_").as_bytes())),
+        invitation_expires_at: Set(now),
+        ends_at: Set(None),
+        account_id: Set(Some(previous)),
+        recipient: Set(previous_recipient),
+        accepted_at: Set(Some(now)),
+        confirmed_at: Set(Some(now)),
+        revoked_at: Set(None),
+        emergency_wait_seconds: Set(None),
+        access_requested_at: Set(None),
+        request_refused_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 /// Removes a caregiver (or withdraws an invitation): access ends at once, and the keys

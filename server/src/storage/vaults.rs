@@ -79,6 +79,7 @@ pub struct NewVault {
     pub epoch: u32,
     pub wrapped_key: Vec<u8>,
     pub quota_bytes: i64,
+    pub dependant: bool,
 }
 
 pub async fn create(db: &DatabaseConnection, new: NewVault) -> Result<vault::Model, VaultError> {
@@ -96,6 +97,7 @@ pub async fn create(db: &DatabaseConnection, new: NewVault) -> Result<vault::Mod
         quota_bytes: Set(new.quota_bytes),
         created_at: Set(now),
         rotation_due_at: Set(None),
+        dependant: Set(new.dependant),
     }
     .insert(&txn)
     .await

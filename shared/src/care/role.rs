@@ -64,11 +64,6 @@ impl Role {
         }
     }
 
-    /// The roles an invitation may carry: the owner role is never handed out this way.
-    pub fn is_caregiver(self) -> bool {
-        self != Role::Owner
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",

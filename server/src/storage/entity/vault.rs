@@ -17,6 +17,8 @@ pub struct Model {
     /// Set when a caregiver was removed and the owner's client has not rotated the vault
     /// key since: until then, keys that caregiver kept still open what is added.
     pub rotation_due_at: Option<DateTimeUtc>,
+    /// Held by its owner for someone else (a child), until handed over.
+    pub dependant: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,7 +9,8 @@
 //! rotation is picked up again. An emergency contact is a viewer membership with a waiting
 //! period: confirmed like any caregiver (so the owner's client has wrapped the key to them,
 //! in escrow), it grants nothing until the contact requests access and the wait passes
-//! without the owner refusing. `vault_events` is the owner's activity log: what caregivers
+//! without the owner refusing. A parent's record for a child is a vault marked `dependant`;
+//! handing it over is an invitation with the owner role, confirmed like any other. `vault_events` is the owner's activity log: what caregivers
 //! did in the record, under the name the owner gave them, and their comings and goings.
 
 use sea_orm_migration::prelude::*;
@@ -144,6 +145,20 @@ impl MigrationTrait for Migration {
                     .add_column(optional_timestamp(VaultsV5::RotationDueAt))
                     .to_owned(),
             )
+            .await?;
+        // SQLite adds one column per ALTER TABLE.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Vaults::Table)
+                    .add_column(
+                        ColumnDef::new(VaultsV5::Dependant)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .to_owned(),
+            )
             .await
     }
 
@@ -195,4 +210,5 @@ pub enum VaultEvents {
 #[derive(DeriveIden, Clone, Copy)]
 enum VaultsV5 {
     RotationDueAt,
+    Dependant,
 }
