@@ -13,9 +13,13 @@ use folio_shared::api::account::{
     LoginStart, Pairing, PasskeySummary, Recover, RecoverySetup, RegistrationOptions,
     RegistrationStart, RenamePasskey, SessionInfo, SignUp, SignedIn, UnlockKey,
 };
+use folio_shared::api::care::{
+    AcceptInvitation, AcceptedInvitation, Caregiver, ConfirmCaregiver, CreateInvitation, Invitation,
+};
 use folio_shared::api::share::{CreateShare, CreatedShare, ShareLog, ShareSummary};
 use folio_shared::api::{
-    CreateVault, Health, Problem, UploadedSegment, VaultKeyWrap, VaultSummary, segment_headers,
+    CompactionHead, CompactionResult, CreateVault, Health, Problem, UploadedSegment, VaultKeyWrap,
+    VaultSummary, segment_headers,
 };
 use folio_shared::segment_stream;
 use folio_shared::vault::{SealedSegment, VaultId};
@@ -359,10 +363,11 @@ pub async fn vault_keys(id: Uuid) -> Result<Vec<VaultKeyWrap>, ApiError> {
     get(&format!("/api/v1/vaults/{id}/keys")).await
 }
 
-/// One page of a vault's segment log, and whether more follow.
+/// One page of a vault's segment log, whether more follow, and the log's generation.
 pub struct SegmentPage {
     pub segments: Vec<(u64, SealedSegment)>,
     pub more: bool,
+    pub generation: i64,
 }
 
 pub async fn segments_after(vault: VaultId, after: u64) -> Result<SegmentPage, ApiError> {
@@ -373,6 +378,12 @@ pub async fn segments_after(vault: VaultId, after: u64) -> Result<SegmentPage, A
     )
     .await?;
     let more = headers.get(segment_headers::MORE).ok().flatten().as_deref() == Some("true");
+    let generation = headers
+        .get(segment_headers::GENERATION)
+        .ok()
+        .flatten()
+        .and_then(|g| g.parse().ok())
+        .unwrap_or_default();
     let frames = segment_stream::decode_frames(&body, usize::MAX)
         .map_err(|e| ApiError::Unexpected(e.to_string()))?;
     let segments = frames
@@ -380,7 +391,11 @@ pub async fn segments_after(vault: VaultId, after: u64) -> Result<SegmentPage, A
         .map(|frame| SealedSegment::from_bytes(frame.bytes).map(|s| (frame.seq, s)))
         .collect::<Result<_, _>>()
         .map_err(|e| ApiError::Unexpected(e.to_string()))?;
-    Ok(SegmentPage { segments, more })
+    Ok(SegmentPage {
+        segments,
+        more,
+        generation,
+    })
 }
 
 pub async fn upload_segment(
@@ -428,4 +443,80 @@ pub async fn revoke_share(share: Uuid) -> Result<ShareSummary, ApiError> {
 
 pub async fn share_log(share: Uuid) -> Result<ShareLog, ApiError> {
     get(&format!("/api/v1/shares/{share}/log")).await
+}
+
+// Caregivers.
+
+pub async fn invite(vault: VaultId, invitation: &CreateInvitation) -> Result<Invitation, ApiError> {
+    post(
+        &format!("/api/v1/vaults/{}/caregivers", vault.0),
+        invitation,
+    )
+    .await
+}
+
+pub async fn caregivers(vault: VaultId) -> Result<Vec<Caregiver>, ApiError> {
+    get(&format!("/api/v1/vaults/{}/caregivers", vault.0)).await
+}
+
+pub async fn accept_invitation(secret: &str) -> Result<AcceptedInvitation, ApiError> {
+    let secret = secret
+        .rsplit('#')
+        .next()
+        .unwrap_or(secret)
+        .trim()
+        .to_owned();
+    post("/api/v1/invitations/accept", &AcceptInvitation { secret }).await
+}
+
+pub async fn confirm_caregiver(
+    vault: VaultId,
+    caregiver: Uuid,
+    confirmation: &ConfirmCaregiver,
+) -> Result<Caregiver, ApiError> {
+    post(
+        &format!("/api/v1/vaults/{}/caregivers/{caregiver}/confirm", vault.0),
+        confirmation,
+    )
+    .await
+}
+
+pub async fn remove_caregiver(vault: VaultId, caregiver: Uuid) -> Result<Caregiver, ApiError> {
+    request(
+        "DELETE",
+        &format!("/api/v1/vaults/{}/caregivers/{caregiver}", vault.0),
+        None::<&()>,
+    )
+    .await
+}
+
+pub async fn refuse_access(vault: VaultId, caregiver: Uuid) -> Result<Caregiver, ApiError> {
+    post(
+        &format!("/api/v1/vaults/{}/caregivers/{caregiver}/refuse", vault.0),
+        &(),
+    )
+    .await
+}
+
+/// Swaps a range of the log for re-sealed segments (a rotation, when the epoch is new):
+/// a length-prefixed JSON head, then the segments as frames.
+pub async fn compact(
+    vault: VaultId,
+    head: &CompactionHead,
+    segments: &[SealedSegment],
+) -> Result<CompactionResult, ApiError> {
+    let json = serde_json::to_vec(head).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    let mut body = (json.len() as u32).to_be_bytes().to_vec();
+    body.extend_from_slice(&json);
+    for (i, segment) in segments.iter().enumerate() {
+        segment_stream::SegmentFrame {
+            seq: i as u64,
+            bytes: segment.as_bytes().to_vec(),
+        }
+        .encode_into(&mut body);
+    }
+    let init = request_init("POST", Some("application/vnd.folio.compaction"))?;
+    init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
+    let (answer, _) = send(&format!("/api/v1/vaults/{}/compactions", vault.0), init).await?;
+    serde_json::from_slice(&answer).map_err(|e| ApiError::Unexpected(e.to_string()))
 }

@@ -4,6 +4,7 @@
 //! user's device; the server only ever receives ciphertext.
 
 mod api;
+mod caring;
 mod ceremonies;
 mod components;
 mod dates;
@@ -40,6 +41,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/settings") view=pages::settings::Settings/>
                         <Route path=path!("/import") view=pages::import::Import/>
                         <Route path=path!("/share") view=pages::share::Share/>
+                        <Route path=path!("/care") view=pages::care::Care/>
                         <Route path=path!("/view") view=pages::viewer::Viewer/>
                     </Routes>
                 </main>

@@ -6,7 +6,7 @@
 
 use folio_shared::api::VaultSummary;
 use folio_shared::keys::{AccountIdentity, KeyEpoch};
-use folio_shared::vault::{VaultContents, VaultId, VaultKeyring};
+use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
 
 use crate::api;
 use crate::session::Session;
@@ -49,6 +49,46 @@ impl OpenRecord {
     }
 }
 
+impl OpenRecord {
+    /// Opens a record the signed-in account helps with (or its own), by id.
+    pub async fn open(session: Session, vault_id: uuid::Uuid) -> Result<OpenRecord, String> {
+        let account = session
+            .account_identity()
+            .ok_or("Your records are locked: unlock them first.")?;
+        let vaults = api::vaults().await.map_err(|e| e.to_string())?;
+        let vault = vaults
+            .into_iter()
+            .find(|v| v.id == vault_id)
+            .ok_or("You no longer have access to this record.")?;
+        let keyring = keyring(&account, &vault).await?;
+        let contents = read_contents(&keyring).await?;
+        Ok(OpenRecord {
+            vault,
+            keyring,
+            contents,
+        })
+    }
+}
+
+/// The whole log as stored, with its generation and last seq: what a rotation re-seals.
+pub async fn read_log(vault: VaultId) -> Result<(Vec<SealedSegment>, i64, u64), String> {
+    let mut segments = Vec::new();
+    let mut after = 0;
+    let generation = loop {
+        let page = api::segments_after(vault, after)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some((seq, _)) = page.segments.last() {
+            after = *seq;
+        }
+        segments.extend(page.segments.into_iter().map(|(_, segment)| segment));
+        if !page.more {
+            break page.generation;
+        }
+    };
+    Ok((segments, generation, after))
+}
+
 /// Every epoch's key of `vault` that the account holds, unwrapped.
 async fn keyring(account: &AccountIdentity, vault: &VaultSummary) -> Result<VaultKeyring, String> {
     let wraps = api::vault_keys(vault.id).await.map_err(|e| e.to_string())?;
@@ -69,20 +109,7 @@ async fn keyring(account: &AccountIdentity, vault: &VaultSummary) -> Result<Vaul
 
 /// The whole log, page by page, opened in order.
 async fn read_contents(keyring: &VaultKeyring) -> Result<VaultContents, String> {
-    let mut segments = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = api::segments_after(keyring.vault_id(), after)
-            .await
-            .map_err(|e| e.to_string())?;
-        if let Some((seq, _)) = page.segments.last() {
-            after = *seq;
-        }
-        segments.extend(page.segments.into_iter().map(|(_, segment)| segment));
-        if !page.more {
-            break;
-        }
-    }
+    let (segments, _, _) = read_log(keyring.vault_id()).await?;
     keyring
         .open(segments.iter())
         .map_err(|e| format!("Your records could not be opened: {e}."))

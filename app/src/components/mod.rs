@@ -5,4 +5,5 @@ pub mod guard;
 pub mod heading;
 pub mod masthead;
 pub mod new_passkey;
+pub mod qr;
 pub mod recovery_code;

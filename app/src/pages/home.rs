@@ -163,6 +163,7 @@ fn VaultStatus() -> impl IntoView {
                             {(segments > 0).then(|| view! {
                                 <a class="button" href="/share">"Share with a clinician"</a>
                             })}
+                            <a class="button" href="/care">"Caregivers"</a>
                         </p>
                     }.into_any(),
                     VaultCheck::NoVault => view! {

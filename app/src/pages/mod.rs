@@ -1,5 +1,6 @@
 //! One module per page of the app.
 
+pub mod care;
 pub mod home;
 pub mod import;
 pub mod not_found;

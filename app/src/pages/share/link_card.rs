@@ -2,14 +2,11 @@
 //!
 //! The QR code is drawn here because the link carries its key: no server may see it.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use qrcode::render::svg;
-use qrcode::{EcLevel, QrCode};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::components::qr::qr_data_uri;
 use crate::dates;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,18 +15,6 @@ pub struct MadeLink {
     pub label: String,
     pub expires_at: DateTime<Utc>,
     pub has_passcode: bool,
-}
-
-/// The link as an SVG QR code with error correction M, which the standard recommends: a
-/// viewer link of a few hundred characters stays scannable from a phone screen.
-fn qr_svg(link: &str) -> Option<String> {
-    let code = QrCode::with_error_correction_level(link.as_bytes(), EcLevel::M).ok()?;
-    Some(
-        code.render::<svg::Color<'_>>()
-            .min_dimensions(256, 256)
-            .quiet_zone(true)
-            .build(),
-    )
 }
 
 #[component]
@@ -50,8 +35,7 @@ pub fn LinkCard(made: MadeLink) -> impl IntoView {
             ));
         });
     };
-    let qr =
-        qr_svg(&made.link).map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)));
+    let qr = qr_data_uri(&made.link);
     let until = format!(
         "Works until {} {}.",
         dates::day(&made.expires_at),

@@ -1,0 +1,97 @@
+//! The owner's side of caregivers in the browser: confirming one (the vault keys wrapped to
+//! them only when the safety codes match) and rotating the record's key after removing one,
+//! the same steps as `folio care confirm` and `folio care revoke`.
+
+use base64::Engine as _;
+use folio_shared::api::care::{Caregiver, CaregiverStatus};
+use folio_shared::api::{CompactionHead, MemberKeyWrap};
+use folio_shared::care::{ConfirmError, wrap_for_caregiver};
+use folio_shared::keys::{AccountIdentity, AccountRecipient};
+use folio_shared::vault::rotate;
+
+use crate::api;
+use crate::record::{OpenRecord, read_log};
+
+/// Confirms `caregiver` if `their_code` (what their screen shows) matches ours.
+pub async fn confirm(
+    record: &OpenRecord,
+    owner: &AccountIdentity,
+    caregiver: &Caregiver,
+    their_code: &str,
+) -> Result<Caregiver, String> {
+    let recipient = caregiver
+        .recipient
+        .as_deref()
+        .ok_or("The server sent no key for this caregiver.")?;
+    let confirmation = wrap_for_caregiver(&record.keyring, &owner.recipient(), recipient, their_code)
+        .map_err(|e| match e {
+            ConfirmError::CodeMismatch => {
+                "The codes differ, so nothing was shared. Check the code with them again; if it still differs, remove them and invite them again.".to_owned()
+            }
+            other => other.to_string(),
+        })?;
+    api::confirm_caregiver(record.id(), caregiver.id, &confirmation)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Removes `caregiver`, then rotates the record to a new key wrapped to the owner and to
+/// every caregiver who keeps access, so keys the removed one kept open nothing new.
+/// Returns the new key epoch.
+pub async fn remove_and_rotate(
+    record: &OpenRecord,
+    owner: &AccountIdentity,
+    owner_id: uuid::Uuid,
+    caregiver: &Caregiver,
+) -> Result<u32, String> {
+    api::remove_caregiver(record.id(), caregiver.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    rotate_key(record, owner, owner_id).await
+}
+
+async fn rotate_key(
+    record: &OpenRecord,
+    owner: &AccountIdentity,
+    owner_id: uuid::Uuid,
+) -> Result<u32, String> {
+    let vault = record.id();
+    let (segments, generation, last_seq) = read_log(vault).await?;
+    let rotation = rotate(&record.keyring, &segments).map_err(|e| e.to_string())?;
+    let wrap = |account: uuid::Uuid, recipient: &AccountRecipient| MemberKeyWrap {
+        account_id: account,
+        wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(rotation.identity.wrap_to(recipient).as_bytes()),
+    };
+    let mut wrapped_keys = vec![wrap(owner_id, &owner.recipient())];
+    for kept in api::caregivers(vault).await.map_err(|e| e.to_string())? {
+        let holds_key = matches!(
+            kept.status,
+            CaregiverStatus::Active | CaregiverStatus::Standby | CaregiverStatus::AccessRequested
+        );
+        if !holds_key {
+            continue;
+        }
+        let (Some(account), Some(recipient)) = (kept.account_id, kept.recipient.as_deref()) else {
+            return Err(format!("{} has no key on the server.", kept.name));
+        };
+        let recipient: AccountRecipient = recipient
+            .parse()
+            .map_err(|_| format!("{} has no usable key on the server.", kept.name))?;
+        wrapped_keys.push(wrap(account, &recipient));
+    }
+    let head = CompactionHead {
+        generation,
+        from_seq: 1,
+        to_seq: last_seq as i64,
+        epoch: rotation.identity.epoch().0,
+        recipient: Some(rotation.identity.recipient().to_string()),
+        wrapped_keys,
+    };
+    let done = api::compact(vault, &head, &rotation.segments)
+        .await
+        .map_err(|e| {
+            format!("The record's key was not rotated ({e}); remove them again to finish.")
+        })?;
+    Ok(done.epoch)
+}
