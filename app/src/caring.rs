@@ -2,11 +2,9 @@
 //! them only when the safety codes match) and rotating the record's key after removing one,
 //! the same steps as `folio care confirm` and `folio care revoke`.
 
-use base64::Engine as _;
-use folio_shared::api::care::{Caregiver, CaregiverStatus};
-use folio_shared::api::{CompactionHead, MemberKeyWrap};
-use folio_shared::care::{ConfirmError, wrap_for_caregiver};
-use folio_shared::keys::{AccountIdentity, AccountRecipient};
+use folio_shared::api::care::Caregiver;
+use folio_shared::care::{ConfirmError, rotation_head, wrap_for_caregiver};
+use folio_shared::keys::AccountIdentity;
 use folio_shared::vault::rotate;
 
 use crate::api;
@@ -58,36 +56,15 @@ async fn rotate_key(
     let vault = record.id();
     let (segments, generation, last_seq) = read_log(vault).await?;
     let rotation = rotate(&record.keyring, &segments).map_err(|e| e.to_string())?;
-    let wrap = |account: uuid::Uuid, recipient: &AccountRecipient| MemberKeyWrap {
-        account_id: account,
-        wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(rotation.identity.wrap_to(recipient).as_bytes()),
-    };
-    let mut wrapped_keys = vec![wrap(owner_id, &owner.recipient())];
-    for kept in api::caregivers(vault).await.map_err(|e| e.to_string())? {
-        let holds_key = matches!(
-            kept.status,
-            CaregiverStatus::Active | CaregiverStatus::Standby | CaregiverStatus::AccessRequested
-        );
-        if !holds_key {
-            continue;
-        }
-        let (Some(account), Some(recipient)) = (kept.account_id, kept.recipient.as_deref()) else {
-            return Err(format!("{} has no key on the server.", kept.name));
-        };
-        let recipient: AccountRecipient = recipient
-            .parse()
-            .map_err(|_| format!("{} has no usable key on the server.", kept.name))?;
-        wrapped_keys.push(wrap(account, &recipient));
-    }
-    let head = CompactionHead {
+    let caregivers = api::caregivers(vault).await.map_err(|e| e.to_string())?;
+    let head = rotation_head(
+        &rotation,
         generation,
-        from_seq: 1,
-        to_seq: last_seq as i64,
-        epoch: rotation.identity.epoch().0,
-        recipient: Some(rotation.identity.recipient().to_string()),
-        wrapped_keys,
-    };
+        last_seq as i64,
+        (owner_id, &owner.recipient()),
+        &caregivers,
+    )
+    .map_err(|e| e.to_string())?;
     let done = api::compact(vault, &head, &rotation.segments)
         .await
         .map_err(|e| {

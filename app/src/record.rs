@@ -28,9 +28,7 @@ impl OpenRecord {
     /// Opens the signed-in patient's own record, creating it the first time when `create` is
     /// set (the first import makes the record, as in the CLI).
     pub async fn open_own(session: Session, create: bool) -> Result<OpenRecord, String> {
-        let account = session
-            .account_identity()
-            .ok_or("Your records are locked: unlock them first.")?;
+        let account = unlocked(session)?;
         let vaults = api::vaults().await.map_err(|e| e.to_string())?;
         let vault = match vaults.into_iter().find(|v| v.is_own_record()) {
             Some(vault) => vault,
@@ -39,7 +37,17 @@ impl OpenRecord {
                 .map_err(|e| e.to_string())?,
             None => return Err("You have no records yet: import some first.".into()),
         };
-        let keyring = keyring(&account, &vault).await?;
+        Self::read(&account, vault).await
+    }
+
+    /// Opens `vault`, one of the records in the account's list (its own, or one it helps
+    /// with).
+    pub async fn open(session: Session, vault: VaultSummary) -> Result<OpenRecord, String> {
+        Self::read(&unlocked(session)?, vault).await
+    }
+
+    async fn read(account: &AccountIdentity, vault: VaultSummary) -> Result<OpenRecord, String> {
+        let keyring = keyring(account, &vault).await?;
         let contents = read_contents(&keyring).await?;
         Ok(OpenRecord {
             vault,
@@ -49,25 +57,10 @@ impl OpenRecord {
     }
 }
 
-impl OpenRecord {
-    /// Opens a record the signed-in account helps with (or its own), by id.
-    pub async fn open(session: Session, vault_id: uuid::Uuid) -> Result<OpenRecord, String> {
-        let account = session
-            .account_identity()
-            .ok_or("Your records are locked: unlock them first.")?;
-        let vaults = api::vaults().await.map_err(|e| e.to_string())?;
-        let vault = vaults
-            .into_iter()
-            .find(|v| v.id == vault_id)
-            .ok_or("You no longer have access to this record.")?;
-        let keyring = keyring(&account, &vault).await?;
-        let contents = read_contents(&keyring).await?;
-        Ok(OpenRecord {
-            vault,
-            keyring,
-            contents,
-        })
-    }
+fn unlocked(session: Session) -> Result<AccountIdentity, String> {
+    session
+        .account_identity()
+        .ok_or_else(|| "Your records are locked: unlock them first.".to_owned())
 }
 
 /// The whole log as stored, with its generation and last seq: what a rotation re-seals.

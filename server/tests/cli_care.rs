@@ -8,16 +8,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{folio, folio_json, serve};
-
-fn failure(args: &[&str]) -> String {
-    let output = folio(args);
-    assert!(
-        !output.status.success(),
-        "folio {args:?} should have failed"
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{failure, folio_json, serve};
 
 fn account(server: &str, profile: &str) -> Value {
     folio_json(&[

@@ -11,16 +11,7 @@ use serde_json::json;
 
 mod common;
 
-use common::{folio, folio_json, serve_logging_to};
-
-fn failure(args: &[&str]) -> String {
-    let output = folio(args);
-    assert!(
-        !output.status.success(),
-        "folio {args:?} should have failed"
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{failure, folio, folio_json, serve_logging_to};
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();

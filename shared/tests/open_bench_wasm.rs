@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use folio_shared::keys::AccountIdentity;
 use folio_shared::keys::{KeyEpoch, VaultIdentity};
 use folio_shared::record::{Entry, EntryId, Op, Source};
-use folio_shared::vault::{Sealer, VaultId, VaultKeyring, rotate};
+use folio_shared::vault::{SealedSegment, Sealer, VaultId, VaultKeyring, rotate};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -90,6 +90,17 @@ fn lifetime_record() -> Vec<Entry> {
     entries
 }
 
+/// The lifetime record sealed into a fresh vault: its entries, segments and keyring.
+fn sealed_lifetime_vault() -> (Vec<Entry>, Vec<SealedSegment>, VaultKeyring) {
+    let entries = lifetime_record();
+    let vault = VaultId(uuid::Uuid::new_v4());
+    let identity = VaultIdentity::generate(KeyEpoch::FIRST);
+    let segments = Sealer::for_identity(vault, &identity)
+        .seal(&entries)
+        .unwrap();
+    (entries, segments, VaultKeyring::new(vault, identity))
+}
+
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     samples[samples.len() / 2]
@@ -98,13 +109,7 @@ fn median(mut samples: Vec<f64>) -> f64 {
 #[wasm_bindgen_test]
 #[ignore = "a benchmark: run with `cargo xtask bench-wasm`"]
 fn open_a_lifetime_vault() {
-    let entries = lifetime_record();
-    let vault = VaultId(uuid::Uuid::new_v4());
-    let identity = VaultIdentity::generate(KeyEpoch::FIRST);
-    let segments = Sealer::for_identity(vault, &identity)
-        .seal(&entries)
-        .unwrap();
-    let keyring = VaultKeyring::new(vault, identity);
+    let (entries, segments, keyring) = sealed_lifetime_vault();
     let plaintext = serde_json::to_string(
         &entries
             .iter()
@@ -151,13 +156,8 @@ fn open_a_lifetime_vault() {
 #[wasm_bindgen_test]
 #[ignore = "a benchmark: run with `cargo xtask bench-wasm`"]
 fn rotate_a_lifetime_vault() {
-    let entries = lifetime_record();
-    let vault = VaultId(uuid::Uuid::new_v4());
-    let identity = VaultIdentity::generate(KeyEpoch::FIRST);
-    let segments = Sealer::for_identity(vault, &identity)
-        .seal(&entries)
-        .unwrap();
-    let keyring = VaultKeyring::new(vault, identity);
+    let (entries, segments, keyring) = sealed_lifetime_vault();
+    let vault = keyring.vault_id();
     let members: Vec<_> = (0..3)
         .map(|_| AccountIdentity::generate().recipient())
         .collect();

@@ -8,7 +8,7 @@ use folio_server::client::ClientError;
 use folio_server::clock::Clock;
 use folio_server::http::shares::{CreateShare, ShareFileUpload};
 use folio_server::storage::entity::membership;
-use folio_shared::api::care::{CaregiverStatus, CreateInvitation};
+use folio_shared::api::care::{Caregiver, CaregiverStatus, CreateInvitation};
 use folio_shared::api::{CompactionHead, MemberKeyWrap};
 use folio_shared::care::{ConfirmError, Role, SafetyCode, wrap_for_caregiver};
 use folio_shared::keys::{AccountRecipient, KeyEpoch};
@@ -42,39 +42,47 @@ fn keyring(patient: &Patient) -> VaultKeyring {
     VaultKeyring::new(patient.vault_id, patient.vault_key.clone())
 }
 
-/// `caregiver` joins `owner`'s record with `role` through the API, both sides deriving the
-/// safety code from what the server told them. Returns the membership id.
-async fn join(owner: &Patient, caregiver: &Patient, role: Role) -> uuid::Uuid {
-    let invited = owner
-        .client
-        .invite(owner.vault_id, &invitation(role, "Sam"))
-        .await
-        .unwrap();
+/// `caregiver` takes `request`, an invitation from `owner` to the record `keyring` opens,
+/// through the API, both sides deriving the safety code from what the server told them.
+/// Returns the caregiver as confirmed.
+async fn join_with(
+    owner: &Patient,
+    keyring: &VaultKeyring,
+    caregiver: &Patient,
+    request: &CreateInvitation,
+) -> Caregiver {
+    let vault = keyring.vault_id();
+    let invited = owner.client.invite(vault, request).await.unwrap();
     let accepted = caregiver
         .client
         .accept_invitation(&invited.link)
         .await
         .unwrap();
+    assert_eq!(accepted.role, request.role);
     let told_owner: AccountRecipient = accepted.owner_recipient.parse().unwrap();
-    let on_their_screen =
-        SafetyCode::derive(owner.vault_id, &told_owner, &caregiver.account.recipient());
-    let listed = owner.client.caregivers(owner.vault_id).await.unwrap();
+    let on_their_screen = SafetyCode::derive(vault, &told_owner, &caregiver.account.recipient());
+    let listed = owner.client.caregivers(vault).await.unwrap();
     let entry = listed.iter().find(|c| c.id == invited.id).unwrap();
     assert_eq!(entry.status, CaregiverStatus::AwaitingConfirmation);
     let confirmation = wrap_for_caregiver(
-        &keyring(owner),
+        keyring,
         &owner.account.recipient(),
         entry.recipient.as_deref().unwrap(),
         &on_their_screen.to_string(),
     )
     .expect("the codes match when nobody swapped a key");
-    let confirmed = owner
+    owner
         .client
-        .confirm_caregiver(owner.vault_id, invited.id, &confirmation)
+        .confirm_caregiver(vault, invited.id, &confirmation)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// `caregiver` joins `owner`'s own record with `role`. Returns the membership id.
+async fn join(owner: &Patient, caregiver: &Patient, role: Role) -> uuid::Uuid {
+    let confirmed = join_with(owner, &keyring(owner), caregiver, &invitation(role, "Sam")).await;
     assert_eq!(confirmed.status, CaregiverStatus::Active);
-    invited.id
+    confirmed.id
 }
 
 fn status(result: Result<impl Sized, ClientError>) -> StatusCode {
@@ -568,48 +576,24 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
     let contact = Patient::sign_up(&server).await;
 
     // Named with a two-day wait, accepted, and confirmed with the key in escrow.
-    let invited = owner
-        .client
-        .invite(
-            owner.vault_id,
-            &CreateInvitation {
-                emergency_wait_hours: Some(48),
-                ..invitation(Role::Viewer, "Alex")
-            },
-        )
-        .await
-        .unwrap();
-    let accepted = contact
-        .client
-        .accept_invitation(&invited.link)
-        .await
-        .unwrap();
-    let code = SafetyCode::derive(
-        owner.vault_id,
-        &accepted.owner_recipient.parse().unwrap(),
-        &contact.account.recipient(),
-    );
-    let listed = owner.client.caregivers(owner.vault_id).await.unwrap();
-    let confirmation = wrap_for_caregiver(
+    let confirmed = join_with(
+        &owner,
         &keyring(&owner),
-        &owner.account.recipient(),
-        listed[0].recipient.as_deref().unwrap(),
-        &code.to_string(),
+        &contact,
+        &CreateInvitation {
+            emergency_wait_hours: Some(48),
+            ..invitation(Role::Viewer, "Alex")
+        },
     )
-    .unwrap();
-    let confirmed = owner
-        .client
-        .confirm_caregiver(owner.vault_id, invited.id, &confirmation)
-        .await
-        .unwrap();
+    .await;
     assert_eq!(confirmed.status, CaregiverStatus::Standby);
     // Standing by, the contact gets nothing: not the record, not the escrowed key.
     assert_eq!(status(contact.client.keys(owner.vault_id).await), NOT_FOUND);
 
     // A request, refused by the owner within the wait, never opens.
-    contact.client.request_access(invited.id).await.unwrap();
+    contact.client.request_access(confirmed.id).await.unwrap();
     assert_eq!(
-        status(contact.client.request_access(invited.id).await),
+        status(contact.client.request_access(confirmed.id).await),
         StatusCode::CONFLICT,
         "one request at a time"
     );
@@ -619,7 +603,7 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
     assert_eq!(status(contact.client.keys(owner.vault_id).await), NOT_FOUND);
     let refused = owner
         .client
-        .refuse_access(owner.vault_id, invited.id)
+        .refuse_access(owner.vault_id, confirmed.id)
         .await
         .unwrap();
     assert_eq!(refused.status, CaregiverStatus::Standby);
@@ -631,7 +615,7 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
     );
 
     // A new request, not refused: closed until the wait is over, open after.
-    let requested = contact.client.request_access(invited.id).await.unwrap();
+    let requested = contact.client.request_access(confirmed.id).await.unwrap();
     let opens = requested.releases_at.unwrap();
     clock.advance(Duration::hours(47) + Duration::minutes(59));
     assert_eq!(status(contact.client.keys(owner.vault_id).await), NOT_FOUND);
@@ -663,7 +647,12 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
     );
     // Too late to refuse now; the owner removes them instead.
     assert_eq!(
-        status(owner.client.refuse_access(owner.vault_id, invited.id).await),
+        status(
+            owner
+                .client
+                .refuse_access(owner.vault_id, confirmed.id)
+                .await
+        ),
         StatusCode::CONFLICT
     );
     let activity = owner.client.activity(owner.vault_id).await.unwrap();
@@ -719,31 +708,13 @@ async fn a_parent_holds_a_childs_record_then_hands_it_to_the_child(engine: Engin
     );
 
     // Hand-over: an owner invitation, accepted by the child, confirmed by safety code.
-    let invited = parent
-        .client
-        .invite(kid_vault, &invitation(Role::Owner, "Kim"))
-        .await
-        .unwrap();
-    let accepted = child.client.accept_invitation(&invited.link).await.unwrap();
-    assert_eq!(accepted.role, Role::Owner);
-    let code = SafetyCode::derive(
-        kid_vault,
-        &accepted.owner_recipient.parse().unwrap(),
-        &child.account.recipient(),
-    );
-    let listed = parent.client.caregivers(kid_vault).await.unwrap();
-    let confirmation = wrap_for_caregiver(
+    join_with(
+        &parent,
         &VaultKeyring::new(kid_vault, kid_key.clone()),
-        &parent.account.recipient(),
-        listed[0].recipient.as_deref().unwrap(),
-        &code.to_string(),
+        &child,
+        &invitation(Role::Owner, "Kim"),
     )
-    .unwrap();
-    parent
-        .client
-        .confirm_caregiver(kid_vault, invited.id, &confirmation)
-        .await
-        .unwrap();
+    .await;
 
     // The child owns it now, as their own record; the parent helps as a manager.
     let theirs = child.client.vault(kid_vault).await.unwrap();

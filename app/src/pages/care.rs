@@ -247,7 +247,7 @@ fn CaregiverRow(
                 </p>
                 <button class="button danger" data-testid="care-refuse" on:click=refuse>"Refuse"</button>
             })}
-            {matches!(status, CaregiverStatus::Active | CaregiverStatus::Standby | CaregiverStatus::AccessRequested).then(|| view! {
+            {status.holds_key().then(|| view! {
                 <button class="button danger" data-testid="care-remove" on:click=remove>"Remove"</button>
             })}
         </li>
@@ -312,12 +312,9 @@ fn HelpedRecords() -> impl IntoView {
             let vaults = api::vaults().await.map_err(|e| e.to_string())?;
             let mut opened = Vec::new();
             for vault in vaults.into_iter().filter(|v| v.role != "owner") {
-                let record = OpenRecord::open(session, vault.id).await;
-                opened.push((
-                    vault.id,
-                    vault.role.clone(),
-                    record.map(|r| r.contents.len()),
-                ));
+                let (id, role) = (vault.id, vault.role.clone());
+                let record = OpenRecord::open(session, vault).await;
+                opened.push((id, role, record.map(|r| r.contents.len())));
             }
             Ok::<_, String>(opened)
         }

@@ -22,7 +22,6 @@ use uuid::Uuid;
 
 use super::profile::{Profile, ProfileDevice, ProfilePasskey};
 use super::soft_passkey::SoftPasskey;
-use crate::client::VaultClient;
 use crate::client::account::{AccountClient, SessionClient};
 
 #[derive(Debug, Args)]
@@ -268,7 +267,7 @@ struct WhoAmI {
 
 async fn whoami(path: &Path, output: &Output) -> Result<()> {
     let profile = Profile::load(path)?;
-    let client = VaultClient::new(profile.server.as_str(), &profile.device.token);
+    let client = profile.client();
     let summary = client.account().await.context("reading the account")?;
     let unlock = client
         .account_unlock()

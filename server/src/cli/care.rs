@@ -19,9 +19,9 @@ use folio_shared::vault::VaultId;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::account::{Output, ProfileArg, unlock_with_device};
+use super::account::{Output, ProfileArg};
 use super::profile::Profile;
-use super::vault_access::VaultAccess;
+use super::vault_access::{VaultAccess, unlock_account};
 use crate::client::VaultClient;
 
 #[derive(Debug, Args)]
@@ -170,7 +170,8 @@ pub async fn run(args: CareArgs) -> Result<()> {
             output,
         } => {
             let profile = load(&profile)?;
-            let requested = client(&profile)
+            let requested = profile
+                .client()
                 .request_access(id)
                 .await
                 .context("asking for access")?;
@@ -229,10 +230,6 @@ pub async fn run(args: CareArgs) -> Result<()> {
 fn load(profile: &ProfileArg) -> Result<Profile> {
     Profile::load(&profile.path)
         .with_context(|| format!("reading the profile {}", profile.path.display()))
-}
-
-fn client(profile: &Profile) -> VaultClient {
-    VaultClient::new(profile.server.as_str(), &profile.device.token)
 }
 
 /// Who is invited, and on what terms.
@@ -295,11 +292,8 @@ struct DependantRecord {
 
 async fn dependant(profile: &ProfileArg, output: &Output) -> Result<()> {
     let profile = load(profile)?;
-    let client = client(&profile);
-    let unlock = client.account_unlock().await.context(
-        "reading the account's keys (is the profile signed in? try `folio account login`)",
-    )?;
-    let account = unlock_with_device(&unlock, &profile.device)?;
+    let client = profile.client();
+    let account = unlock_account(&client, &profile).await?;
     let id = VaultId(Uuid::new_v4());
     let identity = VaultIdentity::generate(KeyEpoch::FIRST);
     client
@@ -326,7 +320,7 @@ struct Accepted {
 
 async fn accept(profile: &ProfileArg, link: &str, output: &Output) -> Result<()> {
     let profile = load(profile)?;
-    let client = client(&profile);
+    let client = profile.client();
     let me = my_recipient(&client, &profile).await?;
     let accepted = client
         .accept_invitation(link)
@@ -354,10 +348,7 @@ async fn accept(profile: &ProfileArg, link: &str, output: &Output) -> Result<()>
 
 /// This account's public key, from its own unlocked identity: never the server's word.
 async fn my_recipient(client: &VaultClient, profile: &Profile) -> Result<AccountRecipient> {
-    let unlock = client.account_unlock().await.context(
-        "reading the account's keys (is the profile signed in? try `folio account login`)",
-    )?;
-    Ok(unlock_with_device(&unlock, &profile.device)?.recipient())
+    Ok(unlock_account(client, profile).await?.recipient())
 }
 
 async fn confirm(
@@ -461,7 +452,7 @@ struct Helping {
 
 async fn list(profile: &ProfileArg, vault: Option<Uuid>, output: &Output) -> Result<()> {
     let profile = load(profile)?;
-    let client = client(&profile);
+    let client = profile.client();
     let vaults = client.vaults().await.context("listing the records")?;
     let chosen = match vault {
         Some(id) => Some(VaultId(id)),

@@ -14,6 +14,7 @@ use url::Url;
 use uuid::Uuid;
 
 use super::soft_passkey::SavedPasskey;
+use crate::client::VaultClient;
 
 /// The format version written today; a newer file is refused rather than misread.
 const PROFILE_VERSION: u32 = 1;
@@ -80,6 +81,11 @@ impl ProfileDevice {
 }
 
 impl Profile {
+    /// The API as this profile's device reaches it.
+    pub fn client(&self) -> VaultClient {
+        VaultClient::new(self.server.as_str(), &self.device.token)
+    }
+
     pub fn new(
         server: Url,
         account_id: Uuid,

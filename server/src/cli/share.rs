@@ -217,10 +217,7 @@ fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
 fn client(profile: &ProfileArg) -> Result<VaultClient> {
     let profile = Profile::load(&profile.path)
         .with_context(|| format!("reading the profile {}", profile.path.display()))?;
-    Ok(VaultClient::new(
-        profile.server.as_str(),
-        &profile.device.token,
-    ))
+    Ok(profile.client())
 }
 
 #[derive(Serialize)]
@@ -314,7 +311,7 @@ async fn create(
 async fn list(profile_arg: &ProfileArg, vault: Option<Uuid>, output: &Output) -> Result<()> {
     let profile = Profile::load(&profile_arg.path)
         .with_context(|| format!("reading the profile {}", profile_arg.path.display()))?;
-    let client = VaultClient::new(profile.server.as_str(), &profile.device.token);
+    let client = profile.client();
     let vault_id = match vault {
         Some(id) => id,
         None => {

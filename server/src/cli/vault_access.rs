@@ -18,15 +18,20 @@ pub struct VaultAccess {
     pub keyring: VaultKeyring,
 }
 
+/// The account identity, unwrapped with the profile's device key.
+pub async fn unlock_account(client: &VaultClient, profile: &Profile) -> Result<AccountIdentity> {
+    let unlock = client.account_unlock().await.context(
+        "reading the account's keys (is the profile signed in? try `folio account login`)",
+    )?;
+    unlock_with_device(&unlock, &profile.device)
+}
+
 impl VaultAccess {
     /// The vault `vault` (or, without one, the account's own record), creating the
     /// account's own record the first time when `create` is set.
     pub async fn open(profile: &Profile, vault: Option<VaultId>, create: bool) -> Result<Self> {
-        let client = VaultClient::new(profile.server.as_str(), &profile.device.token);
-        let unlock = client.account_unlock().await.context(
-            "reading the account's keys (is the profile signed in? try `folio account login`)",
-        )?;
-        let account = unlock_with_device(&unlock, &profile.device)?;
+        let client = profile.client();
+        let account = unlock_account(&client, profile).await?;
         let vaults = client.vaults().await.context("listing the records")?;
         let chosen = match vault {
             Some(id) => Some(

@@ -1,14 +1,13 @@
 //! Caregivers from both sides: the owner invites, lists, confirms, removes and rotates the
 //! key after a removal; the caregiver accepts and lists the records they help with.
 
-use base64::Engine as _;
 use folio_shared::api::care::{
-    AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, CaregiverStatus,
-    ConfirmCaregiver, CreateInvitation, Invitation, Membership,
+    AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, ConfirmCaregiver,
+    CreateInvitation, Invitation, Membership,
 };
-use folio_shared::api::{CompactionHead, MemberKeyWrap};
-use folio_shared::keys::{AccountIdentity, AccountRecipient};
-use folio_shared::vault::{CompactError, Rotation, VaultId, VaultKeyring, rotate};
+use folio_shared::care::{RotationError, rotation_head};
+use folio_shared::keys::AccountIdentity;
+use folio_shared::vault::{CompactError, VaultId, VaultKeyring, rotate};
 use reqwest::Method;
 use uuid::Uuid;
 
@@ -137,8 +136,8 @@ pub enum RotateError {
     Client(#[from] ClientError),
     #[error("re-sealing the record: {0}")]
     Reseal(#[from] CompactError),
-    #[error("caregiver {0} has no usable key on the server")]
-    NoRecipient(Uuid),
+    #[error(transparent)]
+    NoRecipient(#[from] RotationError),
     #[error("the record kept changing while it was being rotated; try again")]
     KeptChanging,
 }
@@ -163,35 +162,14 @@ impl VaultClient {
             let (log, generation) = self.all_segments(vault).await?;
             let last_seq = log.last().map_or(0, |(seq, _)| *seq as i64);
             let rotation = rotate(keyring, log.iter().map(|(_, segment)| segment))?;
-            let mut wrapped_keys = vec![member_wrap(owner_id, &owner.recipient(), &rotation)];
-            for caregiver in self.caregivers(vault).await? {
-                // Everyone the key was wrapped to and who keeps it, emergency contacts
-                // standing by included.
-                if !matches!(
-                    caregiver.status,
-                    CaregiverStatus::Active
-                        | CaregiverStatus::Standby
-                        | CaregiverStatus::AccessRequested
-                ) {
-                    continue;
-                }
-                let (Some(account), Some(recipient)) = (caregiver.account_id, &caregiver.recipient)
-                else {
-                    return Err(RotateError::NoRecipient(caregiver.id));
-                };
-                let recipient: AccountRecipient = recipient
-                    .parse()
-                    .map_err(|_| RotateError::NoRecipient(caregiver.id))?;
-                wrapped_keys.push(member_wrap(account, &recipient, &rotation));
-            }
-            let head = CompactionHead {
+            let caregivers = self.caregivers(vault).await?;
+            let head = rotation_head(
+                &rotation,
                 generation,
-                from_seq: 1,
-                to_seq: last_seq,
-                epoch: rotation.identity.epoch().0,
-                recipient: Some(rotation.identity.recipient().to_string()),
-                wrapped_keys,
-            };
+                last_seq,
+                (owner_id, &owner.recipient()),
+                &caregivers,
+            )?;
             match self.compact(vault, &head, &rotation.segments).await {
                 Ok(_) => {
                     let mut rotated = keyring.clone();
@@ -204,13 +182,5 @@ impl VaultClient {
             }
         }
         Err(RotateError::KeptChanging)
-    }
-}
-
-fn member_wrap(account: Uuid, recipient: &AccountRecipient, rotation: &Rotation) -> MemberKeyWrap {
-    MemberKeyWrap {
-        account_id: account,
-        wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(rotation.identity.wrap_to(recipient).as_bytes()),
     }
 }

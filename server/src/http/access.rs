@@ -10,7 +10,7 @@ use super::auth::Principal;
 use super::problem::ApiError;
 use crate::storage::entity::vault;
 use crate::storage::vault_events;
-use crate::storage::vaults::{self, VaultError};
+use crate::storage::vaults;
 
 /// The vault, if the caller may take `action` in it; `what` is the activity log's words
 /// for it ("added records").
@@ -22,15 +22,8 @@ pub async fn authorize(
     what: &str,
 ) -> Result<vault::Model, ApiError> {
     let db = state.storage.db();
-    let access =
-        vaults::access(db, principal.account_id, vault_id, state.config.clock.now()).await?;
-    if !access.role.may(action) {
-        return Err(VaultError::Forbidden {
-            role: access.role,
-            action,
-        }
-        .into());
-    }
+    let now = state.config.clock.now();
+    let access = vaults::access_for(db, principal.account_id, vault_id, action, now).await?;
     if let Some(caregiver) = &access.caregiver {
         vault_events::record(
             db,

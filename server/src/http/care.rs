@@ -23,11 +23,10 @@ use super::access::authorize;
 use super::auth::Principal;
 use super::json::ApiJson;
 use super::problem::ApiError;
+use super::wire;
 use crate::storage::entity::{membership, vault};
 use crate::storage::memberships::{self, MemberKey, MembershipError};
 use crate::storage::{accounts, vault_events, vaults};
-
-const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
 
 impl From<MembershipError> for ApiError {
     fn from(err: MembershipError) -> Self {
@@ -125,6 +124,24 @@ fn caregiver(row: membership::Model, now: DateTime<Utc>) -> Result<Caregiver, Ap
         access_requested_at: row.access_requested_at,
         releases_at: memberships::releases_at(&row),
         request_refused_at: row.request_refused_at,
+    })
+}
+
+/// A membership as the caregiver sees it, with the owner's key for the safety code.
+async fn membership(
+    state: &AppState,
+    row: &membership::Model,
+    now: DateTime<Utc>,
+) -> Result<Membership, ApiError> {
+    Ok(Membership {
+        id: row.id,
+        vault_id: row.vault_id,
+        role: role_of(row)?,
+        status: status(row, now),
+        owner_recipient: owner_recipient(state, row.vault_id).await?,
+        ends_at: row.ends_at,
+        emergency_wait_hours: wait_hours(row),
+        releases_at: memberships::releases_at(row),
     })
 }
 
@@ -342,10 +359,8 @@ pub async fn confirm(
     ApiJson(request): ApiJson<ConfirmCaregiver>,
 ) -> Result<Json<Caregiver>, ApiError> {
     let db = state.storage.db();
-    let target = memberships::for_vault(db, vault_id)
-        .await?
-        .into_iter()
-        .find(|m| m.id == id);
+    // An unknown id is answered after the vault check, so strangers learn nothing from it.
+    let target = memberships::get(db, vault_id, id).await.ok();
     // Confirming a viewer is within a manager's right to invite one.
     let action = target
         .as_ref()
@@ -361,13 +376,7 @@ pub async fn confirm(
     .await?;
     let mut keys = Vec::with_capacity(request.wrapped_keys.len());
     for wrap in &request.wrapped_keys {
-        let wrapped_key = vaults::base64_decode(&wrap.wrapped_key)
-            .filter(|w| w.starts_with(AGE_MAGIC))
-            .ok_or_else(|| {
-                ApiError::Unprocessable(
-                    "each `wrapped_key` must be an age file in base64url".into(),
-                )
-            })?;
+        let wrapped_key = wire::wrapped_key("wrapped_key", &wrap.wrapped_key)?;
         let epoch = i32::try_from(wrap.epoch).map_err(|_| {
             ApiError::Unprocessable(format!("key epoch {} is out of range", wrap.epoch))
         })?;
@@ -426,16 +435,7 @@ pub async fn my_memberships(
     let rows = memberships::for_account(state.storage.db(), principal.account_id).await?;
     let mut list = Vec::with_capacity(rows.len());
     for row in rows {
-        list.push(Membership {
-            id: row.id,
-            vault_id: row.vault_id,
-            role: role_of(&row)?,
-            status: status(&row, now),
-            owner_recipient: owner_recipient(&state, row.vault_id).await?,
-            ends_at: row.ends_at,
-            emergency_wait_hours: wait_hours(&row),
-            releases_at: memberships::releases_at(&row),
-        });
+        list.push(membership(&state, &row, now).await?);
     }
     Ok(Json(list))
 }
@@ -501,16 +501,7 @@ pub async fn request_access(
             .unwrap_or_default(),
     )
     .await?;
-    Ok(Json(Membership {
-        id: row.id,
-        vault_id: row.vault_id,
-        role: role_of(&row)?,
-        status: status(&row, now),
-        owner_recipient: owner_recipient(&state, row.vault_id).await?,
-        ends_at: row.ends_at,
-        emergency_wait_hours: wait_hours(&row),
-        releases_at: releases,
-    }))
+    Ok(Json(membership(&state, &row, now).await?))
 }
 
 /// The owner refuses a pending emergency request, within its waiting period.

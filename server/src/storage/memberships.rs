@@ -170,7 +170,8 @@ pub async fn for_vault(
         .await
 }
 
-async fn get(
+/// Membership `id` of `vault_id`.
+pub async fn get(
     db: &impl ConnectionTrait,
     vault_id: Uuid,
     id: Uuid,

@@ -134,7 +134,7 @@ pub async fn list_for(
         .map(|v| (v, Role::Owner))
         .collect();
     for (vault_id, role) in memberships::active_for_account(db, account, now).await? {
-        if let Some(model) = vault::Entity::find_by_id(vault_id).one(db).await? {
+        if let Some(model) = find(db, vault_id).await? {
             list.push((model, role));
         }
     }
@@ -196,7 +196,26 @@ pub async fn role_in(
     Ok((access.vault, access.role))
 }
 
-/// The vault, if `account` may take `action` in it: every vault route asks this first.
+/// How `account` may act in the vault, if it may take `action` there: every vault route
+/// asks this first.
+pub async fn access_for(
+    db: &impl ConnectionTrait,
+    account: Uuid,
+    id: Uuid,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<Access, VaultError> {
+    let access = access(db, account, id, now).await?;
+    if !access.role.may(action) {
+        return Err(VaultError::Forbidden {
+            role: access.role,
+            action,
+        });
+    }
+    Ok(access)
+}
+
+/// The vault, if `account` may take `action` in it (see [`access_for`]).
 pub async fn get_for(
     db: &impl ConnectionTrait,
     account: Uuid,
@@ -204,11 +223,7 @@ pub async fn get_for(
     action: Action,
     now: DateTime<Utc>,
 ) -> Result<vault::Model, VaultError> {
-    let (model, role) = role_in(db, account, id, now).await?;
-    if !role.may(action) {
-        return Err(VaultError::Forbidden { role, action });
-    }
-    Ok(model)
+    Ok(access_for(db, account, id, action, now).await?.vault)
 }
 
 pub async fn keys_for(

@@ -107,6 +107,16 @@ pub fn folio(args: &[&str]) -> Output {
         .expect("folio runs")
 }
 
+/// Runs a verb that must fail, and returns what it said on standard error.
+pub fn failure(args: &[&str]) -> String {
+    let output = folio(args);
+    assert!(
+        !output.status.success(),
+        "folio {args:?} should have failed"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// Runs a `--json` verb that must succeed and parses its standard output.
 pub fn folio_json(args: &[&str]) -> Value {
     let output = folio(args);

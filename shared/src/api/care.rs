@@ -81,6 +81,17 @@ pub enum CaregiverStatus {
     InvitationExpired,
 }
 
+impl CaregiverStatus {
+    /// Whether the owner's client wrapped the key to them and they keep it (emergency
+    /// contacts standing by included): whom a rotation must wrap the new key to.
+    pub fn holds_key(self) -> bool {
+        matches!(
+            self,
+            CaregiverStatus::Active | CaregiverStatus::Standby | CaregiverStatus::AccessRequested
+        )
+    }
+}
+
 /// One caregiver of a record, as the owner's list shows them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

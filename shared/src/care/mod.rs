@@ -7,8 +7,10 @@
 
 pub mod confirmation;
 pub mod role;
+pub mod rotation;
 pub mod safety_code;
 
 pub use confirmation::{ConfirmError, owner_safety_code, wrap_for_caregiver};
 pub use role::{Action, Role};
+pub use rotation::{RotationError, rotation_head};
 pub use safety_code::SafetyCode;
