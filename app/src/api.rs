@@ -14,7 +14,8 @@ use folio_shared::api::account::{
     RegistrationStart, RenamePasskey, SessionInfo, SignUp, SignedIn, UnlockKey,
 };
 use folio_shared::api::care::{
-    AcceptInvitation, AcceptedInvitation, Caregiver, ConfirmCaregiver, CreateInvitation, Invitation,
+    AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, ConfirmCaregiver,
+    CreateInvitation, Invitation, Membership,
 };
 use folio_shared::api::share::{CreateShare, CreatedShare, ShareLog, ShareSummary};
 use folio_shared::api::{
@@ -488,6 +489,25 @@ pub async fn remove_caregiver(vault: VaultId, caregiver: Uuid) -> Result<Caregiv
         None::<&()>,
     )
     .await
+}
+
+/// The records this account helps with or stands by for, whatever their state.
+pub async fn memberships() -> Result<Vec<Membership>, ApiError> {
+    get("/api/v1/memberships").await
+}
+
+/// An emergency contact asks for the record; it opens after the owner's waiting period.
+pub async fn request_access(membership: Uuid) -> Result<Membership, ApiError> {
+    post(
+        &format!("/api/v1/memberships/{membership}/request-access"),
+        &(),
+    )
+    .await
+}
+
+/// What caregivers did in the record, newest first (the owner's view).
+pub async fn activity(vault: VaultId) -> Result<Vec<ActivityEntry>, ApiError> {
+    get(&format!("/api/v1/vaults/{}/activity", vault.0)).await
 }
 
 pub async fn refuse_access(vault: VaultId, caregiver: Uuid) -> Result<Caregiver, ApiError> {

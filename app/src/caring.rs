@@ -48,7 +48,9 @@ pub async fn remove_and_rotate(
     rotate_key(record, owner, owner_id).await
 }
 
-async fn rotate_key(
+/// Rotates the record to a new key wrapped to the owner and every caregiver who keeps
+/// access: after a removal, or to finish one that a closed page left due.
+pub async fn rotate_key(
     record: &OpenRecord,
     owner: &AccountIdentity,
     owner_id: uuid::Uuid,

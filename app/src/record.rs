@@ -5,11 +5,12 @@
 //! here is written to browser storage.
 
 use folio_shared::api::VaultSummary;
+use folio_shared::care::{Action, Role};
 use folio_shared::keys::{AccountIdentity, KeyEpoch};
 use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
 
 use crate::api;
-use crate::session::Session;
+use crate::session::{ActingIn, Session};
 use crate::unlocking;
 
 /// A record this browser can read and add to.
@@ -23,6 +24,64 @@ pub struct OpenRecord {
 impl OpenRecord {
     pub fn id(&self) -> VaultId {
         VaultId(self.vault.id)
+    }
+
+    /// The caller's part in this record; an unknown word reads as the least, a viewer.
+    pub fn role(&self) -> Role {
+        self.vault.role.parse().unwrap_or(Role::Viewer)
+    }
+
+    /// Whether the caller's role lets them do `action` here (the server decides again).
+    pub fn may(&self, action: Action) -> bool {
+        self.role().may(action)
+    }
+
+    /// What the app calls this record: "your record", or whose it is.
+    pub fn label(&self) -> String {
+        if self.vault.is_own_record() {
+            return "your record".into();
+        }
+        match self.contents.patient_name() {
+            Some(name) => format!("{name}'s record"),
+            None if self.vault.dependant => "the record you hold for a dependant".into(),
+            None => format!("record {}", short_id(self.vault.id)),
+        }
+    }
+
+    /// Opens the record the pages act in: the one chosen on the caregivers page, or the
+    /// caller's own (created the first time when `create` is set).
+    pub async fn current(session: Session, create: bool) -> Result<OpenRecord, String> {
+        let Some(chosen) = session.acting_in_untracked() else {
+            return Self::open_own(session, create).await;
+        };
+        // Read the summary again: the record may have moved on (a rotation, a new epoch) or
+        // the caller may have lost access since it was chosen.
+        let vaults = api::vaults().await.map_err(|e| e.to_string())?;
+        match vaults.into_iter().find(|v| v.id == chosen.vault.id) {
+            Some(vault) => {
+                let opened = Self::open(session, vault).await?;
+                // A hand-over or a new role since it was chosen: the banner should say so.
+                if opened.vault.role != chosen.vault.role {
+                    session.act_in(opened.acting_in());
+                }
+                Ok(opened)
+            }
+            None => {
+                session.act_in(None);
+                Err(format!(
+                    "You no longer have access to {}: you are back in your own record.",
+                    chosen.label
+                ))
+            }
+        }
+    }
+
+    /// Where the pages act from now on, when this record is not the caller's own.
+    pub fn acting_in(&self) -> Option<ActingIn> {
+        (!self.vault.is_own_record()).then(|| ActingIn {
+            vault: self.vault.clone(),
+            label: self.label(),
+        })
     }
 
     /// Opens the signed-in patient's own record, creating it the first time when `create` is
@@ -55,6 +114,10 @@ impl OpenRecord {
             contents,
         })
     }
+}
+
+fn short_id(id: uuid::Uuid) -> String {
+    id.simple().to_string()[..8].to_owned()
 }
 
 fn unlocked(session: Session) -> Result<AccountIdentity, String> {

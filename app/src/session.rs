@@ -5,6 +5,7 @@
 //! which the unlock page resolves. The identity is never written to any browser storage:
 //! whoever gets the storage of this browser must still hold a passkey or the recovery code.
 
+use folio_shared::api::VaultSummary;
 use folio_shared::api::account::{SessionInfo, SessionScope};
 use folio_shared::keys::AccountIdentity;
 use leptos::prelude::*;
@@ -22,12 +23,22 @@ pub enum SessionState {
     SignedIn(SessionInfo),
 }
 
+/// A record other than the caller's own that the pages act in: one they help with, or one
+/// they hold for a dependant. Chosen on the caregivers page; memory only, like the identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActingIn {
+    pub vault: VaultSummary,
+    /// What the switcher calls it: the patient's name read from the decrypted record.
+    pub label: String,
+}
+
 /// The session and the unlocked account identity, shared by every page through context.
 #[derive(Clone, Copy)]
 pub struct Session {
     state: RwSignal<SessionState>,
     account: RwSignal<Option<AccountIdentity>>,
     locked: RwSignal<Option<Locked>>,
+    acting_in: RwSignal<Option<ActingIn>>,
 }
 
 impl Session {
@@ -38,6 +49,7 @@ impl Session {
             state: RwSignal::new(SessionState::Checking),
             account: RwSignal::new(None),
             locked: RwSignal::new(None),
+            acting_in: RwSignal::new(None),
         };
         provide_context(session);
         api::on_session_lost(move || session.signed_out());
@@ -111,11 +123,26 @@ impl Session {
         self.locked.get_untracked()
     }
 
+    /// The record the pages act in, when it is not the caller's own (tracked).
+    pub fn acting_in(&self) -> Option<ActingIn> {
+        self.acting_in.get()
+    }
+
+    pub fn acting_in_untracked(&self) -> Option<ActingIn> {
+        self.acting_in.get_untracked()
+    }
+
+    /// Act in another record from now on, or (`None`) in the caller's own again.
+    pub fn act_in(&self, record: Option<ActingIn>) {
+        self.acting_in.set(record);
+    }
+
     pub fn signed_in(&self, info: SessionInfo) {
         // Another account's identity must not survive a sign-in as someone else.
         let same_account = self.info_untracked().map(|old| old.account_id) == Some(info.account_id);
         if !same_account {
             self.account.set(None);
+            self.acting_in.set(None);
         }
         self.state.set(SessionState::SignedIn(info));
     }
@@ -127,12 +154,14 @@ impl Session {
 
     pub fn locked(&self, reason: Locked) {
         self.account.set(None);
+        self.acting_in.set(None);
         self.locked.set(Some(reason));
     }
 
     /// Forgets everything: after signing out, deleting the account, or a session expiry.
     pub fn signed_out(&self) {
         self.account.set(None);
+        self.acting_in.set(None);
         self.locked.set(None);
         self.state.set(SessionState::SignedOut);
     }

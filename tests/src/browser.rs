@@ -238,6 +238,30 @@ pub async fn fill(page: &Page, selector: &str, text: &str) {
         .unwrap_or_else(|e| panic!("typing into {selector}: {e}"));
 }
 
+/// Picks the option `value` of the `<select>` that `selector` matches, as a person choosing
+/// it would (the page hears `change`).
+pub async fn choose(page: &Page, selector: &str, value: &str) {
+    let present = format!(
+        "document.querySelector({}) ? 'yes' : ''",
+        js_string(selector)
+    );
+    wait_for(page, &present, Duration::from_secs(20)).await;
+    let chosen = format!(
+        "(() => {{ const e = document.querySelector({}); \
+         if (![...e.options].some(o => o.value === {v})) return 'missing'; \
+         e.value = {v}; e.dispatchEvent(new Event('change', {{ bubbles: true }})); return 'chosen'; }})()",
+        js_string(selector),
+        v = js_string(value)
+    );
+    let answer: String = page
+        .evaluate(chosen.as_str())
+        .await
+        .unwrap_or_else(|e| panic!("choosing {value} in {selector}: {e}"))
+        .into_value()
+        .unwrap_or_default();
+    assert_eq!(answer, "chosen", "{selector} offers no option {value}");
+}
+
 /// Waits for the element `selector` matches to show text, and returns the text.
 pub async fn text_of(page: &Page, selector: &str) -> String {
     let expression = format!(

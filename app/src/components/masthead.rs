@@ -47,5 +47,25 @@ pub fn Masthead() -> impl IntoView {
                 }}
             </nav>
         </header>
+        <ActingInBanner/>
+    }
+}
+
+/// Which record the pages act in, when it is not the caller's own, and the way back.
+#[component]
+fn ActingInBanner() -> impl IntoView {
+    let session = Session::expect();
+    move || {
+        session.acting_in().map(|record| {
+            view! {
+                <div class="acting-in" role="status" data-testid="acting-in">
+                    <span>{format!("Working in {} (as {})", record.label, record.vault.role)}</span>
+                    <button type="button" class="link" data-testid="act-in-own"
+                        on:click=move |_| session.act_in(None)>
+                        "Back to my record"
+                    </button>
+                </div>
+            }
+        })
     }
 }

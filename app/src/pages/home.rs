@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use folio_shared::api::care::CaregiverStatus;
+use folio_shared::vault::VaultId;
+
 use crate::api;
 use crate::components::alert::Alert;
 use crate::session::{Session, SessionState};
@@ -87,7 +90,11 @@ pub fn Home() -> impl IntoView {
 #[derive(Debug, Clone, PartialEq)]
 enum VaultCheck {
     NoVault,
-    Unlocked { segments: i64 },
+    Unlocked {
+        segments: i64,
+        /// The vault, when the caller owns it: whose emergency requests they answer.
+        owned: Option<VaultId>,
+    },
     Failed(String),
 }
 
@@ -100,11 +107,16 @@ async fn check_vault(session: Session) -> VaultCheck {
         Ok(vaults) => vaults,
         Err(error) => return VaultCheck::Failed(error.to_string()),
     };
-    let Some(vault) = vaults
-        .iter()
-        .find(|vault| vault.is_own_record())
-        .or(vaults.first())
-    else {
+    // The record chosen on the caregivers page, else the caller's own.
+    let chosen = session.acting_in_untracked().map(|record| record.vault.id);
+    let vault = match chosen {
+        Some(id) => vaults.iter().find(|vault| vault.id == id),
+        None => vaults
+            .iter()
+            .find(|vault| vault.is_own_record())
+            .or(vaults.first()),
+    };
+    let Some(vault) = vault else {
         return VaultCheck::NoVault;
     };
     let wraps = match api::vault_keys(vault.id).await {
@@ -114,6 +126,7 @@ async fn check_vault(session: Session) -> VaultCheck {
     match unlocking::unlock_vault(&account, vault, &wraps) {
         Ok(_) => VaultCheck::Unlocked {
             segments: vault.last_seq,
+            owned: (vault.role == "owner").then_some(VaultId(vault.id)),
         },
         Err(error) => VaultCheck::Failed(error.to_string()),
     }
@@ -126,6 +139,8 @@ fn VaultStatus() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let check = LocalResource::new(move || {
         reload.track();
+        // Switching records on the caregivers page or the banner opens the other one here.
+        session.acting_in();
         check_vault(session)
     });
     let error = RwSignal::new(None::<String>);
@@ -149,7 +164,8 @@ fn VaultStatus() -> impl IntoView {
             <h2 id="vault-title">"Your records"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Opening your vault…"</p> }>
                 {move || check.get().map(|check| match check {
-                    VaultCheck::Unlocked { segments } => view! {
+                    VaultCheck::Unlocked { segments, owned } => view! {
+                        {owned.map(|vault| view! { <EmergencyRequests vault=vault/> })}
                         <p class="status-ok" data-testid="vault-status">"Your vault is unlocked."</p>
                         <p class="muted">
                             {if segments == 0 {
@@ -181,5 +197,43 @@ fn VaultStatus() -> impl IntoView {
             </Suspense>
             <Alert message=error/>
         </section>
+    }
+}
+
+/// Emergency contacts who asked for the record: the owner hears of it on the start page,
+/// and has until the wait is over to refuse on the caregivers page.
+#[component]
+fn EmergencyRequests(vault: VaultId) -> impl IntoView {
+    let requests = LocalResource::new(move || async move {
+        api::caregivers(vault)
+            .await
+            .map(|list| {
+                list.into_iter()
+                    .filter(|c| c.status == CaregiverStatus::AccessRequested)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    move || {
+        requests.get().map(|asking| {
+            asking
+                .into_iter()
+                .map(|caregiver| {
+                    let opens = caregiver
+                        .releases_at
+                        .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_default();
+                    view! {
+                        <p class="status-bad" role="alert" data-testid="home-emergency-request">
+                            {format!(
+                                "{} asked for emergency access to your record. It opens on {opens} unless you refuse. ",
+                                caregiver.name
+                            )}
+                            <a href="/care">"Review on the caregivers page"</a>
+                        </p>
+                    }
+                })
+                .collect_view()
+        })
     }
 }

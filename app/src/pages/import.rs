@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use folio_shared::care::Action;
 use folio_shared::import::DocumentDetails;
 use folio_shared::import::shc::Jwks;
 use leptos::prelude::*;
@@ -75,7 +76,11 @@ fn ImportForm() -> impl IntoView {
                 current: Some((String::new(), "opening your record".into())),
                 ..Progress::default()
             }));
-            match OpenRecord::open_own(session, true).await {
+            match OpenRecord::current(session, true).await {
+                Ok(record) if !record.may(Action::Write) => error.set(Some(format!(
+                    "You can read {} but not add to it: importing needs the manager role.",
+                    record.label()
+                ))),
                 Ok(mut record) => {
                     let mut run = ImportRun::new(&mut record, choices);
                     for file in &files {
@@ -159,6 +164,9 @@ fn ImportForm() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="import-title">
             <h2 id="import-title">"Import records"</h2>
+            {move || session.acting_in().map(|record| view! {
+                <p class="status-good" data-testid="import-target">{format!("Importing into {}.", record.label)}</p>
+            })}
             <p>
                 "Bring files from your providers: FHIR JSON or NDJSON exports, C-CDA documents, "
                 "SMART Health Cards, zip archives of these, PDFs and photos of paper records. "

@@ -19,7 +19,7 @@ pub mod category;
 pub mod clinical_date;
 mod error;
 pub mod ips;
-mod narrative;
+pub(crate) mod narrative;
 mod package;
 mod patient_record;
 pub mod preview;

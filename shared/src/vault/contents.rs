@@ -52,6 +52,15 @@ impl VaultContents {
         self.resources.iter()
     }
 
+    /// The patient's name as the record gives it (its first Patient resource with a name):
+    /// what the app calls a record that is not the caller's own.
+    pub fn patient_name(&self) -> Option<String> {
+        self.resources
+            .values()
+            .filter(|stored| stored.resource["resourceType"] == "Patient")
+            .find_map(|stored| crate::share::narrative::human_name(&stored.resource))
+    }
+
     /// Applies one entry: a put adds or replaces, a delete removes.
     pub fn apply(&mut self, entry: Entry) {
         match entry.op {
@@ -106,5 +115,45 @@ impl VaultContents {
                 at,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn put(contents: &mut VaultContents, id: &str, resource: Value) {
+        contents.apply(Entry {
+            id: EntryId(id.into()),
+            op: Op::Put {
+                resource,
+                source: Source::default(),
+            },
+            at: Utc::now(),
+        });
+    }
+
+    #[test]
+    fn the_patient_name_comes_from_the_first_named_patient() {
+        let mut contents = VaultContents::default();
+        assert_eq!(contents.patient_name(), None);
+        put(
+            &mut contents,
+            "Condition/1",
+            json!({"resourceType": "Condition"}),
+        );
+        put(
+            &mut contents,
+            "Patient/0",
+            json!({"resourceType": "Patient"}),
+        );
+        assert_eq!(contents.patient_name(), None, "a patient without a name");
+        put(
+            &mut contents,
+            "Patient/1",
+            json!({"resourceType": "Patient", "name": [{"given": ["Ada", "May"], "family": "Lovelace"}]}),
+        );
+        assert_eq!(contents.patient_name().as_deref(), Some("Ada May Lovelace"));
     }
 }

@@ -8,6 +8,7 @@ mod link_card;
 mod list;
 mod new_share;
 
+use folio_shared::care::Action;
 use leptos::prelude::*;
 
 use crate::components::guard::RequireUnlocked;
@@ -26,7 +27,7 @@ pub fn Share() -> impl IntoView {
 #[component]
 fn SharePage() -> impl IntoView {
     let session = Session::expect();
-    let record = LocalResource::new(move || OpenRecord::open_own(session, false));
+    let record = LocalResource::new(move || OpenRecord::current(session, false));
     // Bumped when a link is made or revoked, so the list reads the server again.
     let changed = RwSignal::new(0u32);
     view! {
@@ -34,8 +35,21 @@ fn SharePage() -> impl IntoView {
             {move || record.get().map(|opened| match opened {
                 Ok(record) => {
                     let vault = record.id();
+                    let making = if record.may(Action::Share) {
+                        view! { <new_share::NewShare record=record changed=changed/> }.into_any()
+                    } else {
+                        view! {
+                            <section class="card" aria-labelledby="share-title">
+                                <h2 id="share-title">"Share this record"</h2>
+                                <p data-testid="share-not-allowed">{format!(
+                                    "You can see the links of {}; making them needs the manager role.",
+                                    record.label()
+                                )}</p>
+                            </section>
+                        }.into_any()
+                    };
                     view! {
-                        <new_share::NewShare record=record changed=changed/>
+                        {making}
                         <list::ShareList vault=vault changed=changed/>
                     }.into_any()
                 }
