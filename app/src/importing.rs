@@ -14,9 +14,9 @@ use folio_shared::import::{
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::dates;
-use crate::record::OpenRecord;
+use crate::record::{OpenRecord, upload_segments};
 
 /// How one file ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,24 +159,20 @@ impl<'a> ImportRun<'a> {
                 .map_err(|e| fail(format!("uploading an attachment: {e}")))?;
         }
         let count = delivery.segments.len();
-        for (i, (key, segment)) in delivery.segments.iter().enumerate() {
-            progress(&format!("uploading batch {} of {count}", i + 1));
-            match api::upload_segment(vault, key, segment).await {
-                Ok(_) => {}
-                // Stored by an earlier try of this very upload: it holds these entries.
-                Err(e) if is_key_reused(&e) => {}
-                Err(e) => {
-                    let done = if i > 0 {
-                        format!(
-                            " ({i} of {count} batches were stored; import the file again to finish)"
-                        )
-                    } else {
-                        String::new()
-                    };
-                    return Err(fail(format!("uploading the entries: {e}{done}")));
-                }
-            }
-        }
+        upload_segments(vault, &delivery.segments, &|i| {
+            progress(&format!("uploading batch {} of {count}", i + 1))
+        })
+        .await
+        .map_err(|(stored, e)| {
+            let done = if stored > 0 {
+                format!(
+                    " ({stored} of {count} batches were stored; import the file again to finish)"
+                )
+            } else {
+                String::new()
+            };
+            fail(format!("uploading the entries: {e}{done}"))
+        })?;
         for entry in delivery.new_entries {
             self.record.contents.apply(entry);
         }
@@ -210,12 +206,6 @@ fn is_health_card(format: ImportFormat) -> bool {
             | ImportFormat::SmartHealthCardJws
             | ImportFormat::SmartHealthCardQr
     )
-}
-
-fn is_key_reused(e: &ApiError) -> bool {
-    matches!(e, ApiError::Problem(problem)
-        if problem.status == 409
-            && problem.detail.as_deref().is_some_and(|d| d.starts_with("upload key already used")))
 }
 
 /// The file's bytes, refused before reading when it is larger than the importer accepts.

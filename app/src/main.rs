@@ -31,6 +31,7 @@ fn App() -> impl IntoView {
         <Router>
             <div class="shell">
                 <components::masthead::Masthead/>
+                <components::idle_lock::IdleLock/>
                 <main id="main">
                     <Routes fallback=pages::not_found::NotFound>
                         <Route path=path!("/") view=pages::home::Home/>
@@ -40,6 +41,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/recover") view=pages::recover::Recover/>
                         <Route path=path!("/settings") view=pages::settings::Settings/>
                         <Route path=path!("/import") view=pages::import::Import/>
+                        <Route path=path!("/record") view=pages::record::Record/>
                         <Route path=path!("/share") view=pages::share::Share/>
                         <Route path=path!("/care") view=pages::care::Care/>
                         <Route path=path!("/view") view=pages::viewer::Viewer/>

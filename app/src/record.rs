@@ -6,10 +6,12 @@
 
 use folio_shared::api::VaultSummary;
 use folio_shared::care::{Action, Role};
+use folio_shared::import::Delivery;
 use folio_shared::keys::{AccountIdentity, KeyEpoch};
+use folio_shared::record::Entry;
 use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::session::{ActingIn, Session};
 use crate::unlocking;
 
@@ -74,6 +76,22 @@ impl OpenRecord {
                 ))
             }
         }
+    }
+
+    /// Seals `entries` to the record's newest key, uploads them and applies them here:
+    /// what the patient enters by hand. Entries the record holds already add nothing.
+    pub async fn add(&mut self, entries: Vec<Entry>) -> Result<(), String> {
+        // The upload keys derive from these bytes: the same entries again make the same keys.
+        let bytes = serde_json::to_vec(&entries).map_err(|e| e.to_string())?;
+        let delivery = Delivery::prepare(entries, &[], &bytes, &self.contents, &self.keyring)
+            .map_err(|e| format!("Not saved: sealing failed ({e})."))?;
+        upload_segments(self.id(), &delivery.segments, &|_| {})
+            .await
+            .map_err(|(_, e)| format!("Not saved: {e}. Nothing changed; try again."))?;
+        for entry in delivery.new_entries {
+            self.contents.apply(entry);
+        }
+        Ok(())
     }
 
     /// Where the pages act from now on, when this record is not the caller's own.
@@ -169,4 +187,29 @@ async fn read_contents(keyring: &VaultKeyring) -> Result<VaultContents, String> 
     keyring
         .open(segments.iter())
         .map_err(|e| format!("Your records could not be opened: {e}."))
+}
+
+/// Uploads sealed segments in order, calling `progress` with each one's index first. A key
+/// the server has already used means an earlier try stored that very segment. On failure,
+/// says how many were stored before it.
+pub async fn upload_segments(
+    vault: VaultId,
+    segments: &[(String, SealedSegment)],
+    progress: &dyn Fn(usize),
+) -> Result<(), (usize, ApiError)> {
+    for (i, (key, segment)) in segments.iter().enumerate() {
+        progress(i);
+        match api::upload_segment(vault, key, segment).await {
+            Ok(_) => {}
+            Err(e) if is_key_reused(&e) => {}
+            Err(e) => return Err((i, e)),
+        }
+    }
+    Ok(())
+}
+
+fn is_key_reused(e: &ApiError) -> bool {
+    matches!(e, ApiError::Problem(problem)
+        if problem.status == 409
+            && problem.detail.as_deref().is_some_and(|d| d.starts_with("upload key already used")))
 }

@@ -27,6 +27,10 @@ pub enum Locked {
     NotSetUp { passkey_id: Uuid, prf: PrfOutput },
     /// The wrap is there but did not open.
     Failed(String),
+    /// The patient pressed "Lock".
+    ByUser,
+    /// Nobody used the page for a while ([`crate::components::idle_lock::IDLE_LOCK`]).
+    Idle,
 }
 
 impl std::fmt::Display for Locked {
@@ -44,6 +48,16 @@ impl std::fmt::Display for Locked {
                 f,
                 "This passkey could not unlock your records ({why}). Use your recovery code \
                  or a linked device."
+            ),
+            Locked::ByUser => f.write_str(
+                "You locked your records: what was decrypted is gone from this page's memory. \
+                 Unlock them with your passkey or your recovery code.",
+            ),
+            Locked::Idle => write!(
+                f,
+                "Your records locked themselves after {} minutes without use, and what was \
+                 decrypted is gone from this page's memory. Unlock them to go on.",
+                crate::components::idle_lock::IDLE_LOCK.as_secs() / 60
             ),
         }
     }

@@ -8,9 +8,11 @@
 pub mod api;
 pub mod care;
 pub mod clinical_view;
+pub mod export;
 pub mod fhir;
 pub mod import;
 pub mod keys;
+pub mod patient_reported;
 pub mod record;
 pub mod segment_stream;
 pub mod share;

@@ -71,6 +71,22 @@ impl Browser {
         }
     }
 
+    /// Lets pages save what they download into `dir`, as a person clicking "Save" would.
+    pub async fn allow_downloads(&self, dir: &std::path::Path) {
+        use chromiumoxide::cdp::browser_protocol::browser::{
+            SetDownloadBehaviorBehavior, SetDownloadBehaviorParams,
+        };
+        let params = SetDownloadBehaviorParams::builder()
+            .behavior(SetDownloadBehaviorBehavior::Allow)
+            .download_path(dir.to_string_lossy())
+            .build()
+            .expect("download behaviour");
+        self.chromium
+            .execute(params)
+            .await
+            .expect("downloads are allowed");
+    }
+
     pub async fn open(&self, url: &str) -> Page {
         self.chromium.new_page(url).await.expect("a new page")
     }
@@ -369,4 +385,71 @@ pub async fn accept_confirmations(page: &Page) {
 /// `text` as a JavaScript string literal.
 fn js_string(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
+}
+
+/// Shows the page at another size (and as a phone below 600 px), as a window would.
+pub async fn resize(page: &Page, width: u32, height: u32) {
+    use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+    page.execute(SetDeviceMetricsOverrideParams::new(
+        i64::from(width),
+        i64::from(height),
+        1.0,
+        width < 600,
+    ))
+    .await
+    .expect("the page is resized");
+}
+
+/// The serious and critical accessibility violations axe-core (from the npm registry, in
+/// `tools/node_modules`) finds on the page as it stands, one line each: rule, impact, help,
+/// and the first elements it names. Empty when there are none.
+pub async fn accessibility_violations(page: &Page) -> Vec<String> {
+    let axe = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tools/node_modules/axe-core/axe.min.js"
+    ));
+    let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run `cargo xtask setup`, which installs axe-core)",
+            axe.display()
+        )
+    });
+    // DevTools evaluation is not bound by the page's CSP, which forbids inline scripts.
+    page.evaluate(format!("{source}\n;'axe loaded'"))
+        .await
+        .expect("axe-core loads");
+    let found: Vec<String> = page
+        .evaluate(
+            "(async () => { \
+               const result = await axe.run(document, { resultTypes: ['violations'] }); \
+               return result.violations \
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                 .map(v => `${v.id} (${v.impact}): ${v.help}: ` + \
+                   v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')); \
+             })()",
+        )
+        .await
+        .expect("axe-core runs")
+        .into_value()
+        .expect("a list of violations");
+    found
+}
+
+/// Clicks the download link `selector` and returns the bytes of the file it saved as
+/// `name` in `dir` (see [`Browser::allow_downloads`]), once the browser has finished it.
+pub async fn download(page: &Page, selector: &str, dir: &std::path::Path, name: &str) -> Vec<u8> {
+    let saved = dir.join(name);
+    let partial = dir.join(format!("{name}.crdownload"));
+    let _ = std::fs::remove_file(&saved);
+    click(page, selector).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(saved.exists() && !partial.exists()) {
+        assert!(
+            Instant::now() < deadline,
+            "{name} was not downloaded into {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::read(&saved).expect("the downloaded file")
 }

@@ -148,7 +148,9 @@ fn setup(root: &Path, needs: Needs) -> Result<()> {
             &format!("wasm-bindgen-cli@{WASM_BINDGEN_VERSION}"),
         ]))?;
     }
-    if !root.join("tools/node_modules/.bin/wasm-opt").exists() {
+    if !root.join("tools/node_modules/.bin/wasm-opt").exists()
+        || !root.join("tools/node_modules/axe-core/axe.min.js").exists()
+    {
         // Debian's binaryen 108 silently breaks wasm-bindgen's externref table; npm's 132 works.
         if !has_program(root, "npm") {
             apt_install(&["npm"])?;

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::ceremonies;
 use crate::session::{Session, SessionState};
+use crate::unlocking::Locked;
 
 /// The app's name and mark, and the account links, at the top of every page.
 #[component]
@@ -31,6 +32,13 @@ pub fn Masthead() -> impl IntoView {
                         ().into_any()
                     } else if signed_in.get() {
                         view! {
+                            {move || session.is_unlocked().then(|| view! {
+                                <a href="/record" data-testid="nav-record">"My record"</a>
+                                <button type="button" class="link" data-testid="lock"
+                                    on:click=move |_| session.locked(Locked::ByUser)>
+                                    "Lock"
+                                </button>
+                            })}
                             <a href="/settings">"Settings"</a>
                             <button type="button" class="link" on:click=sign_out.clone()>
                                 "Sign out"

@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod guard;
 pub mod heading;
+pub mod idle_lock;
 pub mod masthead;
 pub mod new_passkey;
 pub mod qr;

@@ -175,7 +175,10 @@ fn VaultStatus() -> impl IntoView {
                             }}
                         </p>
                         <p class="actions">
-                            <a class="button primary" href="/import">"Import records"</a>
+                            {(segments > 0).then(|| view! {
+                                <a class="button primary" href="/record" data-testid="home-open-record">"Open the record"</a>
+                            })}
+                            <a class="button" href="/import">"Import records"</a>
                             {(segments > 0).then(|| view! {
                                 <a class="button" href="/share">"Share with a clinician"</a>
                             })}

@@ -4,6 +4,7 @@ pub mod care;
 pub mod home;
 pub mod import;
 pub mod not_found;
+pub mod record;
 pub mod recover;
 pub mod settings;
 pub mod share;

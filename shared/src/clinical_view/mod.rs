@@ -6,11 +6,13 @@
 //! - [`fhir`]: small readers of FHIR datatypes (CodeableConcept text, dates, references);
 //! - [`model`]: the summary itself, section by section, in a clinician's order;
 //! - [`chart`]: the geometry of a trend chart (scaled points, reference band), which the
-//!   viewer turns into inline SVG.
+//!   viewer turns into inline SVG;
+//! - [`search`]: search across a whole record, text and codes, for the patient's app.
 
 pub mod chart;
 pub mod fhir;
 pub mod model;
+pub mod search;
 
 pub use chart::{ChartGeometry, ChartPoint};
 pub use model::{

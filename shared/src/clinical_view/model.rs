@@ -77,6 +77,8 @@ pub struct Point {
 /// Every value of one test (or vital sign), oldest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
+    /// The test's code (`system|code`, else its words): what makes values one series.
+    pub key: String,
     pub name: String,
     pub unit: Option<String>,
     pub points: Vec<Point>,
@@ -660,7 +662,8 @@ fn add_point(
         || value
             .zip(range.as_ref())
             .is_some_and(|(v, r)| r.excludes(v));
-    let entry = series.entry(key).or_insert_with(|| Series {
+    let entry = series.entry(key.clone()).or_insert_with(|| Series {
+        key,
         name,
         unit: None,
         points: Vec::new(),

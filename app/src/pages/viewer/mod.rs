@@ -15,9 +15,9 @@
 //! `viewer-print`.
 
 mod access;
-mod chart;
+pub(crate) mod chart;
 mod fetch;
-mod files;
+pub(crate) mod files;
 mod link;
 mod records;
 pub(crate) mod summary;

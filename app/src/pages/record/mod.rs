@@ -1,0 +1,120 @@
+//! `/record`: the patient's own record (or the one the pages act in), decrypted in this
+//! page: search across all of it (each hit opens its fields, sources, trend and raw FHIR),
+//! the summary at a glance (allergies, problems, medications, results with trend charts,
+//! immunizations, vital signs, documents, encounters), patient-entered data, and export.
+
+mod add;
+mod detail;
+mod export;
+mod search;
+
+use folio_shared::care::Action;
+use folio_shared::clinical_view::search::RecordSearch;
+use folio_shared::clinical_view::{ClinicalView, ClinicalViewBuilder, Series};
+use leptos::prelude::*;
+
+use crate::components::guard::RequireUnlocked;
+use crate::dates;
+use crate::pages::viewer::summary::Summary;
+use crate::record::OpenRecord;
+use crate::session::Session;
+
+/// What a patient's own entries are credited to in the summary.
+const PATIENT_REPORTED: &str = "You (patient-reported)";
+
+#[component]
+pub fn Record() -> impl IntoView {
+    view! {
+        <RequireUnlocked>
+            <RecordPage/>
+        </RequireUnlocked>
+    }
+}
+
+#[component]
+fn RecordPage() -> impl IntoView {
+    let session = Session::expect();
+    let record = LocalResource::new(move || {
+        session.acting_in();
+        OpenRecord::current(session, false)
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Opening your record…"</p> }>
+            {move || record.get().map(|opened| match opened {
+                Ok(record) => view! { <RecordView record=record/> }.into_any(),
+                Err(why) => view! {
+                    <section class="card" aria-labelledby="record-title">
+                        <h2 id="record-title">"Your record"</h2>
+                        <p class="status-bad" data-testid="record-unavailable">{why}</p>
+                        <p class="actions"><a class="button primary" href="/import">"Import records"</a></p>
+                    </section>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// The summary, the search index and every measured series, built from the decrypted
+/// record (again after the patient adds to it).
+fn build(record: &OpenRecord) -> (ClinicalView, RecordSearch, Vec<Series>) {
+    let mut builder = ClinicalViewBuilder::new(dates::now().date_naive());
+    for (_, stored) in record.contents.iter() {
+        let credit = if stored.source.patient_reported {
+            Some(PATIENT_REPORTED)
+        } else {
+            stored.source.provider.as_deref()
+        };
+        builder.add_resource(stored.resource.clone(), credit);
+    }
+    let view = builder.build();
+    let series = view
+        .results
+        .iter()
+        .chain(view.vital_signs.iter())
+        .cloned()
+        .collect();
+    (view, RecordSearch::new(&record.contents), series)
+}
+
+#[component]
+fn RecordView(record: OpenRecord) -> impl IntoView {
+    let may_write = record.may(Action::Write);
+    let title = sentence_case(&record.label());
+    let record = StoredValue::new(record);
+    // Bumped when the patient adds or edits an entry: everything below is built again.
+    let changed = RwSignal::new(0u32);
+    let draft = RwSignal::new(add::Draft::default());
+    view! {
+        <section class="card" aria-labelledby="record-title">
+            <h2 id="record-title">{title}</h2>
+            <p class="muted" data-testid="record-count">{move || {
+                changed.track();
+                format!("{} entries, decrypted on this device.", record.with_value(|r| r.contents.len()))
+            }}</p>
+        </section>
+        {move || {
+            changed.track();
+            let (view, index, series) = record.with_value(build);
+            view! {
+                <section class="card" aria-labelledby="search-title">
+                    <h2 id="search-title">"Search"</h2>
+                    <search::Search index=index record=record series=series draft=draft may_write=may_write/>
+                </section>
+                <div class="viewer record-summary" data-testid="record-summary">
+                    <Summary view=view/>
+                </div>
+            }
+        }}
+        {may_write.then(|| view! { <add::AddEntry record=record draft=draft changed=changed/> })}
+        <export::Export record=record/>
+    }
+}
+
+/// "your record" → "Your record".
+fn sentence_case(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

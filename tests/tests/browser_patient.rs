@@ -1,0 +1,257 @@
+//! A patient's walk through the app (issue 7), in headless Chromium with a virtual passkey:
+//! sign up; import a Synthea bundle and a C-CDA file; open the record; find a result by
+//! search and open its trend chart; add a patient-reported allergy and edit it; export the
+//! whole record as a FHIR Bundle and as NDJSON; lock and unlock; and a page left alone
+//! locks itself. Screenshots at phone and desktop size go to `tests/artifacts/`; axe-core
+//! checks every page on the way for serious or critical violations.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chromiumoxide::Page;
+use folio_tests::browser::{
+    Browser, accessibility_violations, add_virtual_authenticator, choose, click, download,
+    expect_vault_unlocked, fill, pick_files, resize, screenshot, sign_up, text_of, wait_for,
+};
+use folio_tests::{Engine, TestServer, app_dir};
+use serde_json::Value;
+
+const PHONE: (u32, u32) = (390, 844);
+const DESKTOP: (u32, u32) = (1280, 900);
+
+fn data(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(path)
+}
+
+/// The page passes axe-core's serious and critical rules.
+async fn accessible(page: &Page, what: &str) {
+    let violations = accessibility_violations(page).await;
+    assert!(
+        violations.is_empty(),
+        "axe-core on {what}:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Phone and desktop screenshots of the page as it stands.
+async fn screenshots(page: &Page, name: &str) {
+    screenshot(page, &format!("patient-{name}-phone.png")).await;
+    resize(page, DESKTOP.0, DESKTOP.1).await;
+    screenshot(page, &format!("patient-{name}-desktop.png")).await;
+    resize(page, PHONE.0, PHONE.1).await;
+}
+
+/// Waits until the text of `selector` contains `needle`, and returns it.
+async fn text_containing(page: &Page, selector: &str, needle: &str) -> String {
+    let expression = format!(
+        "(() => {{ const all = [...document.querySelectorAll({s})].map(e => e.innerText).join('\\n'); \
+           return all.includes({n}) ? all : ''; }})()",
+        s = serde_json::to_string(selector).unwrap(),
+        n = serde_json::to_string(needle).unwrap(),
+    );
+    wait_for(page, &expression, Duration::from_secs(60)).await
+}
+
+async fn open_record(page: &Page) -> usize {
+    click(page, "a.brand").await;
+    click(page, "[data-testid=home-open-record]").await;
+    let count = text_of(page, "[data-testid=record-count]").await;
+    count
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count of entries: {count}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
+    let dist = app_dir();
+    assert!(
+        dist.join("index.html").exists(),
+        "the app is not built at {}",
+        dist.display()
+    );
+    let server = TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    add_virtual_authenticator(&page, true).await;
+    accessible(&page, "the sign-up page").await;
+    sign_up(&page, "Alejandro Riojas", "patient-signed-up.png").await;
+    expect_vault_unlocked(&page).await;
+    accessible(&page, "the start page").await;
+
+    // Import a Synthea bundle and a C-CDA document in one go.
+    click(&page, "a[href=\"/import\"]").await;
+    accessible(&page, "the import page").await;
+    let synthea =
+        data("fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json");
+    let bundle: Value = serde_json::from_slice(&std::fs::read(&synthea).unwrap()).unwrap();
+    let in_bundle = bundle["entry"].as_array().unwrap().len();
+    pick_files(
+        &page,
+        "[data-testid=import-files]",
+        &[synthea, data("ccda/hl7-examples/CCD_1.xml")],
+    )
+    .await;
+    wait_for(
+        &page,
+        "document.querySelectorAll('[data-testid=import-file]').length === 2 \
+         && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+        Duration::from_secs(120),
+    )
+    .await;
+    accessible(&page, "the import report").await;
+    screenshots(&page, "import-report").await;
+
+    // The record: both files' entries, decrypted here.
+    let entries = open_record(&page).await;
+    assert!(
+        entries > in_bundle,
+        "{entries} entries, {in_bundle} from the bundle alone"
+    );
+    text_of(&page, "[data-testid=viewer-allergies]").await;
+    accessible(&page, "the record").await;
+    screenshots(&page, "record").await;
+
+    // Find a result by search, by words and by its LOINC code, and open its trend.
+    fill(&page, "[data-testid=record-search]", "body weight").await;
+    let by_words = text_of(&page, "[data-testid=record-search-count]").await;
+    let found: usize = by_words.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(
+        found >= 4,
+        "the bundle's four weights, and the C-CDA's: {by_words}"
+    );
+    fill(&page, "[data-testid=record-search]", "29463-7").await;
+    let by_code = text_of(&page, "[data-testid=record-search-count]").await;
+    assert_eq!(
+        by_code, "4 matches.",
+        "the bundle's weights by their LOINC code"
+    );
+    click(&page, "[data-testid=record-hit]").await;
+    let detail = text_of(&page, "[data-testid=record-detail]").await;
+    assert!(detail.contains("Body Weight"), "{detail}");
+    let source = text_of(&page, "[data-testid=record-source]").await;
+    assert!(
+        source.contains("Alejandro_Riojas"),
+        "the file it came from: {source}"
+    );
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=record-trend] svg circle') ? 'chart' : ''",
+        Duration::from_secs(10),
+    )
+    .await;
+    accessible(&page, "a search hit with its trend").await;
+    screenshots(&page, "search-trend").await;
+
+    // Add a patient-reported allergy; it shows in the summary, credited to the patient.
+    choose(&page, "[data-testid=add-kind]", "allergy").await;
+    fill(&page, "[data-testid=add-text]", "Peanuts").await;
+    fill(&page, "[data-testid=add-detail]", "Hives").await;
+    choose(&page, "[data-testid=add-severity]", "moderate").await;
+    click(&page, "[data-testid=add-save]").await;
+    text_containing(&page, "[data-testid=add-done]", "marked as reported by you").await;
+    let allergies = text_containing(&page, "[data-testid=viewer-allergies]", "Peanuts").await;
+    assert!(allergies.contains("You (patient-reported)"), "{allergies}");
+    let after_add = text_of(&page, "[data-testid=record-count]").await;
+    assert!(
+        after_add.starts_with(&format!("{} entries", entries + 1)),
+        "{after_add}"
+    );
+
+    // And edit it: the same entry, changed.
+    fill(&page, "[data-testid=record-search]", "peanuts").await;
+    click(&page, "[data-testid=record-hit]").await;
+    let detail = text_of(&page, "[data-testid=record-source]").await;
+    assert!(
+        detail.contains("Entered by you (patient-reported)"),
+        "{detail}"
+    );
+    click(&page, "[data-testid=record-edit]").await;
+    fill(&page, "[data-testid=add-text]", "Peanuts and tree nuts").await;
+    click(&page, "[data-testid=add-save]").await;
+    text_containing(&page, "[data-testid=add-done]", "Saved your change").await;
+    text_containing(
+        &page,
+        "[data-testid=viewer-allergies]",
+        "Peanuts and tree nuts",
+    )
+    .await;
+    let after_edit = text_of(&page, "[data-testid=record-count]").await;
+    assert_eq!(after_edit, after_add, "an edit adds no entry");
+
+    // Export: the whole record, as a Bundle and as NDJSON.
+    click(&page, "[data-testid=export-make]").await;
+    wait_for(
+        &page,
+        "document.querySelectorAll('[data-testid=export-link]').length === 2 ? 'made' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+    let downloads = tempfile::tempdir().unwrap();
+    browser.allow_downloads(downloads.path()).await;
+    let bundle_link = "[data-testid=export-link][download=\"folio-record.fhir.json\"]";
+    let ndjson_link = "[data-testid=export-link][download=\"folio-record.ndjson\"]";
+    let exported: Value = serde_json::from_slice(
+        &download(
+            &page,
+            bundle_link,
+            downloads.path(),
+            "folio-record.fhir.json",
+        )
+        .await,
+    )
+    .expect("the Bundle is JSON");
+    assert_eq!(exported["resourceType"], "Bundle");
+    assert_eq!(exported["entry"].as_array().unwrap().len(), entries + 1);
+    assert!(
+        exported["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["resource"]["code"]["text"] == "Peanuts and tree nuts"),
+        "the patient's allergy is exported, as edited"
+    );
+    let ndjson = String::from_utf8(
+        download(&page, ndjson_link, downloads.path(), "folio-record.ndjson").await,
+    )
+    .expect("NDJSON is text");
+    assert_eq!(ndjson.lines().count(), entries + 1);
+    assert!(
+        ndjson
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok())
+    );
+    screenshots(&page, "export").await;
+
+    // Lock on demand: the record leaves the page; unlocking with the passkey brings it back.
+    click(&page, "[data-testid=lock]").await;
+    let reason = text_of(&page, "[data-testid=unlock-reason]").await;
+    assert!(reason.contains("You locked your records"), "{reason}");
+    let gone: bool = page
+        .evaluate("!document.querySelector('[data-testid=record-summary]')")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(gone, "nothing decrypted is left on screen");
+    accessible(&page, "the unlock page").await;
+    click(&page, "[data-testid=unlock-reason] ~ button.primary").await;
+    expect_vault_unlocked(&page).await;
+    assert_eq!(open_record(&page).await, entries + 1);
+
+    // Left alone past the idle period (the page's clock moved on), it locks itself.
+    page.evaluate(
+        "(() => { const real = Date.now.bind(Date); const ahead = 11 * 60 * 1000; \
+           Date.now = () => real() + ahead; return 'moved'; })()",
+    )
+    .await
+    .unwrap();
+    let reason = text_containing(&page, "[data-testid=unlock-reason]", "locked themselves").await;
+    assert!(reason.contains("10 minutes"), "{reason}");
+
+    browser.close().await;
+    server.stop().await;
+}
