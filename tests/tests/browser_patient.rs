@@ -105,6 +105,23 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     accessible(&page, "the import report").await;
     screenshots(&page, "import-report").await;
 
+    // The start page: the summary at a glance, each card linking to its full list.
+    click(&page, "a.brand").await;
+    let allergies = text_of(&page, "[data-testid=glance-allergies]").await;
+    assert!(
+        allergies.contains("Penicillin"),
+        "the C-CDA's allergy: {allergies}"
+    );
+    let results = text_of(&page, "[data-testid=glance-results]").await;
+    assert!(
+        results.contains("Latest results") && results.contains(':'),
+        "{results}"
+    );
+    text_of(&page, "[data-testid=glance-medications]").await;
+    text_of(&page, "[data-testid=glance-immunizations]").await;
+    accessible(&page, "the start page with the summary").await;
+    screenshots(&page, "home").await;
+
     // The record: both files' entries, decrypted here.
     let entries = open_record(&page).await;
     assert!(

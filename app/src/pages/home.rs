@@ -174,6 +174,7 @@ fn VaultStatus() -> impl IntoView {
                                 format!("{segments} encrypted batches of records.")
                             }}
                         </p>
+                        {(segments > 0).then(|| view! { <crate::pages::glance::Glance/> })}
                         <p class="actions">
                             {(segments > 0).then(|| view! {
                                 <a class="button primary" href="/record" data-testid="home-open-record">"Open the record"</a>

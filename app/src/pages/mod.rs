@@ -1,6 +1,7 @@
 //! One module per page of the app.
 
 pub mod care;
+pub mod glance;
 pub mod home;
 pub mod import;
 pub mod not_found;

@@ -54,9 +54,9 @@ fn RecordPage() -> impl IntoView {
     }
 }
 
-/// The summary, the search index and every measured series, built from the decrypted
-/// record (again after the patient adds to it).
-fn build(record: &OpenRecord) -> (ClinicalView, RecordSearch, Vec<Series>) {
+/// The summary of the decrypted record, each entry credited to its provider (or to the
+/// patient, for what they entered).
+pub(crate) fn summary_of(record: &OpenRecord) -> ClinicalView {
     let mut builder = ClinicalViewBuilder::new(dates::now().date_naive());
     for (_, stored) in record.contents.iter() {
         let credit = if stored.source.patient_reported {
@@ -66,7 +66,13 @@ fn build(record: &OpenRecord) -> (ClinicalView, RecordSearch, Vec<Series>) {
         };
         builder.add_resource(stored.resource.clone(), credit);
     }
-    let view = builder.build();
+    builder.build()
+}
+
+/// The summary, the search index and every measured series, built from the decrypted
+/// record (again after the patient adds to it).
+fn build(record: &OpenRecord) -> (ClinicalView, RecordSearch, Vec<Series>) {
+    let view = summary_of(record);
     let series = view
         .results
         .iter()
