@@ -122,6 +122,42 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     accessible(&page, "the start page with the summary").await;
     screenshots(&page, "home").await;
 
+    // The timeline: visits with what happened in them, filtered to one category.
+    click(&page, "[data-testid=home-timeline]").await;
+    let count = text_of(&page, "[data-testid=timeline-count]").await;
+    assert!(count.starts_with("Showing "), "{count}");
+    text_of(&page, "[data-testid=timeline-group]").await;
+    let events = text_of(&page, "[data-testid=timeline]").await;
+    assert!(events.contains("Results"), "{events}");
+    let visit = text_of(&page, "[data-testid=timeline-group] .timeline-visit").await;
+    assert!(!visit.is_empty(), "a visit heads its entries");
+    accessible(&page, "the timeline").await;
+    screenshots(&page, "timeline").await;
+    for other in [
+        "Visits",
+        "Results",
+        "Medications",
+        "Documents",
+        "Problems",
+        "Allergies",
+        "Procedures",
+    ] {
+        click(
+            &page,
+            &format!("[data-testid=timeline-category][value={other}]"),
+        )
+        .await;
+    }
+    let kinds = wait_for(
+        &page,
+        "(() => { const kinds = [...document.querySelectorAll('[data-testid=timeline-event] .timeline-kind')] \
+           .map(k => k.innerText.trim()); \
+           return kinds.length > 0 && kinds.every(k => k === 'Immunizations') ? String(kinds.length) : ''; })()",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(kinds.parse::<usize>().unwrap() > 0);
+
     // The record: both files' entries, decrypted here.
     let entries = open_record(&page).await;
     assert!(

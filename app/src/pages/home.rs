@@ -179,6 +179,9 @@ fn VaultStatus() -> impl IntoView {
                             {(segments > 0).then(|| view! {
                                 <a class="button primary" href="/record" data-testid="home-open-record">"Open the record"</a>
                             })}
+                            {(segments > 0).then(|| view! {
+                                <a class="button" href="/timeline" data-testid="home-timeline">"Timeline"</a>
+                            })}
                             <a class="button" href="/import">"Import records"</a>
                             {(segments > 0).then(|| view! {
                                 <a class="button" href="/share">"Share with a clinician"</a>

@@ -11,5 +11,6 @@ pub mod settings;
 pub mod share;
 pub mod sign_in;
 pub mod sign_up;
+pub mod timeline;
 pub mod unlock;
 pub mod viewer;

@@ -7,12 +7,14 @@
 //! - [`model`]: the summary itself, section by section, in a clinician's order;
 //! - [`chart`]: the geometry of a trend chart (scaled points, reference band), which the
 //!   viewer turns into inline SVG;
-//! - [`search`]: search across a whole record, text and codes, for the patient's app.
+//! - [`search`]: search across a whole record, text and codes, for the patient's app;
+//! - [`timeline`]: the record in date order, by category and provider, grouped by visit.
 
 pub mod chart;
 pub mod fhir;
 pub mod model;
 pub mod search;
+pub mod timeline;
 
 pub use chart::{ChartGeometry, ChartPoint};
 pub use model::{

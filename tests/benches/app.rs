@@ -1,0 +1,258 @@
+//! The patient app's two figures (issue 7): the compressed size of its WASM and JS, and the
+//! time from navigation to an interactive start page with a 30,000-resource record, in
+//! headless Chromium on loopback.
+//!
+//! Untimed setup: a patient signs up in the browser (virtual passkey with PRF) and imports,
+//! through the import page, the four Synthea bundles repeated with fresh ids until the record
+//! holds 30,000 resources (each copy a collection Bundle whose UUIDs are all replaced, so its
+//! references still resolve inside it).
+//!
+//! Each timed run reloads the start page in the same tab (so the identity is gone from
+//! memory, as for a patient coming back); a script injected before the page's own presses
+//! "Unlock" and then "Unlock with passkey" the moment each appears, and stamps
+//! `performance.now()` (milliseconds since navigation started) when the app showed the
+//! locked start page and when the summary at a glance was rendered. The virtual passkey
+//! answers at once, so no human time is counted.
+//!
+//! `cargo xtask build && cargo bench -p folio-tests --bench app`; `FOLIO_BENCH_RUNS` sets
+//! the run count. Goals: under 600 KB gzip; under 1.5 s to the interactive start page.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use folio_tests::browser::{
+    Browser, add_virtual_authenticator, click, expect_vault_unlocked, pick_files, sign_up, visit,
+    wait_for,
+};
+use folio_tests::{Engine, TestServer, app_dir};
+use serde_json::Value;
+
+const TARGET_RESOURCES: usize = 30_000;
+const SIZE_GOAL_BYTES: usize = 600 * 1024;
+const TIME_GOAL_MS: f64 = 1500.0;
+
+const BUNDLES: [&str; 4] = [
+    "Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json",
+    "Catherine_Turner_fa4fbf0c-f581-41f2-889b-f3769e57681d.json",
+    "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json",
+    "Fletcher_Hyatt_fe0562b5-f517-4951-8366-32fdab088930.json",
+];
+
+const INSTRUMENT: &str = r#"
+(() => {
+  const stamp = () => {
+    const unlockLink = document.querySelector('a[href="/unlock"].button');
+    if (!window.__lockedAt && unlockLink) {
+      window.__lockedAt = performance.now();
+      unlockLink.click();
+    }
+    const unlock = [...document.querySelectorAll('button.primary')]
+      .find(b => b.innerText.trim() === 'Unlock with passkey');
+    if (unlock && !window.__unlockClicked && !unlock.disabled) {
+      window.__unlockClicked = true;
+      unlock.click();
+    }
+    if (!window.__glanceAt && document.querySelector('[data-testid=glance-results] li')) {
+      window.__glanceAt = performance.now();
+    }
+  };
+  new MutationObserver(stamp).observe(document, { childList: true, subtree: true });
+})();
+"#;
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// gzip (level 9, as a server would precompress) of the app's `.wasm` and `.js` files.
+fn compressed_sizes(dist: &Path) -> Vec<(String, usize, usize)> {
+    let mut sizes: Vec<_> = std::fs::read_dir(dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm" || x == "js"))
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&bytes).unwrap();
+            let compressed = gz.finish().unwrap().len();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, bytes.len(), compressed)
+        })
+        .collect();
+    sizes.sort();
+    sizes
+}
+
+/// Replaces every UUID in `text` that `fresh` knows, in one pass.
+fn replace_uuids(text: &str, fresh: &HashMap<String, String>) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 36 <= bytes.len()
+            && let Some(new) = text
+                .get(i..i + 36)
+                .and_then(|candidate| fresh.get(candidate))
+        {
+            out.push_str(new);
+            i += 36;
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap();
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// The four Synthea bundles again and again, each copy one collection Bundle with fresh
+/// UUIDs, until `TARGET_RESOURCES` resources; returns the files written.
+fn lifetime_files(dir: &Path) -> Vec<PathBuf> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/fhir-r4/synthea");
+    let bundles: Vec<Value> = BUNDLES
+        .iter()
+        .map(|name| serde_json::from_slice(&std::fs::read(data.join(name)).unwrap()).unwrap())
+        .collect();
+    let entries: Vec<&Value> = bundles
+        .iter()
+        .flat_map(|b| b["entry"].as_array().unwrap())
+        .collect();
+    let ids: Vec<String> = entries
+        .iter()
+        .filter_map(|e| {
+            e["fullUrl"]
+                .as_str()?
+                .strip_prefix("urn:uuid:")
+                .map(str::to_owned)
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut written = 0;
+    for copy in 0.. {
+        if written >= TARGET_RESOURCES {
+            break;
+        }
+        let take = entries.len().min(TARGET_RESOURCES - written);
+        let bundle = serde_json::json!({
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": entries[..take],
+        });
+        let fresh: HashMap<String, String> = ids
+            .iter()
+            .map(|id| (id.clone(), uuid::Uuid::new_v4().to_string()))
+            .collect();
+        let text = replace_uuids(&bundle.to_string(), &fresh);
+        let path = dir.join(format!("lifetime-{copy:02}.json"));
+        std::fs::write(&path, text).unwrap();
+        files.push(path);
+        written += take;
+    }
+    files
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
+    let runs: usize = std::env::var("FOLIO_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if benching { 5 } else { 1 })
+        .max(1);
+    let dist = app_dir();
+    assert!(
+        dist.join("index.html").exists(),
+        "the app is not built at {}: run `cargo xtask build`",
+        dist.display()
+    );
+
+    let sizes = compressed_sizes(&dist);
+    let total: usize = sizes.iter().map(|(_, _, gz)| gz).sum();
+    println!("app size (gzip -9):");
+    for (name, raw, gz) in &sizes {
+        println!("  {name:<45} {raw:>10} bytes  {gz:>9} gzip");
+    }
+    println!(
+        "  total: {total} bytes gzip ({:.0} KB; goal under {} KB): {}",
+        total as f64 / 1024.0,
+        SIZE_GOAL_BYTES / 1024,
+        if total < SIZE_GOAL_BYTES {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+
+    // A patient with a 30,000-resource record, imported through the app (untimed).
+    let server = TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await;
+    let browser = Browser::launch(390, 844).await;
+    let page = browser.open(&server.public("/signup")).await;
+    add_virtual_authenticator(&page, true).await;
+    sign_up(&page, "Bench Patient", "bench-app-signed-up.png").await;
+    expect_vault_unlocked(&page).await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = lifetime_files(dir.path());
+    click(&page, "a[href=\"/import\"]").await;
+    pick_files(&page, "[data-testid=import-files]", &files).await;
+    wait_for(
+        &page,
+        &format!(
+            "document.querySelectorAll('[data-testid=import-file]').length === {} \
+             && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+            files.len()
+        ),
+        Duration::from_secs(1200),
+    )
+    .await;
+
+    let mut locked = Vec::with_capacity(runs);
+    let mut glance = Vec::with_capacity(runs);
+    page.evaluate_on_new_document(INSTRUMENT)
+        .await
+        .expect("the instrument is installed");
+    // One warm-up run first (Chromium's cache holds the WASM, as for a patient's second
+    // visit); each run is a fresh load of the page.
+    for run in 0..=runs {
+        visit(&page, &server.public("/")).await;
+        wait_for(
+            &page,
+            "window.__glanceAt ? 'done' : ''",
+            Duration::from_secs(300),
+        )
+        .await;
+        let stamps: Vec<f64> = page
+            .evaluate("[window.__lockedAt, window.__glanceAt]")
+            .await
+            .unwrap()
+            .into_value()
+            .unwrap();
+        if run > 0 {
+            locked.push(stamps[0]);
+            glance.push(stamps[1]);
+        }
+    }
+    browser.close().await;
+    server.stop().await;
+
+    let home = median(glance.clone());
+    println!(
+        "start page with a {TARGET_RESOURCES}-resource record ({} files imported):",
+        files.len()
+    );
+    println!(
+        "  navigation → locked start page shown:   median {:.0} ms",
+        median(locked)
+    );
+    println!(
+        "  navigation → interactive summary (unlock, decrypt, render): median {home:.0} ms, slowest {:.0} ms ({runs} runs; goal under {TIME_GOAL_MS:.0} ms): {}",
+        glance.iter().copied().fold(0.0, f64::max),
+        if home < TIME_GOAL_MS {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}
