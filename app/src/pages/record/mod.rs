@@ -11,6 +11,7 @@ mod search;
 use folio_shared::care::Action;
 use folio_shared::clinical_view::search::RecordSearch;
 use folio_shared::clinical_view::{ClinicalView, ClinicalViewBuilder, Series};
+use folio_shared::import::merge::{RecordItem, merged_view};
 use leptos::prelude::*;
 
 use crate::components::guard::RequireUnlocked;
@@ -54,17 +55,37 @@ fn RecordPage() -> impl IntoView {
     }
 }
 
-/// The summary of the decrypted record, each entry credited to its provider (or to the
-/// patient, for what they entered).
+/// The summary of the decrypted record: the same fact from several providers once (see
+/// `merged_view`), credited to every provider that reported it (or to the patient, for what
+/// they entered).
 pub(crate) fn summary_of(record: &OpenRecord) -> ClinicalView {
+    let items: Vec<RecordItem<'_>> = record
+        .contents
+        .iter()
+        .map(|(id, stored)| RecordItem {
+            id,
+            resource: &stored.resource,
+            source: &stored.source,
+        })
+        .collect();
     let mut builder = ClinicalViewBuilder::new(dates::now().date_naive());
-    for (_, stored) in record.contents.iter() {
-        let credit = if stored.source.patient_reported {
-            Some(PATIENT_REPORTED)
-        } else {
-            stored.source.provider.as_deref()
+    for merged in merged_view(&items) {
+        let Some(stored) = record.contents.get(&merged.primary) else {
+            continue;
         };
-        builder.add_resource(stored.resource.clone(), credit);
+        let mut credits: Vec<&str> = Vec::new();
+        for source in &merged.sources {
+            let credit = if source.patient_reported {
+                Some(PATIENT_REPORTED)
+            } else {
+                source.provider.as_deref()
+            };
+            if let Some(credit) = credit.filter(|c| !credits.contains(c)) {
+                credits.push(credit);
+            }
+        }
+        let credit = (!credits.is_empty()).then(|| credits.join(", "));
+        builder.add_resource(stored.resource.clone(), credit.as_deref());
     }
     builder.build()
 }
