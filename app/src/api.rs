@@ -423,6 +423,17 @@ pub async fn put_attachment(vault: VaultId, blob: Uuid, sealed: &[u8]) -> Result
     .map(|_| ())
 }
 
+/// A sealed attachment blob, as stored: only the record's keys open it.
+pub async fn attachment(vault: VaultId, blob: Uuid) -> Result<Vec<u8>, ApiError> {
+    request_bytes(
+        "GET",
+        &format!("/api/v1/vaults/{}/attachments/{blob}", vault.0),
+        None,
+    )
+    .await
+    .map(|(bytes, _)| bytes)
+}
+
 // Share links.
 
 pub async fn create_share(vault: VaultId, share: &CreateShare) -> Result<CreatedShare, ApiError> {

@@ -15,6 +15,11 @@ use crate::api::{self, ApiError};
 use crate::session::{ActingIn, Session};
 use crate::unlocking;
 
+/// Context for the summary when it shows the patient's own record: its encrypted
+/// attachments (photos, PDFs) can be fetched and opened with these keys.
+#[derive(Clone, Copy)]
+pub struct RecordAttachments(pub leptos::prelude::StoredValue<OpenRecord>);
+
 /// A record this browser can read and add to.
 #[derive(Clone)]
 pub struct OpenRecord {

@@ -17,6 +17,15 @@ use folio_tests::{Engine, TestServer, app_dir};
 use serde_json::Value;
 
 const PHONE: (u32, u32) = (390, 844);
+
+/// A 2 × 2 red PNG.
+const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
+    0x73, 0x00, 0x00, 0x00, 0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0x00,
+    0x44, 0x0c, 0x10, 0x0a, 0x00, 0x1f, 0xee, 0x03, 0xfd, 0x8b, 0x5f, 0x14, 0xd4, 0x00, 0x00, 0x00,
+    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
 const DESKTOP: (u32, u32) = (1280, 900);
 
 fn data(path: &str) -> PathBuf {
@@ -89,15 +98,19 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
         data("fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json");
     let bundle: Value = serde_json::from_slice(&std::fs::read(&synthea).unwrap()).unwrap();
     let in_bundle = bundle["entry"].as_array().unwrap().len();
+    // And a photo of a paper letter: a 2 × 2 PNG, kept as an encrypted attachment.
+    let photos = tempfile::tempdir().unwrap();
+    let photo = photos.path().join("letter.png");
+    std::fs::write(&photo, TINY_PNG).unwrap();
     pick_files(
         &page,
         "[data-testid=import-files]",
-        &[synthea, data("ccda/hl7-examples/CCD_1.xml")],
+        &[synthea, data("ccda/hl7-examples/CCD_1.xml"), photo],
     )
     .await;
     wait_for(
         &page,
-        "document.querySelectorAll('[data-testid=import-file]').length === 2 \
+        "document.querySelectorAll('[data-testid=import-file]').length === 3 \
          && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
         Duration::from_secs(120),
     )
@@ -167,6 +180,15 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     text_of(&page, "[data-testid=viewer-allergies]").await;
     accessible(&page, "the record").await;
     screenshots(&page, "record").await;
+
+    // The photo opens from the record: fetched sealed, decrypted here, shown as an image.
+    click(&page, "[data-testid=document-open]").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=viewer-documents] img')?.naturalWidth === 2 ? 'shown' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
 
     // Find a result by search, by words and by its LOINC code, and open its trend.
     fill(&page, "[data-testid=record-search]", "body weight").await;

@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use crate::components::guard::RequireUnlocked;
 use crate::dates;
 use crate::pages::viewer::summary::Summary;
-use crate::record::OpenRecord;
+use crate::record::{OpenRecord, RecordAttachments};
 use crate::session::Session;
 
 /// What a patient's own entries are credited to in the summary.
@@ -108,6 +108,7 @@ fn RecordView(record: OpenRecord) -> impl IntoView {
     let may_write = record.may(Action::Write);
     let title = sentence_case(&record.label());
     let record = StoredValue::new(record);
+    provide_context(RecordAttachments(record));
     // Bumped when the patient adds or edits an entry: everything below is built again.
     let changed = RwSignal::new(0u32);
     let draft = RwSignal::new(add::Draft::default());

@@ -4,7 +4,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use folio_shared::clinical_view::Document;
+use folio_shared::import::attachment_blob_id;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::record::OpenRecord;
 
 /// A `blob:` URL for these bytes, or `None` if the browser refused.
 pub fn blob_url(bytes: &[u8], content_type: &str) -> Option<String> {
@@ -29,8 +34,22 @@ pub fn BlobLink(document: Document) -> impl IntoView {
             .decode(data.split_whitespace().collect::<String>())
             .ok()
     });
-    let Some(url) = bytes.and_then(|b| blob_url(&b, &content_type)) else {
-        return view! { <p class="muted">"The content of this document could not be decoded."</p> }
+    match bytes {
+        Some(bytes) => {
+            view! { <Content bytes=bytes content_type=content_type title=document.title/> }
+                .into_any()
+        }
+        None => view! { <p class="muted">"The content of this document could not be decoded."</p> }
+            .into_any(),
+    }
+}
+
+/// Decrypted bytes of a PDF or an image, shown as such, from a `blob:` URL revoked when the
+/// view goes.
+#[component]
+pub fn Content(bytes: Vec<u8>, content_type: String, title: String) -> impl IntoView {
+    let Some(url) = blob_url(&bytes, &content_type) else {
+        return view! { <p class="muted">"This browser could not show the document."</p> }
             .into_any();
     };
     let revoke_url = url.clone();
@@ -44,7 +63,7 @@ pub fn BlobLink(document: Document) -> impl IntoView {
     if content_type.starts_with("image/") {
         view! {
             <figure class="viewer-figure">
-                <img class="viewer-image" src=url.clone() alt=document.title.clone()/>
+                <img class="viewer-image" src=url.clone() alt=title/>
                 <figcaption><a href=url download=file_name>"Download image"</a></figcaption>
             </figure>
         }
@@ -57,5 +76,52 @@ pub fn BlobLink(document: Document) -> impl IntoView {
             </p>
         }
         .into_any()
+    }
+}
+
+/// A document kept as an encrypted attachment of the record open in this page
+/// (`folio-attachment:<id>`): fetched and decrypted here when the patient asks for it.
+#[component]
+pub fn AttachmentLink(
+    record: StoredValue<OpenRecord>,
+    attachment: String,
+    content_type: String,
+    title: String,
+) -> impl IntoView {
+    let opened = RwSignal::new(None::<Result<Vec<u8>, String>>);
+    let busy = RwSignal::new(false);
+    let attachment = StoredValue::new(attachment);
+    let open = move |_| {
+        let blob = attachment.with_value(|id| attachment_blob_id(id));
+        busy.set(true);
+        spawn_local(async move {
+            let vault = record.with_value(|r| r.id());
+            let result = match api::attachment(vault, blob).await {
+                Ok(sealed) => record.with_value(|r| {
+                    r.keyring
+                        .open_attachment(&sealed)
+                        .map_err(|e| format!("The document did not decrypt: {e}."))
+                }),
+                Err(e) => Err(format!("The document could not be fetched: {e}.")),
+            };
+            opened.set(Some(result));
+            busy.set(false);
+        });
+    };
+    let title = StoredValue::new(title);
+    let content_type = StoredValue::new(content_type);
+    move || match opened.get() {
+        None => view! {
+            <button type="button" class="button" data-testid="document-open"
+                disabled=move || busy.get() on:click=open>
+                {move || if busy.get() { "Decrypting…" } else { "Open the document" }}
+            </button>
+        }
+        .into_any(),
+        Some(Ok(bytes)) => view! {
+            <Content bytes=bytes content_type=content_type.get_value() title=title.get_value()/>
+        }
+        .into_any(),
+        Some(Err(why)) => view! { <p class="status-bad" role="alert">{why}</p> }.into_any(),
     }
 }

@@ -6,7 +6,9 @@ use folio_shared::clinical_view::{ClinicalView, Document, Item, PatientBanner, S
 use leptos::prelude::*;
 
 use super::chart::TrendChart;
-use super::files::BlobLink;
+use super::files::{AttachmentLink, BlobLink};
+use crate::record::RecordAttachments;
+use folio_shared::import::document::ATTACHMENT_URL_SCHEME;
 
 #[component]
 pub fn Summary(view: ClinicalView) -> impl IntoView {
@@ -197,8 +199,14 @@ fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
             .map(|d| {
                 let date = d.date.as_deref().map(date_text);
                 let kind = d.content_type.clone().unwrap_or_else(|| "unknown type".into());
+                let in_record = d.url.as_deref().and_then(|url| url.strip_prefix(ATTACHMENT_URL_SCHEME));
                 let content = if d.viewable() {
                     view! { <BlobLink document=d.clone()/> }.into_any()
+                } else if let (Some(id), Some(RecordAttachments(record))) = (in_record, use_context::<RecordAttachments>()) {
+                    view! {
+                        <AttachmentLink record=record attachment=id.to_owned()
+                            content_type=d.content_type.clone().unwrap_or_default() title=d.title.clone()/>
+                    }.into_any()
                 } else if let Some(url) = d.url.clone() {
                     view! { <p class="muted">"Stored elsewhere: " {url}</p> }.into_any()
                 } else {
