@@ -31,7 +31,7 @@ async fn start_server() -> TestServer {
 
 /// Signs out with the masthead button and waits for the signed-out masthead.
 async fn sign_out(page: &Page) {
-    click(page, ".masthead button.link").await;
+    click(page, "[data-testid=sign-out]").await;
     wait_for(
         page,
         "document.querySelector('.masthead a[href=\"/signin\"]') ? 'signed out' : ''",

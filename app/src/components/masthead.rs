@@ -40,7 +40,7 @@ pub fn Masthead() -> impl IntoView {
                                 </button>
                             })}
                             <a href="/settings">"Settings"</a>
-                            <button type="button" class="link" on:click=sign_out.clone()>
+                            <button type="button" class="link" data-testid="sign-out" on:click=sign_out.clone()>
                                 "Sign out"
                             </button>
                         }
