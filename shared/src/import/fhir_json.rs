@@ -115,30 +115,21 @@ fn collect_outline(
     };
     for (i, entry) in entries.iter().enumerate() {
         let entry_pointer = format!("{pointer}/entry/{i}");
-        let EntryOutline::Object {
-            full_url,
-            resource,
-            request,
-            response,
-            ..
-        } = entry
-        else {
+        let EntryOutline::Object(entry) = entry else {
             return Err(entry_not_object(sink, entry_pointer));
         };
-        match resource {
+        match &entry.resource {
             Some(resource) => collect_outline(
                 sink,
                 resource,
                 &format!("{entry_pointer}/resource"),
-                full_url.clone(),
+                entry.full_url.clone(),
                 found,
             )?,
             None => {
                 let at = sink.location().with_pointer(entry_pointer);
-                sink.warn(
-                    at,
-                    describe_empty_entry(request.as_ref(), response.as_ref()),
-                );
+                let (request, response) = (entry.request.as_ref(), entry.response.as_ref());
+                sink.warn(at, describe_empty_entry(request, response));
             }
         }
     }

@@ -73,19 +73,23 @@ pub(crate) enum EntriesOutline {
 /// One element of a Bundle's `entry` array.
 #[derive(Debug)]
 pub(crate) enum EntryOutline {
-    Object {
-        /// The last `fullUrl`, if it is a string.
-        full_url: Option<String>,
-        /// The last `resource` value.
-        resource: Option<ResourceOutline>,
-        /// How many times the entry has a `resource` key (the last one counts).
-        resource_keys: usize,
-        /// The last `request` and `response`, to describe an entry without a resource.
-        request: Option<Value>,
-        response: Option<Value>,
-    },
+    Object(Box<EntryObject>),
     /// Anything but an object (an error).
     NotObject,
+}
+
+/// A Bundle entry that is an object.
+#[derive(Debug)]
+pub(crate) struct EntryObject {
+    /// The last `fullUrl`, if it is a string.
+    pub full_url: Option<String>,
+    /// The last `resource` value.
+    pub resource: Option<ResourceOutline>,
+    /// How many times the entry has a `resource` key (the last one counts).
+    pub resource_keys: usize,
+    /// The last `request` and `response`, to describe an entry without a resource.
+    pub request: Option<Value>,
+    pub response: Option<Value>,
 }
 
 impl ResourceOutline {
@@ -362,13 +366,13 @@ impl<'de> Visitor<'de> for EntryVisitor {
                 _ => map.next_value_seed(Skim)?,
             }
         }
-        Ok(EntryOutline::Object {
+        Ok(EntryOutline::Object(Box::new(EntryObject {
             full_url,
             resource,
             resource_keys,
             request,
             response,
-        })
+        })))
     }
 }
 
@@ -405,17 +409,11 @@ mod tests {
             panic!("entries")
         };
         assert_eq!(entries.len(), 1);
-        let EntryOutline::Object {
-            full_url,
-            resource,
-            resource_keys,
-            ..
-        } = &entries[0]
-        else {
+        let EntryOutline::Object(entry) = &entries[0] else {
             panic!("an entry object")
         };
-        assert_eq!(full_url.as_deref(), Some("urn:uuid:2"));
-        assert!(resource.is_none());
-        assert_eq!(*resource_keys, 0);
+        assert_eq!(entry.full_url.as_deref(), Some("urn:uuid:2"));
+        assert!(entry.resource.is_none());
+        assert_eq!(entry.resource_keys, 0);
     }
 }

@@ -123,19 +123,19 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         for outline in self.entries {
-            let more = match outline {
-                EntryOutline::Object {
-                    resource: Some(resource),
-                    resource_keys,
-                    ..
-                } => seq
+            let resource = match outline {
+                EntryOutline::Object(entry) => entry.resource.as_ref().map(|r| (r, entry)),
+                EntryOutline::NotObject => None,
+            };
+            let more = match resource {
+                Some((resource, entry)) => seq
                     .next_element_seed(EntrySeed {
                         resource,
-                        resource_keys: *resource_keys,
+                        resource_keys: entry.resource_keys,
                         stream: &mut *self.stream,
                     })?
                     .is_some(),
-                _ => seq.next_element::<IgnoredAny>()?.is_some(),
+                None => seq.next_element::<IgnoredAny>()?.is_some(),
             };
             if !more {
                 return Err(de::Error::custom("fewer entries than the outline's"));
