@@ -18,9 +18,9 @@ use chrono::Utc;
 use clap::Args;
 use folio_shared::import::shc::Jwks;
 use folio_shared::import::{
-    Delivery, ImportError, ImportErrorKind, ImportFormat, ImportLimits, ImportOptions,
-    ImportOutcome, ImportReport, IssuerKeys, Location, ReportItem, TrustedIssuer, detect,
-    import_as,
+    DeliveryBuilder, FileDigest, FileImport, ImportError, ImportErrorKind, ImportFormat,
+    ImportLimits, ImportOptions, ImportReport, IssuerKeys, Location, ReportItem, TrustedIssuer,
+    detect, import_detected,
 };
 use folio_shared::vault::{VaultContents, VaultId};
 use reqwest::StatusCode;
@@ -118,8 +118,12 @@ pub async fn run(args: ImportArgs) -> Result<()> {
         http: None,
     };
     let reading = tokio::spawn(async move {
-        for path in files {
-            let imported = reader.read(path).await;
+        let count = files.len();
+        for (i, path) in files.into_iter().enumerate() {
+            // Only a file that others follow needs its entries kept, to tell which of
+            // theirs the record holds by then.
+            let keep_entries = i + 1 < count;
+            let imported = reader.read(path, keep_entries).await;
             if imported_tx.send(imported).await.is_err() {
                 break; // the record could not be opened: nothing more to deliver
             }
@@ -226,9 +230,11 @@ struct ImportedFile {
 }
 
 struct Imported {
-    bytes: Vec<u8>,
+    digest: FileDigest,
     format: Option<ImportFormat>,
-    outcome: ImportOutcome,
+    file: FileImport,
+    /// The file's entries, ready to seal once the record's contents are known.
+    entries: DeliveryBuilder,
 }
 
 /// Why a file imported nothing, with the importer's report so far.
@@ -250,9 +256,9 @@ impl From<ImportError> for Failure {
 }
 
 impl FileReader {
-    async fn read(&mut self, path: PathBuf) -> ImportedFile {
+    async fn read(&mut self, path: PathBuf, keep_entries: bool) -> ImportedFile {
         let name = file_name(&path);
-        let imported = self.import(&path, &name).await;
+        let imported = self.import(&path, &name, keep_entries).await;
         ImportedFile {
             path,
             name,
@@ -260,21 +266,36 @@ impl FileReader {
         }
     }
 
-    async fn import(&mut self, path: &Path, name: &str) -> Result<Imported, Failure> {
+    async fn import(
+        &mut self,
+        path: &Path,
+        name: &str,
+        keep_entries: bool,
+    ) -> Result<Imported, Failure> {
         let mut opts = ImportOptions::new(Utc::now());
         if let Some(provider) = &self.provider {
             opts = opts.with_provider(provider.clone());
         }
         let bytes = read_capped(path, name, &opts.limits)?;
-        let detected = detect::detect(name, &bytes, &opts.limits)?;
-        if is_health_card(detected) {
+        let detected = detect::detect_for_import(name, &bytes, &opts.limits)?;
+        if is_health_card(detected.format()) {
             opts.issuers = self.issuer_keys(name, &bytes).await;
         }
-        let format = Some(detected);
+        let format = Some(detected.format());
         let file = name.to_owned();
-        let (bytes, outcome) = tokio::task::spawn_blocking(move || {
-            let outcome = import_as(detected, &file, &bytes, &opts);
-            (bytes, outcome)
+        let (digest, outcome) = tokio::task::spawn_blocking(move || {
+            let mut entries = if keep_entries {
+                DeliveryBuilder::keeping_entries()
+            } else {
+                DeliveryBuilder::serializing()
+            };
+            // The upload keys need the file's digest: hash it on the other core meanwhile.
+            std::thread::scope(|scope| {
+                let digest = scope.spawn(|| FileDigest::of(&bytes));
+                let outcome = import_detected(detected, &file, &bytes, &opts, &mut entries)
+                    .map(|file| (file, entries));
+                (digest.join().expect("hashing does not panic"), outcome)
+            })
         })
         .await
         .map_err(|e| Failure {
@@ -284,14 +305,15 @@ impl FileReader {
                 message: format!("the importer stopped unexpectedly: {e}"),
             },
         })?;
-        let outcome = outcome.map_err(|e| Failure {
+        let (file, entries) = outcome.map_err(|e| Failure {
             format,
             ..Failure::from(e)
         })?;
         Ok(Imported {
-            bytes,
+            digest,
             format,
-            outcome,
+            file,
+            entries,
         })
     }
 
@@ -356,9 +378,10 @@ async fn try_deliver(
     imported: Result<Imported, Failure>,
 ) -> Result<FileResult, Failure> {
     let Imported {
-        bytes,
+        digest,
         format,
-        outcome,
+        file,
+        entries,
     } = imported?;
     let fail = |message: String| Failure {
         format,
@@ -367,25 +390,20 @@ async fn try_deliver(
             message,
         },
     };
-    let total = outcome.entries.len();
-    let delivery = Delivery::prepare(
-        outcome.entries,
-        &outcome.attachments,
-        &bytes,
-        contents,
-        &access.keyring,
-    )
-    .map_err(|e| fail(format!("sealing the entries: {e}")))?;
+    let delivery = entries
+        .finish(&file.attachments, &digest, contents, &access.keyring)
+        .map_err(|e| fail(format!("sealing the entries: {e}")))?;
+    let total = delivery.new_count + delivery.already_present;
     let mut result = FileResult {
         path: path.to_owned(),
         status: FileStatus::AlreadyImported,
-        report: outcome.report,
-        new_entries: delivery.new_entries.len(),
+        report: file.report,
+        new_entries: delivery.new_count,
         already_present: delivery.already_present,
         segments: 0,
         attachments: 0,
     };
-    if delivery.new_entries.is_empty() {
+    if delivery.new_count == 0 {
         // A file that holds nothing importable imported fine; one whose every entry the
         // record holds already was imported before.
         if total == 0 {
@@ -421,6 +439,7 @@ async fn try_deliver(
         }
         result.segments += 1;
     }
+    // Kept only when more files follow (see `run`): the last file's are not needed.
     for entry in delivery.new_entries {
         contents.apply(entry);
     }

@@ -2,6 +2,7 @@
 //! (`account`, `import`, `records`, `share`, `care`) talk to one.
 
 pub mod account;
+pub mod allocator;
 pub mod care;
 pub mod import;
 pub mod profile;

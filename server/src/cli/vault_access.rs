@@ -16,6 +16,8 @@ pub struct VaultAccess {
     pub account: AccountIdentity,
     pub vault_id: VaultId,
     pub keyring: VaultKeyring,
+    /// Created by this very access: it has no segments yet, and only the key made here.
+    created: bool,
 }
 
 /// The account identity, unwrapped with the profile's device key.
@@ -51,7 +53,14 @@ impl VaultAccess {
                     .create_vault(id, &identity, &identity.wrap_to(&account.recipient()))
                     .await
                     .context("creating your record")?;
-                id
+                // Its one key is the one just made: no need to fetch it back.
+                return Ok(VaultAccess {
+                    client,
+                    account,
+                    vault_id: id,
+                    keyring: VaultKeyring::new(id, identity),
+                    created: true,
+                });
             }
             None => bail!("this account has no record yet: import something first"),
         };
@@ -61,6 +70,7 @@ impl VaultAccess {
             account,
             vault_id,
             keyring,
+            created: false,
         })
     }
 
@@ -71,6 +81,10 @@ impl VaultAccess {
 
     /// The whole record as it stands: every segment of the log, opened in order.
     pub async fn contents(&self) -> Result<VaultContents> {
+        if self.created {
+            // Nobody else knows a record this access just created: it is empty.
+            return Ok(VaultContents::default());
+        }
         let (segments, _generation) = self
             .client
             .all_segments(self.vault_id)

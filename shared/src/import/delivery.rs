@@ -11,18 +11,28 @@
 //! - Upload keys are derived from the file's bytes, the vault and its key epoch, and the
 //!   entries added, so a retried upload is answered by the server as the one it stored.
 
+use std::ops::Range;
+
+use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use crate::record::{Entry, Op};
-use crate::vault::{SealError, SealedSegment, VaultContents, VaultKeyring, seal_attachment};
+use crate::record::{Entry, EntryId, Op, Source};
+use crate::vault::batch::EntryView;
+use crate::vault::{
+    SealError, SealedSegment, Sealer, VaultContents, VaultKeyring, seal_attachment,
+};
 
-use super::Attachment;
+use super::{Attachment, EntryTarget};
 
 /// One file's sealed upload.
 #[derive(Debug)]
 pub struct Delivery {
-    /// The entries the record did not hold yet, in the order they were sealed.
+    /// How many entries the record did not hold yet: those sealed into `segments`.
+    pub new_count: usize,
+    /// Those entries, in the order they were sealed, when they were kept
+    /// ([`Delivery::prepare`] keeps them, a [`DeliveryBuilder`] when asked to), to bring a
+    /// local copy of the record up to date after the upload.
     pub new_entries: Vec<Entry>,
     /// Entries of the file that the record already held exactly as imported.
     pub already_present: usize,
@@ -34,9 +44,9 @@ pub struct Delivery {
 
 impl Delivery {
     /// Seals what a file's imported `entries` and `attachments` (from `file_bytes`) add to
-    /// `contents`, to the newest key of `keyring`. Nothing is sealed when the record holds
-    /// every entry already. The entries are moved, not copied: a large Bundle's tree costs
-    /// as much to clone as to parse.
+    /// `contents`, to the newest key of `keyring`, keeping the new entries. Nothing is
+    /// sealed when the record holds every entry already. The entries are moved, not copied:
+    /// a large Bundle's tree costs as much to clone as to parse.
     pub fn prepare(
         entries: Vec<Entry>,
         attachments: &[Attachment],
@@ -44,22 +54,92 @@ impl Delivery {
         contents: &VaultContents,
         keyring: &VaultKeyring,
     ) -> Result<Delivery, SealError> {
-        let total = entries.len();
-        let new_entries: Vec<Entry> = entries
-            .into_iter()
-            .filter(|entry| !already_holds(contents, entry))
-            .collect();
-        let already_present = total - new_entries.len();
-        if new_entries.is_empty() {
+        let mut builder = DeliveryBuilder::keeping_entries();
+        for entry in entries {
+            builder.accept(entry);
+        }
+        builder.finish(attachments, &FileDigest::of(file_bytes), contents, keyring)
+    }
+}
+
+/// Gathers a file's entries for a [`Delivery`] as an importer makes them
+/// ([`import_into`](super::import_into)).
+///
+/// [`DeliveryBuilder::serializing`] writes each resource out as compact JSON the moment it
+/// arrives and drops its tree, so a large Bundle is never held whole: its resources are
+/// parsed, rewritten and serialized one at a time, in memory that stays warm.
+/// [`DeliveryBuilder::keeping_entries`] keeps the entries, for a caller that applies them
+/// to its copy of the record after the upload.
+pub struct DeliveryBuilder {
+    held: Held,
+}
+
+enum Held {
+    Entries(Vec<Entry>),
+    Serialized(SerializedEntries),
+}
+
+impl DeliveryBuilder {
+    /// Keeps every entry as it comes; the new ones end up in [`Delivery::new_entries`].
+    pub fn keeping_entries() -> Self {
+        DeliveryBuilder {
+            held: Held::Entries(Vec::new()),
+        }
+    }
+
+    /// Serializes each entry's resource as it comes and keeps only that;
+    /// [`Delivery::new_entries`] stays empty.
+    pub fn serializing() -> Self {
+        DeliveryBuilder {
+            held: Held::Serialized(SerializedEntries::default()),
+        }
+    }
+
+    /// Seals what the entries and `attachments` (from the file of digest `file`) add to
+    /// `contents`, to the newest key of `keyring`. Entries the record holds already exactly
+    /// as imported (same id, same resource, same source file) are dropped, so importing a
+    /// file again seals nothing.
+    pub fn finish(
+        self,
+        attachments: &[Attachment],
+        file: &FileDigest,
+        contents: &VaultContents,
+        keyring: &VaultKeyring,
+    ) -> Result<Delivery, SealError> {
+        let sealer = Sealer::for_identity(keyring.vault_id(), keyring.current());
+        let (new_entries, new_ids, already_present, sealed) = match self.held {
+            Held::Entries(entries) => {
+                let total = entries.len();
+                let new: Vec<Entry> = entries
+                    .into_iter()
+                    .filter(|entry| !already_holds(contents, entry))
+                    .collect();
+                let ids: Vec<EntryId> = new.iter().map(|e| e.id.clone()).collect();
+                // An empty batch seals into no segments.
+                let sealed = sealer.seal(&new)?;
+                let already_present = total - new.len();
+                (new, ids, already_present, sealed)
+            }
+            Held::Serialized(serialized) => {
+                let new: Vec<EntryView<'_>> = serialized
+                    .views()
+                    .filter(|view| !already_holds_json(contents, view))
+                    .collect();
+                let ids: Vec<EntryId> = new.iter().map(|view| view.id().clone()).collect();
+                let already_present = serialized.len() - new.len();
+                (Vec::new(), ids, already_present, sealer.seal_views(new)?)
+            }
+        };
+        if new_ids.is_empty() {
             return Ok(Delivery {
+                new_count: 0,
                 new_entries,
                 already_present,
                 attachments: Vec::new(),
                 segments: Vec::new(),
             });
         }
-        let identity = keyring.current();
-        let recipient = identity.recipient();
+        let recipient = keyring.current().recipient();
         let attachments = attachments
             .iter()
             .map(|a| {
@@ -69,9 +149,7 @@ impl Delivery {
                 )
             })
             .collect();
-        let sealed =
-            crate::vault::Sealer::for_identity(keyring.vault_id(), identity).seal(&new_entries)?;
-        let plan = upload_plan(file_bytes, keyring, &new_entries);
+        let plan = upload_plan(file, keyring, &new_ids);
         let count = sealed.len();
         let segments = sealed
             .into_iter()
@@ -79,10 +157,81 @@ impl Delivery {
             .map(|(i, segment)| (format!("imp-{plan}-{i}-{count}"), segment))
             .collect();
         Ok(Delivery {
+            new_count: new_ids.len(),
             new_entries,
             already_present,
             attachments,
             segments,
+        })
+    }
+}
+
+impl EntryTarget for DeliveryBuilder {
+    fn accept(&mut self, entry: Entry) {
+        match &mut self.held {
+            Held::Entries(entries) => entries.push(entry),
+            Held::Serialized(serialized) => serialized.push(entry),
+        }
+    }
+}
+
+/// Entries whose resources are serialized into one buffer, in arrival order.
+#[derive(Default)]
+struct SerializedEntries {
+    json: Vec<u8>,
+    entries: Vec<SerializedEntry>,
+    /// The distinct sources, in order of first use: one import shares one.
+    sources: Vec<Source>,
+}
+
+struct SerializedEntry {
+    id: EntryId,
+    at: chrono::DateTime<chrono::Utc>,
+    /// The resource's JSON in `json` and its source's index, for a put; `None` for a delete.
+    put: Option<(Range<usize>, usize)>,
+}
+
+impl SerializedEntries {
+    fn push(&mut self, entry: Entry) {
+        let put = match entry.op {
+            Op::Put { resource, source } => {
+                let start = self.json.len();
+                serde_json::to_writer(&mut self.json, &resource)
+                    .expect("a Value serializes to a Vec");
+                let source = match self.sources.iter().rposition(|s| *s == source) {
+                    Some(index) => index,
+                    None => {
+                        self.sources.push(source);
+                        self.sources.len() - 1
+                    }
+                };
+                Some((start..self.json.len(), source))
+            }
+            Op::Delete => None,
+        };
+        self.entries.push(SerializedEntry {
+            id: entry.id,
+            at: entry.at,
+            put,
+        });
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn views(&self) -> impl Iterator<Item = EntryView<'_>> {
+        self.entries.iter().map(|entry| match &entry.put {
+            Some((range, source)) => EntryView::PutJson {
+                id: &entry.id,
+                at: entry.at,
+                resource: &self.json[range.clone()],
+                source: &self.sources[*source],
+            },
+            None => EntryView::Delete {
+                id: &entry.id,
+                at: entry.at,
+            },
         })
     }
 }
@@ -97,16 +246,46 @@ fn already_holds(contents: &VaultContents, entry: &Entry) -> bool {
         .is_some_and(|stored| stored.source.file == source.file && stored.resource == *resource)
 }
 
+/// [`already_holds`] for a serialized entry. The resource is parsed back only when the
+/// record holds an entry of that id from that file, which is rare but for a file imported
+/// again; a [`Value`] survives the round trip through its JSON unchanged.
+fn already_holds_json(contents: &VaultContents, view: &EntryView<'_>) -> bool {
+    let EntryView::PutJson {
+        id,
+        resource,
+        source,
+        ..
+    } = view
+    else {
+        return false;
+    };
+    contents.get(id).is_some_and(|stored| {
+        stored.source.file == source.file
+            && serde_json::from_slice::<Value>(resource).is_ok_and(|r| stored.resource == r)
+    })
+}
+
+/// The SHA-256 of an imported file's bytes, from which its upload keys derive. A caller
+/// may compute it while the file is being imported, on another core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileDigest([u8; 32]);
+
+impl FileDigest {
+    pub fn of(file_bytes: &[u8]) -> Self {
+        FileDigest(Sha256::digest(file_bytes).into())
+    }
+}
+
 /// A name for this upload that a retry reproduces: the file's bytes, the vault and its key
 /// epoch, and the entries it adds.
-fn upload_plan(file_bytes: &[u8], keyring: &VaultKeyring, new: &[Entry]) -> String {
+fn upload_plan(file: &FileDigest, keyring: &VaultKeyring, new: &[EntryId]) -> String {
     let mut hash = Sha256::new();
-    hash.update(Sha256::digest(file_bytes));
+    hash.update(file.0);
     hash.update(keyring.vault_id().0.as_bytes());
     hash.update(keyring.current().epoch().0.to_be_bytes());
-    for entry in new {
-        hash.update((entry.id.0.len() as u64).to_be_bytes());
-        hash.update(entry.id.0.as_bytes());
+    for id in new {
+        hash.update((id.0.len() as u64).to_be_bytes());
+        hash.update(id.0.as_bytes());
     }
     hash.finalize()[..20]
         .iter()
@@ -188,6 +367,46 @@ mod tests {
         assert_eq!(key(BUNDLE.as_bytes()), key(BUNDLE.as_bytes()));
         assert_ne!(key(BUNDLE.as_bytes()), key(b"another file"));
         assert!(key(BUNDLE.as_bytes()).ends_with("-0-1"));
+    }
+
+    #[test]
+    fn serializing_entries_seals_what_keeping_them_seals() {
+        let keyring = keyring();
+        let outcome = outcome();
+        let finish = |builder: DeliveryBuilder, contents: &VaultContents| {
+            let mut builder = builder;
+            for entry in outcome.entries.clone() {
+                builder.accept(entry);
+            }
+            builder
+                .finish(&[], &FileDigest::of(BUNDLE.as_bytes()), contents, &keyring)
+                .unwrap()
+        };
+        let empty = VaultContents::default();
+        let kept = finish(DeliveryBuilder::keeping_entries(), &empty);
+        let serialized = finish(DeliveryBuilder::serializing(), &empty);
+        assert_eq!((serialized.new_count, serialized.already_present), (2, 0));
+        assert!(serialized.new_entries.is_empty());
+        assert_eq!(kept.new_entries.len(), 2);
+        // Same upload keys, and the same record once opened.
+        let keys = |d: &Delivery| {
+            d.segments
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&kept), keys(&serialized));
+        let open = |d: &Delivery| keyring.open(d.segments.iter().map(|(_, s)| s)).unwrap();
+        let mut expected = VaultContents::default();
+        for entry in outcome.entries.clone() {
+            expected.apply(entry);
+        }
+        assert_eq!(open(&serialized), expected);
+        assert_eq!(open(&kept), expected);
+        // Imported again into the record that holds it: nothing to seal.
+        let again = finish(DeliveryBuilder::serializing(), &expected);
+        assert_eq!((again.new_count, again.already_present), (0, 2));
+        assert!(again.segments.is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! so only magic bytes and the first meaningful characters decide.
 
 use super::error::{ImportError, ImportErrorKind};
+use super::json_outline::ResourceOutline;
 use super::options::ImportLimits;
 use super::report::Location;
 use serde::de::IgnoredAny;
@@ -38,6 +39,17 @@ pub fn detect(
     bytes: &[u8],
     limits: &ImportLimits,
 ) -> Result<ImportFormat, ImportError> {
+    detect_with(name, bytes, limits, detect_json)
+}
+
+/// [`detect`], with `json` to tell the JSON formats apart (given the name and the text
+/// from its first `{` or `[`).
+fn detect_with(
+    name: &str,
+    bytes: &[u8],
+    limits: &ImportLimits,
+    json: impl FnOnce(&str, &[u8]) -> ImportFormat,
+) -> Result<ImportFormat, ImportError> {
     let err = |kind| Err(ImportError::new(Location::file(name), kind));
     let size = bytes.len() as u64;
     if size > limits.max_input_bytes {
@@ -56,11 +68,64 @@ pub fn detect(
     }
     match trimmed[0] {
         b'<' => Ok(ImportFormat::Ccda),
-        b'{' | b'[' => Ok(detect_json(name, trimmed)),
+        b'{' | b'[' => Ok(json(name, trimmed)),
         _ if trimmed.starts_with(b"shc:/") => Ok(ImportFormat::SmartHealthCardQr),
         _ if looks_like_compact_jws(trimmed) => Ok(ImportFormat::SmartHealthCardJws),
         _ => err(ImportErrorKind::UnrecognizedFormat),
     }
+}
+
+/// A file's format, with what detecting it learnt that importing it needs again: a FHIR
+/// JSON file's outline (the skim that finds its top-level keys also finds its entries), so
+/// a large Bundle is read once for both. Made by [`detect_for_import`], used by
+/// [`import_detected`](super::import_detected).
+#[derive(Debug)]
+pub struct Detected {
+    pub(crate) format: ImportFormat,
+    pub(crate) outline: Option<ResourceOutline>,
+}
+
+impl Detected {
+    pub fn format(&self) -> ImportFormat {
+        self.format
+    }
+}
+
+impl From<ImportFormat> for Detected {
+    fn from(format: ImportFormat) -> Self {
+        Detected {
+            format,
+            outline: None,
+        }
+    }
+}
+
+/// [`detect`], keeping what the importer can use again. A JSON file's format is decided
+/// from its outline, which validates all of it, rather than from a skim of its top-level
+/// keys: the same answer whenever the file is valid JSON, and the skim still decides when
+/// it is not (one value per line is NDJSON).
+pub fn detect_for_import(
+    name: &str,
+    bytes: &[u8],
+    limits: &ImportLimits,
+) -> Result<Detected, ImportError> {
+    let mut outline = None;
+    let format = detect_with(name, bytes, limits, |name, trimmed| {
+        if let Some(format) = json_format_by_name(name) {
+            return format;
+        }
+        match text(name, bytes).map(ResourceOutline::read) {
+            Ok(Ok(read)) => {
+                let format = read.json_format();
+                if format == ImportFormat::FhirJson {
+                    outline = Some(read);
+                }
+                format
+            }
+            _ => detect_json(name, trimmed),
+        }
+    })?;
+    Ok(Detected { format, outline })
 }
 
 /// Magic numbers of the binary formats.
@@ -82,11 +147,8 @@ pub fn sniff_binary(bytes: &[u8]) -> Option<ImportFormat> {
 /// second JSON value follows the first line. Anything else goes to the FHIR JSON importer,
 /// which reports precisely why it is not FHIR.
 fn detect_json(name: &str, text: &[u8]) -> ImportFormat {
-    if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
-        return ImportFormat::FhirNdjson;
-    }
-    if name.ends_with(".smart-health-card") {
-        return ImportFormat::SmartHealthCard;
+    if let Some(format) = json_format_by_name(name) {
+        return format;
     }
     // Only the top-level keys matter: skim the values without building a tree, which for a
     // large Bundle costs as much as the import's own parse. Anything but an object fails
@@ -107,6 +169,17 @@ fn detect_json(name: &str, text: &[u8]) -> ImportFormat {
             }
         }
         Err(_) => ImportFormat::FhirJson,
+    }
+}
+
+/// The JSON formats whose file names say what they are.
+fn json_format_by_name(name: &str) -> Option<ImportFormat> {
+    if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+        Some(ImportFormat::FhirNdjson)
+    } else if name.ends_with(".smart-health-card") {
+        Some(ImportFormat::SmartHealthCard)
+    } else {
+        None
     }
 }
 
@@ -131,4 +204,58 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
 pub(crate) fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
     std::str::from_utf8(strip_bom(bytes))
         .map_err(|_| ImportError::new(Location::file(name), ImportErrorKind::NotUtf8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detecting_for_import_finds_the_formats_detecting_finds() {
+        let limits = ImportLimits::default();
+        for (name, text) in [
+            ("a.json", "{\"resourceType\":\"Bundle\",\"entry\":[]}"),
+            ("a.json", "\u{feff}  \n{\"resourceType\":\"Patient\"}"),
+            ("a.json", "[{\"resourceType\":\"Patient\"}]"),
+            (
+                "a.json",
+                "{\"verifiableCredential\":[\"x\"],\"resourceType\":\"Patient\"}",
+            ),
+            ("a.json", "{\"iss\":\"https://x\",\"vc\":{}}"),
+            ("a.json", "{\"iss\":\"https://x\"}"),
+            (
+                "a.txt",
+                "{\"resourceType\":\"Patient\"}\n{\"resourceType\":\"Patient\"}\n",
+            ),
+            ("a.json", "{\"resourceType\":\"Patient\",\n\"a\":tru}"),
+            ("a.json", "{\"resourceType\":\"Patient\",\"a\":\"\\ud800\"}"),
+            ("a.ndjson", "{\"resourceType\":\"Patient\"}"),
+            ("a.smart-health-card", "{}"),
+            ("a.json", "<ClinicalDocument/>"),
+            ("a.json", "   "),
+        ] {
+            let bytes = text.as_bytes();
+            let format = detect(name, bytes, &limits).map_err(|e| e.kind);
+            let detected = detect_for_import(name, bytes, &limits);
+            assert_eq!(
+                detected
+                    .as_ref()
+                    .map(|d| d.format())
+                    .map_err(|e| e.kind.clone()),
+                format,
+                "{text}"
+            );
+            if let Ok(detected) = detected {
+                assert_eq!(
+                    detected.outline.is_some(),
+                    detected.format == ImportFormat::FhirJson
+                        && serde_json::from_str::<serde_json::Value>(
+                            text.trim_start_matches('\u{feff}')
+                        )
+                        .is_ok(),
+                    "{text}"
+                );
+            }
+        }
+    }
 }

@@ -33,6 +33,7 @@ use crate::fhir::{is_r4_resource_type, looks_like_resource_type};
 use crate::record::Source;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 /// Extension on `meta` recording the resource's id or fullUrl in its source.
@@ -64,78 +65,167 @@ pub(crate) struct FoundResource {
     pub resource: Value,
 }
 
+/// What identifies a file (or card) for fullUrls that mean nothing outside it: the hash of
+/// its bytes, computed only if such a fullUrl turns up (most files have none, and hashing
+/// a large Bundle costs as much as a good part of importing it).
+pub(crate) struct FileScope<'a> {
+    bytes: &'a [u8],
+    digest: OnceCell<String>,
+}
+
+impl<'a> FileScope<'a> {
+    pub(crate) fn of(bytes: &'a [u8]) -> Self {
+        FileScope {
+            bytes,
+            digest: OnceCell::new(),
+        }
+    }
+
+    fn digest(&self) -> &str {
+        self.digest.get_or_init(|| sha256_hex(self.bytes))
+    }
+}
+
 /// Give every found resource its stable id, rewrite references between them, and add
-/// them to the sink, all with the same `source`. `file_scope` identifies the file (or
-/// card) for fullUrls that mean nothing outside it.
+/// them to the sink, all with the same `source`.
 pub(crate) fn assign_ids_and_push(
     sink: &mut EntrySink<'_>,
     found: Vec<FoundResource>,
-    file_scope: &str,
+    scope: &FileScope<'_>,
     source: &Source,
 ) -> Result<(), ImportError> {
-    let namespace = sink.opts.provider.clone().unwrap_or_default();
-    let mut by_full_url: HashMap<String, String> = HashMap::new();
-    let mut planned = Vec::with_capacity(found.len());
-    for item in found {
+    let mut ids = Identities::new(sink, scope);
+    for item in &found {
         let resource_type = resource_type_of(&item.resource)
-            .map_err(|kind| ImportError::new(item.location.clone(), kind))?
-            .to_string();
-        if !is_r4_resource_type(&resource_type) {
+            .map_err(|kind| ImportError::new(item.location.clone(), kind))?;
+        ids.plan(
+            sink,
+            &item.location,
+            item.full_url.as_deref(),
+            resource_type,
+        );
+    }
+    for item in found {
+        ids.assign(sink, item, source)?;
+    }
+    ids.finish(sink);
+    Ok(())
+}
+
+/// The ids of one file's resources, in two passes: [`Identities::plan`] learns every
+/// fullUrl's new reference (a reference may point forward, to an entry not read yet), then
+/// [`Identities::assign`] rewrites each resource and hands it to the sink. The streaming
+/// Bundle importer plans from a skim of the file and assigns as it parses each resource,
+/// so the two must see the resources in the same order.
+pub(crate) struct Identities<'s> {
+    namespace: String,
+    scope: &'s FileScope<'s>,
+    by_full_url: HashMap<String, String>,
+    unresolved: Tally,
+    conditional: Tally,
+    seen: HashSet<String>,
+}
+
+impl<'s> Identities<'s> {
+    pub(crate) fn new(sink: &EntrySink<'_>, scope: &'s FileScope<'s>) -> Self {
+        Identities {
+            namespace: sink.opts.provider.clone().unwrap_or_default(),
+            scope,
+            by_full_url: HashMap::new(),
+            unresolved: Tally::default(),
+            conditional: Tally::default(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// First pass, for each resource in file order: warn about a type FHIR R4 does not
+    /// have, and remember what its fullUrl now points to.
+    pub(crate) fn plan(
+        &mut self,
+        sink: &mut EntrySink<'_>,
+        location: &Location,
+        full_url: Option<&str>,
+        resource_type: &str,
+    ) {
+        if !is_r4_resource_type(resource_type) {
             sink.warn(
-                item.location.clone(),
+                location.clone(),
                 format!("`{resource_type}` is not a FHIR R4 resource type; kept as-is"),
             );
         }
-        let (identity, base, original) = identity_of(&item, &resource_type, file_scope);
-        let new_ref = format!("{resource_type}/{}", derived_id(&namespace, &identity));
-        if let Some(url) = &item.full_url {
-            by_full_url.insert(url.clone(), new_ref.clone());
+        if let Some(url) = full_url {
+            let identity = full_url_identity(url, self.scope).identity;
+            let new_ref = format!("{resource_type}/{}", derived_id(&self.namespace, &identity));
+            self.by_full_url.insert(url.to_string(), new_ref);
         }
-        planned.push((item, resource_type, new_ref, base, original));
     }
 
-    let mut unresolved = Tally::default();
-    let mut conditional = Tally::default();
-    let mut seen = HashSet::new();
-    for (mut item, resource_type, new_ref, base, original) in planned {
+    /// Second pass, for each resource in the same order: give it its id, rewrite its
+    /// references, and add it to the sink with `source`.
+    pub(crate) fn assign(
+        &mut self,
+        sink: &mut EntrySink<'_>,
+        mut item: FoundResource,
+        source: &Source,
+    ) -> Result<(), ImportError> {
+        let resource_type = resource_type_of(&item.resource)
+            .map_err(|kind| ImportError::new(item.location.clone(), kind))?
+            .to_string();
+        let Identity {
+            identity,
+            base,
+            original,
+        } = identity_of(&item, &resource_type, self.scope);
+        let new_id = derived_id(&self.namespace, &identity);
         let mut rewriter = Rewriter {
-            namespace: &namespace,
+            namespace: &self.namespace,
             base: base.as_deref(),
-            by_full_url: &by_full_url,
+            by_full_url: &self.by_full_url,
             location: &item.location,
-            unresolved: &mut unresolved,
-            conditional: &mut conditional,
+            unresolved: &mut self.unresolved,
+            conditional: &mut self.conditional,
         };
         rewriter.walk(&mut item.resource);
-        let new_id = &new_ref[resource_type.len() + 1..];
-        set_id(&mut item.resource, new_id, original);
-        if !seen.insert(new_ref.clone()) {
+        set_id(&mut item.resource, &new_id, original);
+        let new_ref = format!("{resource_type}/{new_id}");
+        if !self.seen.insert(new_ref.clone()) {
             sink.warn(
                 item.location.clone(),
                 format!("{new_ref} appears more than once in this file; the last one is kept"),
             );
         }
-        sink.push(item.resource, source.clone())?;
+        sink.push(item.resource, source.clone())
     }
-    unresolved.report(
-        sink,
-        "references to resources not in this file were kept as written",
-    );
-    conditional.report(
-        sink,
-        "conditional references (`Type?search`) can only be resolved by the sending server; kept as written",
-    );
-    Ok(())
+
+    /// After the last resource: report the references that could not be resolved.
+    pub(crate) fn finish(self, sink: &mut EntrySink<'_>) {
+        self.unresolved.report(
+            sink,
+            "references to resources not in this file were kept as written",
+        );
+        self.conditional.report(
+            sink,
+            "conditional references (`Type?search`) can only be resolved by the sending server; kept as written",
+        );
+    }
 }
 
 /// `resourceType` of a resource, or why it has none.
 pub(crate) fn resource_type_of(resource: &Value) -> Result<&str, ImportErrorKind> {
     let Some(obj) = resource.as_object() else {
-        return Err(ImportErrorKind::InvalidResource(
-            "a resource must be a JSON object".into(),
-        ));
+        return Err(not_an_object());
     };
-    match obj.get("resourceType") {
+    resource_type_in(obj.get("resourceType"))
+}
+
+/// Why a value in a resource's place is not a resource: it is not an object.
+pub(crate) fn not_an_object() -> ImportErrorKind {
+    ImportErrorKind::InvalidResource("a resource must be a JSON object".into())
+}
+
+/// The type an object's `resourceType` value names, or why it names none.
+pub(crate) fn resource_type_in(value: Option<&Value>) -> Result<&str, ImportErrorKind> {
+    match value {
         None => Err(ImportErrorKind::MissingResourceType),
         Some(Value::String(t)) if looks_like_resource_type(t) => Ok(t),
         Some(other) => Err(ImportErrorKind::InvalidResource(format!(
@@ -144,46 +234,54 @@ pub(crate) fn resource_type_of(resource: &Value) -> Result<&str, ImportErrorKind
     }
 }
 
-/// (identity, base URL for relative references, original id to record).
-fn identity_of(
-    item: &FoundResource,
-    resource_type: &str,
-    file_scope: &str,
-) -> (String, Option<String>, String) {
-    let id = item.resource.get("id").and_then(Value::as_str);
+/// Where a resource's new id comes from (see the table at the top of this module).
+struct Identity {
+    identity: String,
+    /// The server base that relative references inside the resource are relative to.
+    base: Option<String>,
+    /// The id or fullUrl to record in the [`ORIGINAL_ID_EXTENSION`], if any.
+    original: String,
+}
+
+fn identity_of(item: &FoundResource, resource_type: &str, scope: &FileScope<'_>) -> Identity {
     if let Some(url) = &item.full_url {
-        return match parse_reference(url) {
-            ReferenceTarget::Urn(urn) => (urn.to_string(), None, url.clone()),
-            ReferenceTarget::Absolute {
-                base,
-                resource_type: ty,
-                id,
-            } => (
-                format!("{base}/{ty}/{id}"),
-                Some(base.to_string()),
-                url.clone(),
-            ),
-            ReferenceTarget::Relative {
-                resource_type: ty,
-                id,
-            } => (format!("{ty}/{id}"), None, url.clone()),
-            _ => (format!("{file_scope}#{url}"), None, url.clone()),
-        };
+        return full_url_identity(url, scope);
     }
-    match id {
-        Some(id) => (
-            format!("{resource_type}/{id}"),
-            None,
-            format!("{resource_type}/{id}"),
-        ),
+    match item.resource.get("id").and_then(Value::as_str) {
+        Some(id) => Identity {
+            identity: format!("{resource_type}/{id}"),
+            base: None,
+            original: format!("{resource_type}/{id}"),
+        },
         None => {
             let content = serde_json::to_vec(&item.resource).unwrap_or_default();
-            (
-                format!("content:{}", sha256_hex(&content)),
-                None,
-                String::new(),
-            )
+            Identity {
+                identity: format!("content:{}", sha256_hex(&content)),
+                base: None,
+                original: String::new(),
+            }
         }
+    }
+}
+
+fn full_url_identity(url: &str, scope: &FileScope<'_>) -> Identity {
+    let (identity, base) = match parse_reference(url) {
+        ReferenceTarget::Urn(urn) => (urn.to_string(), None),
+        ReferenceTarget::Absolute {
+            base,
+            resource_type,
+            id,
+        } => (
+            format!("{base}/{resource_type}/{id}"),
+            Some(base.to_string()),
+        ),
+        ReferenceTarget::Relative { resource_type, id } => (format!("{resource_type}/{id}"), None),
+        _ => (format!("{}#{url}", scope.digest()), None),
+    };
+    Identity {
+        identity,
+        base,
+        original: url.to_string(),
     }
 }
 

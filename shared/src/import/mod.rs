@@ -23,14 +23,16 @@ pub mod error;
 pub mod fhir_json;
 pub mod identity;
 pub mod issuer_keys;
+mod json_outline;
+mod json_stream;
 pub mod merge;
 pub mod ndjson;
 pub mod options;
 pub mod report;
 pub mod shc;
 
-pub use delivery::{Delivery, attachment_blob_id};
-pub use detect::ImportFormat;
+pub use delivery::{Delivery, DeliveryBuilder, FileDigest, attachment_blob_id};
+pub use detect::{Detected, ImportFormat};
 pub use document::Attachment;
 pub use error::{ImportError, ImportErrorKind};
 pub use issuer_keys::IssuerKeys;
@@ -57,8 +59,17 @@ pub fn import_file(
     bytes: &[u8],
     opts: &ImportOptions,
 ) -> Result<ImportOutcome, ImportError> {
-    let format = detect::detect(name, bytes, &opts.limits)?;
-    import_as(format, name, bytes, opts)
+    let detected = detect::detect_for_import(name, bytes, &opts.limits)?;
+    let mut entries = Vec::new();
+    let FileImport {
+        attachments,
+        report,
+    } = import_detected(detected, name, bytes, opts, &mut entries)?;
+    Ok(ImportOutcome {
+        entries,
+        attachments,
+        report,
+    })
 }
 
 /// Import one file whose format the caller has already detected with [`detect::detect`]
@@ -70,6 +81,61 @@ pub fn import_as(
     bytes: &[u8],
     opts: &ImportOptions,
 ) -> Result<ImportOutcome, ImportError> {
+    let mut entries = Vec::new();
+    let FileImport {
+        attachments,
+        report,
+    } = import_into(format, name, bytes, opts, &mut entries)?;
+    Ok(ImportOutcome {
+        entries,
+        attachments,
+        report,
+    })
+}
+
+/// What importing one file produced besides its entries, which went to an [`EntryTarget`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileImport {
+    pub attachments: Vec<Attachment>,
+    pub report: ImportReport,
+}
+
+/// Where an importer puts each entry as it makes it: a list ([`import_as`]), or a
+/// [`DeliveryBuilder`] that seals each one as it comes, so that a large Bundle's resources
+/// need not all be held as trees at once.
+pub trait EntryTarget {
+    fn accept(&mut self, entry: Entry);
+}
+
+impl EntryTarget for Vec<Entry> {
+    fn accept(&mut self, entry: Entry) {
+        self.push(entry);
+    }
+}
+
+/// [`import_as`], handing each entry to `target` as it is made. On an error the target may
+/// have received some of the file's entries already: drop them, as a file imports all or
+/// nothing.
+pub fn import_into(
+    format: ImportFormat,
+    name: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    target: &mut dyn EntryTarget,
+) -> Result<FileImport, ImportError> {
+    import_detected(format.into(), name, bytes, opts, target)
+}
+
+/// [`import_into`] a file detected by [`detect::detect_for_import`], using again what
+/// detection read of it.
+pub fn import_detected(
+    detected: Detected,
+    name: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    target: &mut dyn EntryTarget,
+) -> Result<FileImport, ImportError> {
+    let Detected { format, outline } = detected;
     let (size, max) = (bytes.len() as u64, opts.limits.max_input_bytes);
     if size > max {
         return Err(ImportError::new(
@@ -77,10 +143,24 @@ pub fn import_as(
             ImportErrorKind::TooLarge { size, max },
         ));
     }
-    let mut sink = EntrySink::new(name, format, opts);
+    if format == ImportFormat::Zip {
+        // Each member of a zip succeeds or fails on its own, so members are imported whole
+        // before their entries move on.
+        let outcome = archive::import_zip(name, bytes, opts)?;
+        for entry in outcome.entries {
+            target.accept(entry);
+        }
+        return Ok(FileImport {
+            attachments: outcome.attachments,
+            report: outcome.report,
+        });
+    }
+    let mut sink = EntrySink::new(name, format, opts, target);
     match format {
-        ImportFormat::Zip => return archive::import_zip(name, bytes, opts),
-        ImportFormat::FhirJson => fhir_json::import_json(&mut sink, detect::text(name, bytes)?)?,
+        ImportFormat::Zip => unreachable!("imported above"),
+        ImportFormat::FhirJson => {
+            fhir_json::import_json(&mut sink, detect::text(name, bytes)?, outline)?
+        }
         ImportFormat::FhirNdjson => ndjson::import_ndjson(&mut sink, detect::text(name, bytes)?)?,
         ImportFormat::Ccda => ccda::import_ccda(&mut sink, bytes)?,
         ImportFormat::SmartHealthCard
@@ -101,17 +181,25 @@ pub fn import_as(
 pub(crate) struct EntrySink<'a> {
     pub(crate) file: &'a str,
     pub(crate) opts: &'a ImportOptions,
-    entries: Vec<Entry>,
+    target: &'a mut dyn EntryTarget,
+    /// Entries handed to `target` so far.
+    entries: usize,
     attachments: Vec<Attachment>,
     pub(crate) report: ImportReport,
 }
 
 impl<'a> EntrySink<'a> {
-    pub(crate) fn new(file: &'a str, format: ImportFormat, opts: &'a ImportOptions) -> Self {
+    pub(crate) fn new(
+        file: &'a str,
+        format: ImportFormat,
+        opts: &'a ImportOptions,
+        target: &'a mut dyn EntryTarget,
+    ) -> Self {
         EntrySink {
             file,
             opts,
-            entries: Vec::new(),
+            target,
+            entries: 0,
             attachments: Vec::new(),
             report: ImportReport::new(file, format),
         }
@@ -134,7 +222,7 @@ impl<'a> EntrySink<'a> {
     /// Add one resource. Its `resourceType` and `id` must already be final.
     pub(crate) fn push(&mut self, resource: Value, source: Source) -> Result<(), ImportError> {
         let max = self.opts.limits.max_resources;
-        if self.entries.len() >= max {
+        if self.entries >= max {
             return Err(ImportError::new(
                 self.location(),
                 ImportErrorKind::TooManyResources { max },
@@ -151,7 +239,8 @@ impl<'a> EntrySink<'a> {
             .unwrap_or_default();
         let entry_id = EntryId(format!("{resource_type}/{id}"));
         *self.report.counts.entry(resource_type).or_default() += 1;
-        self.entries.push(Entry {
+        self.entries += 1;
+        self.target.accept(Entry {
             id: entry_id,
             op: Op::Put { resource, source },
             at: self.opts.imported_at,
@@ -174,9 +263,8 @@ impl<'a> EntrySink<'a> {
         self.report.notes.push(message.into());
     }
 
-    pub(crate) fn finish(self) -> ImportOutcome {
-        ImportOutcome {
-            entries: self.entries,
+    pub(crate) fn finish(self) -> FileImport {
+        FileImport {
             attachments: self.attachments,
             report: self.report,
         }

@@ -4,7 +4,7 @@
 use super::EntrySink;
 use super::error::ImportError;
 use super::fhir_json::{collect_at, parse_json};
-use super::identity::{assign_ids_and_push, sha256_hex};
+use super::identity::{FileScope, assign_ids_and_push};
 
 pub(crate) fn import_ndjson(sink: &mut EntrySink<'_>, text: &str) -> Result<(), ImportError> {
     let mut found = Vec::new();
@@ -18,5 +18,5 @@ pub(crate) fn import_ndjson(sink: &mut EntrySink<'_>, text: &str) -> Result<(), 
         collect_at(sink, value, "", None, &mut found, Some(number))?;
     }
     let source = sink.source();
-    assign_ids_and_push(sink, found, &sha256_hex(text.as_bytes()), &source)
+    assign_ids_and_push(sink, found, &FileScope::of(text.as_bytes()), &source)
 }

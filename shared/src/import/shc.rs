@@ -17,7 +17,7 @@ use super::EntrySink;
 use super::detect::ImportFormat;
 use super::error::{ImportError, ImportErrorKind};
 use super::fhir_json::collect;
-use super::identity::{assign_ids_and_push, sha256_hex};
+use super::identity::{FileScope, assign_ids_and_push};
 use super::options::TrustedIssuer;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -122,7 +122,7 @@ pub(crate) fn import_card(
     if format == ImportFormat::SmartHealthCardPayload {
         // A decoded payload has lost its signature: nothing to verify against.
         let payload: Value = super::fhir_json::parse_json(sink, text, None)?;
-        let scope = sha256_hex(text.trim().as_bytes());
+        let scope = FileScope::of(text.trim().as_bytes());
         let trust = CardTrust::Unverified {
             reason: "a decoded card payload without its signature".into(),
         };
@@ -134,7 +134,12 @@ pub(crate) fn import_card(
         let issuer = card.issuer().unwrap_or_default().to_string();
         let trusted = sink.opts.issuer(&issuer);
         let trust = verify_card(&card, trusted, sink.opts.imported_at);
-        import_payload(sink, &card.payload, &sha256_hex(card.jws.as_bytes()), trust)?;
+        import_payload(
+            sink,
+            &card.payload,
+            &FileScope::of(card.jws.as_bytes()),
+            trust,
+        )?;
     }
     Ok(())
 }
@@ -142,7 +147,7 @@ pub(crate) fn import_card(
 fn import_payload(
     sink: &mut EntrySink<'_>,
     payload: &Value,
-    scope: &str,
+    scope: &FileScope<'_>,
     trust: CardTrust,
 ) -> Result<(), ImportError> {
     let Some(bundle) = payload.pointer("/vc/credentialSubject/fhirBundle") else {

@@ -45,6 +45,15 @@ pub(crate) enum EntryView<'a> {
         resource: &'a Value,
         source: &'a Source,
     },
+    /// A put whose resource is serialized already: compact JSON, as `serde_json` writes a
+    /// [`Value`]. An importer serializes each resource as it makes it, so that it need not
+    /// hold every resource's tree until the batch is sealed.
+    PutJson {
+        id: &'a EntryId,
+        at: DateTime<Utc>,
+        resource: &'a [u8],
+        source: &'a Source,
+    },
     Delete {
         id: &'a EntryId,
         at: DateTime<Utc>,
@@ -54,7 +63,9 @@ pub(crate) enum EntryView<'a> {
 impl EntryView<'_> {
     pub(crate) fn id(&self) -> &EntryId {
         match self {
-            EntryView::Put { id, .. } | EntryView::Delete { id, .. } => id,
+            EntryView::Put { id, .. }
+            | EntryView::PutJson { id, .. }
+            | EntryView::Delete { id, .. } => id,
         }
     }
 }
@@ -165,6 +176,27 @@ impl BatchWriter {
                 source: Some(self.source_index(source)),
                 resource: Some(resource),
             },
+            EntryView::PutJson {
+                id,
+                at,
+                resource,
+                source,
+            } => {
+                let head = WireEntryOut {
+                    id,
+                    at: wire_time(at),
+                    source: Some(self.source_index(source)),
+                    resource: None,
+                };
+                // The entry without its resource, then the resource spliced in as the
+                // last field, where serializing the whole entry would have written it.
+                serde_json::to_writer(&mut self.body, &head).expect("entries serialize to a Vec");
+                self.body.pop();
+                self.body.extend_from_slice(b",\"resource\":");
+                self.body.extend_from_slice(resource);
+                self.body.push(b'}');
+                return;
+            }
             EntryView::Delete { id, at } => WireEntryOut {
                 id,
                 at: wire_time(at),

@@ -7,7 +7,7 @@
 //! Compaction and key rotation rewrite many segments into few.
 
 mod attachment;
-mod batch;
+pub(crate) mod batch;
 mod compact;
 mod contents;
 mod envelope;

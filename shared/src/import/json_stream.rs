@@ -1,0 +1,199 @@
+//! The second pass over a FHIR JSON file: parse each resource its outline
+//! ([`super::json_outline`]) found, one at a time, in file order, and hand it on before
+//! parsing the next. What is not a resource (the Bundles around them, entries without one)
+//! is skipped unparsed, having been validated by the outline's pass.
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use std::fmt;
+
+use super::error::ImportError;
+use super::json_outline::{EntriesOutline, EntryOutline, Key, ObjectOutline, ResourceOutline};
+
+/// Why streaming stopped early.
+pub(crate) enum Stopped {
+    /// The text does not parse (which the outline's pass would have reported first).
+    Json(serde_json::Error),
+    /// The receiver of a resource refused it.
+    Import(ImportError),
+}
+
+/// Parses the resources of `text`, whose outline is `outline`, and hands each to `each` in
+/// file order: the top-level resource, or every resource of a Bundle, nested Bundles
+/// flattened, exactly those the outline's walk found.
+pub(crate) fn for_each_resource(
+    text: &str,
+    outline: &ResourceOutline,
+    each: &mut dyn FnMut(Value) -> Result<(), ImportError>,
+) -> Result<(), Stopped> {
+    let ResourceOutline::Object(bundle) = outline else {
+        return parse_resource(text, each);
+    };
+    if !outline.is_bundle() {
+        return parse_resource(text, each);
+    }
+    let mut stream = Stream {
+        each,
+        refused: None,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let streamed = BundleSeed {
+        bundle,
+        stream: &mut stream,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    match (streamed, stream.refused) {
+        (_, Some(refused)) => Err(Stopped::Import(refused)),
+        (Err(e), None) => Err(Stopped::Json(e)),
+        (Ok(()), None) => Ok(()),
+    }
+}
+
+fn parse_resource(
+    text: &str,
+    each: &mut dyn FnMut(Value) -> Result<(), ImportError>,
+) -> Result<(), Stopped> {
+    let resource = serde_json::from_str(text).map_err(Stopped::Json)?;
+    each(resource).map_err(Stopped::Import)
+}
+
+/// The receiver, and its refusal once it refused (serde's error only unwinds the parse).
+struct Stream<'a> {
+    each: &'a mut dyn FnMut(Value) -> Result<(), ImportError>,
+    refused: Option<ImportError>,
+}
+
+/// A Bundle: streams its last `entry` key's entries, skips everything else.
+struct BundleSeed<'o, 's, 'a> {
+    bundle: &'o ObjectOutline,
+    stream: &'s mut Stream<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for BundleSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BundleSeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Bundle")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut entry_keys = 0;
+        while let Some(key) = map.next_key::<Key>()? {
+            if let Key::Entry = key {
+                entry_keys += 1;
+                if entry_keys == self.bundle.entry_keys
+                    && let Some(EntriesOutline::Array(entries)) = &self.bundle.entry
+                {
+                    map.next_value_seed(EntriesSeed {
+                        entries,
+                        stream: &mut *self.stream,
+                    })?;
+                    continue;
+                }
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// A Bundle's `entry` array.
+struct EntriesSeed<'o, 's, 'a> {
+    entries: &'o [EntryOutline],
+    stream: &'s mut Stream<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntriesSeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Bundle entries")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        for outline in self.entries {
+            let resource = match outline {
+                EntryOutline::Object(entry) => entry.resource.as_ref().map(|r| (r, entry)),
+                EntryOutline::NotObject => None,
+            };
+            let more = match resource {
+                Some((resource, entry)) => seq
+                    .next_element_seed(EntrySeed {
+                        resource,
+                        resource_keys: entry.resource_keys,
+                        stream: &mut *self.stream,
+                    })?
+                    .is_some(),
+                None => seq.next_element::<IgnoredAny>()?.is_some(),
+            };
+            if !more {
+                return Err(de::Error::custom("fewer entries than the outline's"));
+            }
+        }
+        match seq.next_element::<IgnoredAny>()? {
+            None => Ok(()),
+            Some(_) => Err(de::Error::custom("more entries than the outline's")),
+        }
+    }
+}
+
+/// One entry with a resource: parses its last `resource` key's value, or streams it when
+/// it is a nested Bundle.
+struct EntrySeed<'o, 's, 'a> {
+    resource: &'o ResourceOutline,
+    resource_keys: usize,
+    stream: &'s mut Stream<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntrySeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Bundle entry")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut resource_keys = 0;
+        while let Some(key) = map.next_key::<Key>()? {
+            if let Key::Resource = key {
+                resource_keys += 1;
+                if resource_keys == self.resource_keys {
+                    match self.resource {
+                        ResourceOutline::Object(bundle) if self.resource.is_bundle() => {
+                            map.next_value_seed(BundleSeed {
+                                bundle,
+                                stream: &mut *self.stream,
+                            })?;
+                        }
+                        _ => {
+                            let resource: Value = map.next_value()?;
+                            if let Err(refused) = (self.stream.each)(resource) {
+                                self.stream.refused = Some(refused);
+                                return Err(de::Error::custom("the resource was refused"));
+                            }
+                        }
+                    }
+                    continue;
+                }
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
