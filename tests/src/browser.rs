@@ -443,7 +443,7 @@ pub async fn download(page: &Page, selector: &str, dir: &std::path::Path, name: 
     let _ = std::fs::remove_file(&saved);
     click(page, selector).await;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !(saved.exists() && !partial.exists()) {
+    while !saved.exists() || partial.exists() {
         assert!(
             Instant::now() < deadline,
             "{name} was not downloaded into {}",
