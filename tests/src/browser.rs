@@ -288,6 +288,18 @@ pub async fn text_of(page: &Page, selector: &str) -> String {
     wait_for(page, &expression, Duration::from_secs(30)).await
 }
 
+/// Waits until the text of every element `selector` matches, together, contains `needle`,
+/// and returns that text.
+pub async fn text_containing(page: &Page, selector: &str, needle: &str) -> String {
+    let expression = format!(
+        "(() => {{ const all = [...document.querySelectorAll({s})].map(e => e.innerText).join('\\n'); \
+           return all.includes({n}) ? all : ''; }})()",
+        s = js_string(selector),
+        n = js_string(needle),
+    );
+    wait_for(page, &expression, Duration::from_secs(60)).await
+}
+
 /// Saves a screenshot of the whole page, beyond the fold, among the artifacts.
 ///
 /// Not chromiumoxide's `full_page` mode: it resizes the viewport without mobile emulation

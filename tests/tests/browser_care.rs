@@ -18,7 +18,7 @@ use chromiumoxide::Page;
 use folio_server::clock::Clock;
 use folio_tests::browser::{
     Browser, add_virtual_authenticator, choose, click, expect_vault_unlocked, fill, pick_files,
-    screenshot, sign_up, text_of, wait_for,
+    screenshot, sign_up, text_containing, text_of, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 
@@ -55,17 +55,6 @@ async fn signed_up(server: &TestServer, name: &str) -> (Browser, Page) {
     sign_up(&page, name, &shot).await;
     expect_vault_unlocked(&page).await;
     (browser, page)
-}
-
-/// Waits until the text of `selector` contains `needle`, and returns it.
-async fn text_containing(page: &Page, selector: &str, needle: &str) -> String {
-    let expression = format!(
-        "(() => {{ const all = [...document.querySelectorAll({s})].map(e => e.innerText).join('\\n'); \
-           return all.includes({n}) ? all : ''; }})()",
-        s = serde_json::to_string(selector).unwrap(),
-        n = serde_json::to_string(needle).unwrap(),
-    );
-    wait_for(page, &expression, Duration::from_secs(60)).await
 }
 
 /// From the start page, imports `file` into the record the pages act in; returns the

@@ -11,7 +11,8 @@ use std::time::Duration;
 use chromiumoxide::Page;
 use folio_tests::browser::{
     Browser, accessibility_violations, add_virtual_authenticator, choose, click, download,
-    expect_vault_unlocked, fill, pick_files, resize, screenshot, sign_up, text_of, wait_for,
+    expect_vault_unlocked, fill, pick_files, resize, screenshot, sign_up, text_containing, text_of,
+    wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 use serde_json::Value;
@@ -50,17 +51,6 @@ async fn screenshots(page: &Page, name: &str) {
     resize(page, DESKTOP.0, DESKTOP.1).await;
     screenshot(page, &format!("patient-{name}-desktop.png")).await;
     resize(page, PHONE.0, PHONE.1).await;
-}
-
-/// Waits until the text of `selector` contains `needle`, and returns it.
-async fn text_containing(page: &Page, selector: &str, needle: &str) -> String {
-    let expression = format!(
-        "(() => {{ const all = [...document.querySelectorAll({s})].map(e => e.innerText).join('\\n'); \
-           return all.includes({n}) ? all : ''; }})()",
-        s = serde_json::to_string(selector).unwrap(),
-        n = serde_json::to_string(needle).unwrap(),
-    );
-    wait_for(page, &expression, Duration::from_secs(60)).await
 }
 
 async fn open_record(page: &Page) -> usize {

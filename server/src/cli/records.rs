@@ -94,11 +94,7 @@ pub async fn run(args: RecordsArgs) -> Result<()> {
     let items: Vec<RecordItem<'_>> = contents
         .iter()
         .filter(|(id, _)| wanted.is_none_or(|w| type_of(&id.0) == w))
-        .map(|(id, stored)| RecordItem {
-            id,
-            resource: &stored.resource,
-            source: &stored.source,
-        })
+        .map(|(id, stored)| RecordItem::of(id, stored))
         .collect();
     let merged = merged_view(&items);
     let mut types: BTreeMap<&str, TypeCount> = BTreeMap::new();

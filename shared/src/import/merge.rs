@@ -9,6 +9,7 @@
 //! Everything else stays one item per entry.
 
 use crate::record::{EntryId, Source};
+use crate::vault::StoredResource;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -18,6 +19,17 @@ pub struct RecordItem<'a> {
     pub id: &'a EntryId,
     pub resource: &'a Value,
     pub source: &'a Source,
+}
+
+impl<'a> RecordItem<'a> {
+    /// One entry of the record as it stands.
+    pub fn of(id: &'a EntryId, stored: &'a StoredResource) -> RecordItem<'a> {
+        RecordItem {
+            id,
+            resource: &stored.resource,
+            source: &stored.source,
+        }
+    }
 }
 
 /// One item of a view: a clinical fact and every entry and source that reported it.

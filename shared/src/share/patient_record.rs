@@ -53,11 +53,7 @@ impl<'a> PatientRecord<'a> {
     pub(crate) fn new(contents: &'a VaultContents) -> Self {
         let items: Vec<RecordItem<'a>> = contents
             .iter()
-            .map(|(id, stored)| RecordItem {
-                id,
-                resource: &stored.resource,
-                source: &stored.source,
-            })
+            .map(|(id, stored)| RecordItem::of(id, stored))
             .collect();
         let mut resources = BTreeMap::new();
         let mut aliases = HashMap::new();

@@ -62,11 +62,7 @@ pub(crate) fn summary_of(record: &OpenRecord) -> ClinicalView {
     let items: Vec<RecordItem<'_>> = record
         .contents
         .iter()
-        .map(|(id, stored)| RecordItem {
-            id,
-            resource: &stored.resource,
-            source: &stored.source,
-        })
+        .map(|(id, stored)| RecordItem::of(id, stored))
         .collect();
     let mut builder = ClinicalViewBuilder::new(dates::now().date_naive());
     for merged in merged_view(&items) {
