@@ -45,6 +45,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/timeline") view=pages::timeline::Timeline/>
                         <Route path=path!("/share") view=pages::share::Share/>
                         <Route path=path!("/care") view=pages::care::Care/>
+                        <Route path=path!("/care/accept") view=pages::care::AcceptLink/>
                         <Route path=path!("/view") view=pages::viewer::Viewer/>
                     </Routes>
                 </main>

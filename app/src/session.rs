@@ -39,6 +39,9 @@ pub struct Session {
     account: RwSignal<Option<AccountIdentity>>,
     locked: RwSignal<Option<Locked>>,
     acting_in: RwSignal<Option<ActingIn>>,
+    /// An invitation link opened in this page (its secret), kept until it is accepted, so a
+    /// caregiver who must sign in or unlock first finds it waiting on the caregivers page.
+    pending_invitation: RwSignal<Option<String>>,
 }
 
 impl Session {
@@ -50,6 +53,7 @@ impl Session {
             account: RwSignal::new(None),
             locked: RwSignal::new(None),
             acting_in: RwSignal::new(None),
+            pending_invitation: RwSignal::new(None),
         };
         provide_context(session);
         api::on_session_lost(move || session.signed_out());
@@ -135,6 +139,15 @@ impl Session {
     /// Act in another record from now on, or (`None`) in the caller's own again.
     pub fn act_in(&self, record: Option<ActingIn>) {
         self.acting_in.set(record);
+    }
+
+    pub fn pending_invitation(&self) -> Option<String> {
+        self.pending_invitation.get_untracked()
+    }
+
+    /// Keeps (or, with `None`, forgets) an invitation to accept.
+    pub fn set_pending_invitation(&self, secret: Option<String>) {
+        self.pending_invitation.set(secret);
     }
 
     pub fn signed_in(&self, info: SessionInfo) {

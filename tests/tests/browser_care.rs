@@ -126,11 +126,44 @@ async fn owner_invites_caregiver_confirms_by_safety_code_then_removes_them() {
     )
     .await;
 
-    // The caregiver, with their own account and passkey, takes it and sees a code.
+    // The caregiver, with their own account and passkey, opens the link: the page loads
+    // afresh, so they unlock first, and the invitation waits on the caregivers page.
     let (carer_browser, carer) = signed_up(&server, "Sam Carer").await;
     care_page(&carer).await;
     text_of(&carer, "[data-testid=helped-none]").await;
-    let their_code = accept(&carer, &link).await;
+    carer
+        .evaluate(format!(
+            "window.location.assign({}); 'going'",
+            serde_json::to_string(&link).unwrap()
+        ))
+        .await
+        .unwrap();
+    click(&carer, "[data-testid=unlock-reason] ~ button.primary").await;
+    expect_vault_unlocked(&carer).await;
+    let address: String = carer
+        .evaluate("window.location.href")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(
+        !address.contains("fi_"),
+        "the secret left the address bar: {address}"
+    );
+    care_page(&carer).await;
+    let waiting: String = carer
+        .evaluate("document.querySelector('[data-testid=care-accept-link]').value")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(
+        link.ends_with(&waiting) && waiting.starts_with("fi_"),
+        "{waiting}"
+    );
+    click(&carer, "[data-testid=care-accept]").await;
+    let their_code = text_of(&carer, "[data-testid=care-accept-code]").await;
+    assert_eq!(their_code.len(), 35, "{their_code}");
     screenshot(&carer, "care-caregiver-code.png").await;
 
     // The owner's page shows the same code for them; a wrong one is refused.

@@ -19,7 +19,7 @@ use crate::unlocking;
 #[component]
 pub fn AcceptInvitation() -> impl IntoView {
     let session = Session::expect();
-    let link = RwSignal::new(String::new());
+    let link = RwSignal::new(session.pending_invitation().unwrap_or_default());
     let code = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let accept = move |_| {
@@ -35,6 +35,7 @@ pub fn AcceptInvitation() -> impl IntoView {
                             SafetyCode::derive(VaultId(accepted.vault_id), &owner, &me.recipient());
                         code.set(Some(shown.to_string()));
                         error.set(None);
+                        session.set_pending_invitation(None);
                     }
                     Err(_) => {
                         error.set(Some("The server sent no usable key for the owner.".into()))

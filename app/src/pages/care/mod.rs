@@ -16,6 +16,25 @@ use leptos::prelude::*;
 
 use crate::components::guard::RequireUnlocked;
 
+/// `/care/accept#<secret>`: an invitation link opened. The secret leaves the address bar at
+/// once (it is a credential until used) and waits in memory for the caregivers page, after
+/// signing in or unlocking if that comes first.
+#[component]
+pub fn AcceptLink() -> impl IntoView {
+    let session = crate::session::Session::expect();
+    if let Some(window) = web_sys::window() {
+        let hash = window.location().hash().unwrap_or_default();
+        let secret = hash.trim_start_matches('#').trim();
+        if !secret.is_empty() {
+            session.set_pending_invitation(Some(secret.to_owned()));
+        }
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/care"));
+        }
+    }
+    view! { <Care/> }
+}
+
 #[component]
 pub fn Care() -> impl IntoView {
     view! {
