@@ -34,6 +34,33 @@ async fn the_wasm_app_renders_under_the_csp() {
     .await;
     assert_eq!(heading, "Your health record, held by you");
 
+    // The web manifest: the app's name, start page, standalone display and an icon.
+    let manifest: serde_json::Value = page
+        .evaluate(
+            "(async () => { const link = document.querySelector('link[rel=manifest]'); \
+               const answer = await fetch(link.href); \
+               return { type: answer.headers.get('content-type'), body: await answer.json() }; })()",
+        )
+        .await
+        .expect("the manifest is fetched")
+        .into_value()
+        .expect("JSON");
+    assert_eq!(manifest["body"]["short_name"], "Folio", "{manifest:#}");
+    assert_eq!(manifest["body"]["start_url"], "/");
+    assert_eq!(manifest["body"]["display"], "standalone");
+    assert!(
+        manifest["body"]["icons"][0]["src"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("/icons/")),
+        "{manifest:#}"
+    );
+    assert!(
+        manifest["type"]
+            .as_str()
+            .is_some_and(|t| t.contains("manifest+json") || t.contains("json")),
+        "{manifest:#}"
+    );
+
     page.save_screenshot(
         chromiumoxide::page::ScreenshotParams::builder()
             .full_page(true)
