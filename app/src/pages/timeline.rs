@@ -61,9 +61,16 @@ fn TimelineView(timeline: RecordTimeline) -> impl IntoView {
         provider.track();
         shown.set(PAGE);
     });
-    let total = Memo::new(move |_| {
-        timeline.with_value(|t| t.groups(&categories.get(), provider.get().as_deref()).len())
+    // Grouped once per choice of filters, not again for each page scrolled into view.
+    let groups = Memo::new(move |_| {
+        timeline.with_value(|t| {
+            t.groups(&categories.get(), provider.get().as_deref())
+                .into_iter()
+                .map(ShownGroup::of)
+                .collect::<Vec<_>>()
+        })
     });
+    let total = Memo::new(move |_| groups.with(Vec::len));
     let more = move || shown.update(|n| *n += PAGE);
     let _scrolling = window_event_listener(leptos::ev::scroll, move |_| {
         let Some(window) = web_sys::window() else {
@@ -124,12 +131,8 @@ fn TimelineView(timeline: RecordTimeline) -> impl IntoView {
             }}</p>
         </section>
         <ol class="timeline" data-testid="timeline">
-            {move || timeline.with_value(|t| {
-                t.groups(&categories.get(), provider.get().as_deref())
-                    .into_iter()
-                    .take(shown.get())
-                    .map(group_view)
-                    .collect_view()
+            {move || groups.with(|groups| {
+                groups.iter().take(shown.get()).map(group_view).collect_view()
             })}
         </ol>
         {move || (shown.get() < total.get()).then(|| view! {
@@ -139,15 +142,33 @@ fn TimelineView(timeline: RecordTimeline) -> impl IntoView {
     }
 }
 
-fn group_view(group: TimelineGroup<'_>) -> impl IntoView + use<> {
-    let day = day_of(group.date);
-    let heading = group.visit.map(|visit| {
+/// A group as the page keeps it between scrolls: its own copy of what it shows.
+#[derive(Debug, Clone, PartialEq)]
+struct ShownGroup {
+    date: String,
+    visit: Option<TimelineEvent>,
+    events: Vec<TimelineEvent>,
+}
+
+impl ShownGroup {
+    fn of(group: TimelineGroup<'_>) -> ShownGroup {
+        ShownGroup {
+            date: group.date.to_owned(),
+            visit: group.visit.cloned(),
+            events: group.events.into_iter().cloned().collect(),
+        }
+    }
+}
+
+fn group_view(group: &ShownGroup) -> impl IntoView + use<> {
+    let day = day_of(&group.date);
+    let heading = group.visit.as_ref().map(|visit| {
         view! {
             <p class="timeline-visit"><strong>{visit.title.clone()}</strong>
                 {visit.provider.clone().map(|p| format!(" · {p}"))}</p>
         }
     });
-    let events = group.events.into_iter().map(event_view).collect_view();
+    let events = group.events.iter().map(event_view).collect_view();
     view! {
         <li class="timeline-group" data-testid="timeline-group">
             <p class="timeline-date">{day}</p>
