@@ -2,6 +2,7 @@
 //! the latest results and immunizations, a few of each, every card linking to its full list
 //! on the record page.
 
+use folio_shared::api::VaultSummary;
 use folio_shared::clinical_view::{ClinicalView, Item, Series};
 use leptos::prelude::*;
 
@@ -12,13 +13,14 @@ use crate::session::Session;
 /// Items a card shows before "and N more".
 const SHOWN: usize = 3;
 
+/// The glance at `vault`, the record the start page has just listed and unlocked.
 #[component]
-pub fn Glance() -> impl IntoView {
+pub fn Glance(vault: VaultSummary) -> impl IntoView {
     let session = Session::expect();
     let summary = LocalResource::new(move || {
-        session.acting_in();
+        let vault = vault.clone();
         async move {
-            OpenRecord::current(session, false)
+            OpenRecord::open(session, vault)
                 .await
                 .map(|record| summary_of(&record))
         }

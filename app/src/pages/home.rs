@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use folio_shared::api::VaultSummary;
 use folio_shared::api::care::CaregiverStatus;
 use folio_shared::vault::VaultId;
 
@@ -94,6 +95,8 @@ enum VaultCheck {
         segments: i64,
         /// The vault, when the caller owns it: whose emergency requests they answer.
         owned: Option<VaultId>,
+        /// The record opened, for the summary at a glance.
+        vault: VaultSummary,
     },
     Failed(String),
 }
@@ -127,6 +130,7 @@ async fn check_vault(session: Session) -> VaultCheck {
         Ok(_) => VaultCheck::Unlocked {
             segments: vault.last_seq,
             owned: (vault.role == "owner").then_some(VaultId(vault.id)),
+            vault: vault.clone(),
         },
         Err(error) => VaultCheck::Failed(error.to_string()),
     }
@@ -164,7 +168,7 @@ fn VaultStatus() -> impl IntoView {
             <h2 id="vault-title">"Your records"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Opening your vault…"</p> }>
                 {move || check.get().map(|check| match check {
-                    VaultCheck::Unlocked { segments, owned } => view! {
+                    VaultCheck::Unlocked { segments, owned, vault } => view! {
                         {owned.map(|vault| view! { <EmergencyRequests vault=vault/> })}
                         <p class="status-ok" data-testid="vault-status">"Your vault is unlocked."</p>
                         <p class="muted">
@@ -174,7 +178,7 @@ fn VaultStatus() -> impl IntoView {
                                 format!("{segments} encrypted batches of records.")
                             }}
                         </p>
-                        {(segments > 0).then(|| view! { <crate::pages::glance::Glance/> })}
+                        {(segments > 0).then(|| view! { <crate::pages::glance::Glance vault=vault/> })}
                         <p class="actions">
                             {(segments > 0).then(|| view! {
                                 <a class="button primary" href="/record" data-testid="home-open-record">"Open the record"</a>
