@@ -12,6 +12,7 @@ use folio_shared::keys::{AccountIdentity, RecoveryCode};
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
+use crate::offline;
 use crate::passkey::{self, Mediation, PasskeyError};
 use crate::session::Session;
 use crate::unlocking::{self, Locked};
@@ -157,12 +158,33 @@ pub async fn sign_in(
     }
 }
 
+/// Unlocks the copy of the records kept on this device while the server is out of reach,
+/// with the PRF output of one of the account's passkeys (see [`passkey::prf_here`]).
+pub async fn unlock_offline(session: Session) -> Result<AfterSignIn, Failure> {
+    let kept = offline::kept::account().await.ok_or(Failure::Keys(
+        "Folio's server cannot be reached, and this device has no copy of your records \
+             to open without it. Try again once you are online."
+            .into(),
+    ))?;
+    let prf = passkey::prf_here().await?;
+    match unlocking::unlock_with_any_passkey(&kept.unlock, prf) {
+        Ok(account) => {
+            session.unlocked(account);
+            Ok(AfterSignIn::Unlocked)
+        }
+        Err(reason) => {
+            session.locked(reason);
+            Ok(AfterSignIn::Locked)
+        }
+    }
+}
+
 /// Unlocks the signed-in account with its recovery code.
 pub async fn unlock_with_recovery_code(
     session: Session,
     code: &RecoveryCode,
 ) -> Result<(), Failure> {
-    let unlock = api::account_unlock().await?;
+    let unlock = offline::account_unlock(session).await?;
     let account = unlocking::unlock_with_recovery_code(&unlock, code).map_err(Failure::Keys)?;
     // The passkey that just signed in has PRF but no wrap yet: give it one now, so it
     // unlocks by itself next time. Unlocking has succeeded either way; a failure here only
@@ -311,6 +333,7 @@ pub async fn delete_account(session: Session) -> Result<(), Failure> {
     })
     .await?;
     session.signed_out();
+    offline::forget();
     if let Some(account_id) = account_id {
         passkey::forget_account(&options.options, account_id).await;
     }
@@ -322,4 +345,5 @@ pub async fn delete_account(session: Session) -> Result<(), Failure> {
 pub async fn sign_out(session: Session) {
     let _ = api::sign_out().await;
     session.signed_out();
+    offline::forget();
 }

@@ -9,6 +9,7 @@ mod ceremonies;
 mod components;
 mod dates;
 mod importing;
+mod offline;
 mod pages;
 mod passkey;
 mod record;
@@ -21,6 +22,7 @@ use leptos_router::path;
 
 fn main() {
     console_error_panic_hook::set_once();
+    offline::start_service_worker();
     leptos::mount::mount_to_body(App);
 }
 

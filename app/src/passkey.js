@@ -105,6 +105,21 @@ export async function getPasskey(publicKeyJson, prfInput, conditional) {
   }
 }
 
+// Unlocking the copy of the records kept on this device while the server is out of reach.
+// Only the PRF output matters, and it does not depend on the challenge, so a random one
+// does; nobody checks the signature (the server is not there), the wrapped key does: it
+// opens only with this passkey's PRF output.
+export async function prfHere(prfInput) {
+  requirePasskeySupport();
+  const publicKey = {
+    challenge: crypto.getRandomValues(new Uint8Array(32)),
+    userVerification: "required",
+    timeout: 120000,
+    extensions: withPrf({}, prfInput),
+  };
+  return exclusive(async () => ceremonyResult(await navigator.credentials.get({ publicKey })));
+}
+
 export function suggestedPasskeyName() {
   const platform =
     (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform || "";

@@ -37,6 +37,9 @@ extern "C" {
         conditional: bool,
     ) -> Result<JsValue, JsValue>;
 
+    #[wasm_bindgen(catch, js_name = prfHere)]
+    async fn prf_here_js(prf_input: &[u8]) -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(js_name = conditionalMediationAvailable)]
     async fn conditional_mediation_available_js() -> JsValue;
 
@@ -166,6 +169,14 @@ pub async fn get(
         credential: parse_credential(&result)?,
         prf: prf_output(&result),
     })
+}
+
+/// The PRF output of whichever of this account's passkeys the user picks, without the
+/// server: what unlocks the copy of the records kept on this device while offline. `None`
+/// when the authenticator gave no PRF output.
+pub async fn prf_here() -> Result<Option<PrfOutput>, PasskeyError> {
+    let result: CeremonyResult = prf_here_js(PASSKEY_PRF_INPUT).await?.unchecked_into();
+    Ok(prf_output(&result))
 }
 
 /// Whether this browser offers passkeys among autofill suggestions.

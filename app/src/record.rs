@@ -2,7 +2,8 @@
 //! identity in memory, and every segment of its log decrypted into [`VaultContents`].
 //!
 //! Pages that read the record (sharing) or add to it (import) start here. Nothing opened
-//! here is written to browser storage.
+//! here is written to browser storage; the sealed log is read through the kept copy
+//! ([`crate::offline`]), so only what the server added since the last visit is fetched.
 
 use folio_shared::api::VaultSummary;
 use folio_shared::care::{Action, Role};
@@ -12,6 +13,7 @@ use folio_shared::record::Entry;
 use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
 
 use crate::api::{self, ApiError};
+use crate::offline::{self, LogSync};
 use crate::session::{ActingIn, Session};
 use crate::unlocking;
 
@@ -26,6 +28,8 @@ pub struct OpenRecord {
     pub vault: VaultSummary,
     pub keyring: VaultKeyring,
     pub contents: VaultContents,
+    /// Whether the log came up to date with the server or from the copy kept here.
+    pub sync: LogSync,
 }
 
 impl OpenRecord {
@@ -63,7 +67,7 @@ impl OpenRecord {
         };
         // Read the summary again: the record may have moved on (a rotation, a new epoch) or
         // the caller may have lost access since it was chosen.
-        let vaults = api::vaults().await.map_err(|e| e.to_string())?;
+        let vaults = offline::vaults(session).await.map_err(|e| e.to_string())?;
         match vaults.into_iter().find(|v| v.id == chosen.vault.id) {
             Some(vault) => {
                 let opened = Self::open(session, vault).await?;
@@ -111,7 +115,7 @@ impl OpenRecord {
     /// set (the first import makes the record, as in the CLI).
     pub async fn open_own(session: Session, create: bool) -> Result<OpenRecord, String> {
         let account = unlocked(session)?;
-        let vaults = api::vaults().await.map_err(|e| e.to_string())?;
+        let vaults = offline::vaults(session).await.map_err(|e| e.to_string())?;
         let vault = match vaults.into_iter().find(|v| v.is_own_record()) {
             Some(vault) => vault,
             None if create => api::create_vault(&unlocking::new_vault(&account))
@@ -119,22 +123,32 @@ impl OpenRecord {
                 .map_err(|e| e.to_string())?,
             None => return Err("You have no records yet: import some first.".into()),
         };
-        Self::read(&account, vault).await
+        Self::read(session, &account, vault).await
     }
 
     /// Opens `vault`, one of the records in the account's list (its own, or one it helps
     /// with).
     pub async fn open(session: Session, vault: VaultSummary) -> Result<OpenRecord, String> {
-        Self::read(&unlocked(session)?, vault).await
+        Self::read(session, &unlocked(session)?, vault).await
     }
 
-    async fn read(account: &AccountIdentity, vault: VaultSummary) -> Result<OpenRecord, String> {
-        let keyring = keyring(account, &vault).await?;
-        let contents = read_contents(&keyring).await?;
+    async fn read(
+        session: Session,
+        account: &AccountIdentity,
+        vault: VaultSummary,
+    ) -> Result<OpenRecord, String> {
+        let keyring = keyring(session, account, &vault).await?;
+        let (segments, sync) = offline::log(session, keyring.vault_id())
+            .await
+            .map_err(|e| e.to_string())?;
+        let contents = keyring
+            .open(segments.iter())
+            .map_err(|e| format!("Your records could not be opened: {e}."))?;
         Ok(OpenRecord {
             vault,
             keyring,
             contents,
+            sync,
         })
     }
 }
@@ -169,8 +183,14 @@ pub async fn read_log(vault: VaultId) -> Result<(Vec<SealedSegment>, i64, u64), 
 }
 
 /// Every epoch's key of `vault` that the account holds, unwrapped.
-async fn keyring(account: &AccountIdentity, vault: &VaultSummary) -> Result<VaultKeyring, String> {
-    let wraps = api::vault_keys(vault.id).await.map_err(|e| e.to_string())?;
+async fn keyring(
+    session: Session,
+    account: &AccountIdentity,
+    vault: &VaultSummary,
+) -> Result<VaultKeyring, String> {
+    let wraps = offline::vault_keys(session, vault.id)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut identities = wraps.iter().map(|wrap| {
         unlocking::decode_wrapped(&wrap.wrapped_key)
             .and_then(|wrapped| wrapped.unwrap_vault(account, KeyEpoch(wrap.epoch)))
@@ -184,14 +204,6 @@ async fn keyring(account: &AccountIdentity, vault: &VaultSummary) -> Result<Vaul
         keyring.insert(identity?);
     }
     Ok(keyring)
-}
-
-/// The whole log, page by page, opened in order.
-async fn read_contents(keyring: &VaultKeyring) -> Result<VaultContents, String> {
-    let (segments, _, _) = read_log(keyring.vault_id()).await?;
-    keyring
-        .open(segments.iter())
-        .map_err(|e| format!("Your records could not be opened: {e}."))
 }
 
 /// Uploads sealed segments in order, calling `progress` with each one's index first. A key

@@ -4,6 +4,11 @@
 //! identity (memory only, gone on reload). Signed in but not unlocked is a normal state,
 //! which the unlock page resolves. The identity is never written to any browser storage:
 //! whoever gets the storage of this browser must still hold a passkey or the recovery code.
+//!
+//! A third: whether the server can be reached. When it cannot, a browser that kept a copy
+//! of the records ([`crate::offline`]) stays signed in as that account, and the session
+//! asks the server again every few seconds (and when the browser says it is back online)
+//! until it answers.
 
 use folio_shared::api::VaultSummary;
 use folio_shared::api::account::{SessionInfo, SessionScope};
@@ -11,8 +16,20 @@ use folio_shared::keys::AccountIdentity;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api;
+use crate::api::{self, ApiError};
+use crate::offline;
 use crate::unlocking::Locked;
+
+/// How often an offline app asks whether the server is back.
+const RECONNECT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether the server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Online,
+    /// The pages show the copy of the records kept on this device.
+    Offline,
+}
 
 /// What the app knows about the server's session.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +59,7 @@ pub struct Session {
     /// An invitation link opened in this page (its secret), kept until it is accepted, so a
     /// caregiver who must sign in or unlock first finds it waiting on the caregivers page.
     pending_invitation: RwSignal<Option<String>>,
+    connection: RwSignal<Connection>,
 }
 
 impl Session {
@@ -54,12 +72,20 @@ impl Session {
             locked: RwSignal::new(None),
             acting_in: RwSignal::new(None),
             pending_invitation: RwSignal::new(None),
+            connection: RwSignal::new(Connection::Online),
         };
         provide_context(session);
         api::on_session_lost(move || session.signed_out());
         spawn_local(async move {
             session.refresh().await;
         });
+        let reconnect = move || {
+            if session.is_offline_untracked() {
+                spawn_local(session.refresh());
+            }
+        };
+        window_event_listener(leptos::ev::online, move |_| reconnect());
+        set_interval(reconnect, RECONNECT_EVERY);
         session
     }
 
@@ -68,17 +94,64 @@ impl Session {
         expect_context()
     }
 
-    /// Reads the session from the server again (after a change of scope, for instance).
+    /// Reads the session from the server again (after a change of scope, or to see whether
+    /// an offline server is back).
     pub async fn refresh(self) {
         match api::session().await {
-            Ok(Some(info)) => self.signed_in(info),
-            Ok(None) => self.signed_out(),
-            // Offline: keep what we knew, but stop waiting for an answer that won't come.
-            Err(_) => self.state.update(|state| {
-                if *state == SessionState::Checking {
-                    *state = SessionState::SignedOut;
+            Ok(Some(info)) => {
+                self.signed_in(info);
+                self.connection.set(Connection::Online);
+            }
+            Ok(None) => {
+                self.signed_out();
+                self.connection.set(Connection::Online);
+            }
+            Err(ApiError::Offline) => {
+                // The account this device kept a copy for stays signed in, as it was.
+                if self.state.get_untracked() == SessionState::Checking
+                    && let Some(kept) = offline::kept::account().await
+                {
+                    self.state.set(SessionState::SignedIn(kept.session));
                 }
-            }),
+                if self.info_untracked().is_some() {
+                    self.went_offline();
+                }
+                self.stop_checking();
+            }
+            // Keep what we knew, but stop waiting for an answer that won't come.
+            Err(_) => self.stop_checking(),
+        }
+    }
+
+    fn stop_checking(&self) {
+        self.state.update(|state| {
+            if *state == SessionState::Checking {
+                *state = SessionState::SignedOut;
+            }
+        });
+    }
+
+    /// Whether the pages show the kept copy because the server cannot be reached (tracked).
+    pub fn is_offline(&self) -> bool {
+        self.connection.get() == Connection::Offline
+    }
+
+    pub fn is_offline_untracked(&self) -> bool {
+        self.connection.get_untracked() == Connection::Offline
+    }
+
+    /// The server answered a read while the session thought it offline: it is back, so
+    /// ask for the session now rather than at the next automatic try.
+    pub fn server_answered(&self) {
+        if self.is_offline_untracked() {
+            spawn_local(self.refresh());
+        }
+    }
+
+    /// A read found the server out of reach and served the kept copy instead.
+    pub fn went_offline(&self) {
+        if !self.is_offline_untracked() {
+            self.connection.set(Connection::Offline);
         }
     }
 
@@ -156,6 +229,11 @@ impl Session {
         if !same_account {
             self.account.set(None);
             self.acting_in.set(None);
+            // Signed in as someone else (not merely back after a reload): the previous
+            // account's kept copy must not stay behind on this device.
+            if self.info_untracked().is_some() {
+                offline::forget();
+            }
         }
         self.state.set(SessionState::SignedIn(info));
     }
@@ -163,6 +241,9 @@ impl Session {
     pub fn unlocked(&self, account: AccountIdentity) {
         self.account.set(Some(account));
         self.locked.set(None);
+        if !self.is_offline_untracked() {
+            offline::keep_account(*self);
+        }
     }
 
     pub fn locked(&self, reason: Locked) {
@@ -171,7 +252,9 @@ impl Session {
         self.locked.set(Some(reason));
     }
 
-    /// Forgets everything: after signing out, deleting the account, or a session expiry.
+    /// Forgets everything in memory: after signing out, deleting the account, or a session
+    /// expiry. The kept copy stays for an expiry (signing in again resumes from it); signing
+    /// out and deleting forget it too ([`offline::forget`]).
     pub fn signed_out(&self) {
         self.account.set(None);
         self.acting_in.set(None);

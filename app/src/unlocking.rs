@@ -120,6 +120,30 @@ pub fn unlock_with_passkey(
         .map_err(|error| Locked::Failed(error.to_string()))
 }
 
+/// Opens the account identity with a PRF output from a passkey the server did not name (an
+/// unlock without the server): whichever passkey's wrap it opens.
+pub fn unlock_with_any_passkey(
+    unlock: &AccountUnlock,
+    prf: Option<PrfOutput>,
+) -> Result<AccountIdentity, Locked> {
+    let unlocker = Unlocker::from_passkey_prf(&prf.ok_or(Locked::NoPrf)?);
+    unlock
+        .passkeys
+        .iter()
+        .find_map(|wrap| {
+            decode_wrapped(&wrap.wrapped_key)
+                .and_then(|wrapped| wrapped.unwrap_account(&unlocker))
+                .ok()
+        })
+        .ok_or_else(|| {
+            Locked::Failed(
+                "it is not one this device's copy of your records knows; passkeys added since \
+                 the last visit online unlock it once the server is back"
+                    .into(),
+            )
+        })
+}
+
 /// Opens the account identity with the recovery code.
 pub fn unlock_with_recovery_code(
     unlock: &AccountUnlock,

@@ -91,6 +91,26 @@ impl Browser {
         self.chromium.new_page(url).await.expect("a new page")
     }
 
+    /// A new page at `url` whose service worker may run. chromiumoxide asks Chromium to
+    /// pause every new target until a debugger resumes it, and a paused service worker
+    /// never installs (so `navigator.serviceWorker.register` never settles): this page
+    /// asks for its targets to start at once, before it loads `url`.
+    pub async fn open_with_service_workers(&self, url: &str) -> Page {
+        use chromiumoxide::cdp::browser_protocol::target::SetAutoAttachParams;
+        let page = self.open("about:blank").await;
+        let attach = SetAutoAttachParams::builder()
+            .auto_attach(true)
+            .wait_for_debugger_on_start(false)
+            .flatten(true)
+            .build()
+            .expect("auto-attach parameters");
+        page.execute(attach)
+            .await
+            .expect("new targets start unpaused");
+        visit(&page, url).await;
+        page
+    }
+
     /// A new page at `url`, for pages that rewrite their own address while they load (the
     /// share viewer drops the link's key from the fragment): Chromium then leaves the
     /// navigation that `open` waits on unfinished, so this opens a blank page and goes to

@@ -43,6 +43,8 @@ pub fn app_dir() -> PathBuf {
 /// A Folio server on a free loopback port, with its own data directory and database.
 pub struct TestServer {
     server: Option<Server>,
+    /// What it was started with, to start it again on the same port and data.
+    config: ServeConfig,
     pub base_url: String,
     /// The server's public URL, `http://localhost:PORT`: the WebAuthn origin, and what a
     /// browser must open for passkeys to work (an IP address cannot be a relying-party id).
@@ -82,10 +84,13 @@ impl TestServer {
         configure(&mut config);
         let database_url = config.database_url();
         let public_url = config.public_url.as_str().trim_end_matches('/').to_owned();
-        let server = Server::start(config).await.expect("the server starts");
+        let server = Server::start(config.clone())
+            .await
+            .expect("the server starts");
         TestServer {
             base_url: format!("http://{}", server.addr()),
             server: Some(server),
+            config,
             public_url,
             data_dir,
             database_url,
@@ -140,6 +145,24 @@ impl TestServer {
 
     pub fn server(&self) -> &Server {
         self.server.as_ref().expect("the server is running")
+    }
+
+    /// Stops the server but keeps its data, as an outage would: [`TestServer::resume`]
+    /// starts it again on the same address.
+    pub async fn pause(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("the server stops cleanly");
+        }
+    }
+
+    /// Starts a paused server again, on the same port, data and clock.
+    pub async fn resume(&mut self) {
+        assert!(self.server.is_none(), "the server is running already");
+        self.server = Some(
+            Server::start(self.config.clone())
+                .await
+                .expect("the server starts again"),
+        );
     }
 
     /// Stops the server gracefully and drops its PostgreSQL database.

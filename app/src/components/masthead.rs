@@ -55,7 +55,39 @@ pub fn Masthead() -> impl IntoView {
                 }}
             </nav>
         </header>
+        <OfflineBanner/>
         <ActingInBanner/>
+    }
+}
+
+/// While the server cannot be reached: what still works, and a way to try again now
+/// rather than at the next automatic try.
+#[component]
+fn OfflineBanner() -> impl IntoView {
+    let session = Session::expect();
+    let trying = RwSignal::new(false);
+    let try_now = move |_| {
+        trying.set(true);
+        spawn_local(async move {
+            session.refresh().await;
+            trying.set(false);
+        });
+    };
+    move || {
+        session.is_offline().then(|| {
+            view! {
+                <div class="offline" role="status" data-testid="offline">
+                    <span>
+                        "You're offline: Folio shows the copy of your records kept on this device. "
+                        "Importing, sharing and changes need the server; Folio reconnects by itself."
+                    </span>
+                    <button type="button" class="link" data-testid="reconnect"
+                        disabled=move || trying.get() on:click=try_now>
+                        {move || if trying.get() { "Trying…" } else { "Try again now" }}
+                    </button>
+                </div>
+            }
+        })
     }
 }
 

@@ -6,6 +6,7 @@ use folio_shared::api::VaultSummary;
 use folio_shared::clinical_view::{ClinicalView, Item, Series};
 use leptos::prelude::*;
 
+use crate::offline::LogSync;
 use crate::pages::record::summary_of;
 use crate::record::OpenRecord;
 use crate::session::Session;
@@ -22,17 +23,42 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
         async move {
             OpenRecord::open(session, vault)
                 .await
-                .map(|record| summary_of(&record))
+                .map(|record| (summary_of(&record), record.sync))
         }
     });
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Decrypting your record…"</p> }>
             {move || summary.get().map(|opened| match opened {
-                Ok(view) => view! { <Cards view=view/> }.into_any(),
+                Ok((view, sync)) => view! { <SyncStatus sync=sync/> <Cards view=view/> }.into_any(),
                 Err(why) => view! { <p class="status-bad" data-testid="glance-unavailable">{why}</p> }.into_any(),
             })}
         </Suspense>
     }
+}
+
+/// Where the record shown came from: the server, and how much of it was new here, or the
+/// copy kept on this device.
+#[component]
+fn SyncStatus(sync: LogSync) -> impl IntoView {
+    let (class, text) = match sync {
+        LogSync::KeptCopy { kept } => (
+            "notice",
+            format!(
+                "Offline: this is the copy kept on this device ({kept} encrypted batches). \
+                 Anything added elsewhere since your last visit appears when the server answers."
+            ),
+        ),
+        LogSync::UpToDate { fetched: 0, .. } => ("muted", "Up to date with the server.".into()),
+        LogSync::UpToDate { fetched, kept } => (
+            "muted",
+            format!(
+                "Up to date with the server: {fetched} new encrypted {} fetched, {kept} kept on \
+                 this device already.",
+                if fetched == 1 { "batch" } else { "batches" }
+            ),
+        ),
+    };
+    view! { <p class=class role="status" data-testid="sync-status">{text}</p> }
 }
 
 #[component]

@@ -7,6 +7,7 @@ use folio_shared::vault::VaultId;
 
 use crate::api;
 use crate::components::alert::Alert;
+use crate::offline;
 use crate::session::{Session, SessionState};
 use crate::unlocking;
 
@@ -25,7 +26,11 @@ enum Standing {
 #[component]
 pub fn Home() -> impl IntoView {
     let session = Session::expect();
-    let health = LocalResource::new(api::health);
+    let health = LocalResource::new(move || {
+        // Asked again when the server comes back after an outage.
+        session.is_offline();
+        api::health()
+    });
     let standing = Memo::new(move |_| match session.state() {
         SessionState::Checking => Standing::Checking,
         SessionState::SignedOut => Standing::SignedOut,
@@ -106,7 +111,7 @@ async fn check_vault(session: Session) -> VaultCheck {
     let Some(account) = session.account_identity() else {
         return VaultCheck::Failed("your records are locked".into());
     };
-    let vaults = match api::vaults().await {
+    let vaults = match offline::vaults(session).await {
         Ok(vaults) => vaults,
         Err(error) => return VaultCheck::Failed(error.to_string()),
     };
@@ -122,7 +127,7 @@ async fn check_vault(session: Session) -> VaultCheck {
     let Some(vault) = vault else {
         return VaultCheck::NoVault;
     };
-    let wraps = match api::vault_keys(vault.id).await {
+    let wraps = match offline::vault_keys(session, vault.id).await {
         Ok(wraps) => wraps,
         Err(error) => return VaultCheck::Failed(error.to_string()),
     };
@@ -143,8 +148,10 @@ fn VaultStatus() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let check = LocalResource::new(move || {
         reload.track();
-        // Switching records on the caregivers page or the banner opens the other one here.
+        // Switching records on the caregivers page or the banner opens the other one here;
+        // the server coming back brings the record up to date.
         session.acting_in();
+        session.is_offline();
         check_vault(session)
     });
     let error = RwSignal::new(None::<String>);

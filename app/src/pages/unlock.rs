@@ -66,8 +66,12 @@ fn UnlockForms() -> impl IntoView {
                 "Follow your browser's prompt to use your passkey.".into(),
             ));
             spawn_local(async move {
-                let outcome =
-                    ceremonies::sign_in(session, Mediation::Modal, Some(account_id)).await;
+                // Without the server, the passkey opens the copy kept on this device.
+                let outcome = if session.is_offline_untracked() {
+                    ceremonies::unlock_offline(session).await
+                } else {
+                    ceremonies::sign_in(session, Mediation::Modal, Some(account_id)).await
+                };
                 progress.set(None);
                 busy.set(false);
                 match outcome {
@@ -120,6 +124,12 @@ fn UnlockForms() -> impl IntoView {
                     </p>
                 }.into_any(),
             }}
+            {move || session.is_offline().then(|| view! {
+                <p class="notice" data-testid="unlock-offline">
+                    "Folio's server cannot be reached. Your passkey or recovery code opens the "
+                    "copy of your records kept on this device."
+                </p>
+            })}
             <button
                 type="button"
                 class="primary"

@@ -112,7 +112,7 @@ fn safe_relative_path(path: &str) -> Option<PathBuf> {
     Some(relative)
 }
 
-/// Trunk names built assets `name-<16 hex digits>.ext`; those never change content.
+/// Trunk names built assets `name-<hash>.ext` (a u64 in hex); those never change content.
 fn is_content_hashed(path: &Path) -> bool {
     let Some(stem) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
@@ -120,7 +120,10 @@ fn is_content_hashed(path: &Path) -> bool {
     let stem = stem.split('.').next().unwrap_or(stem);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     match stem.rsplit_once('-') {
-        Some((_, hash)) => hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+        // A u64 in hex without leading zeros: usually 16 digits, now and then fewer.
+        Some((_, hash)) => {
+            (12..=16).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit())
+        }
         None => false,
     }
 }
@@ -138,6 +141,7 @@ mod tests {
             "folio-app-1a2b3c4d5e6f7a8b_bg.wasm"
         )));
         assert!(is_content_hashed(Path::new("style-0123456789abcdef.css")));
+        assert!(is_content_hashed(Path::new("folio-app-2641c9468953a4c.js")));
         assert!(!is_content_hashed(Path::new("sw.js")));
         assert!(!is_content_hashed(Path::new("manifest.webmanifest")));
         assert!(!is_content_hashed(Path::new("icon-192.png")));

@@ -1,0 +1,236 @@
+//! The app without the server (issue 7): after one online visit, a phone opens the app,
+//! unlocks it with its passkey and shows the record while the server is down; when the
+//! server is back it fetches only the segments another device added meanwhile. Nothing
+//! decrypted is ever in the browser's storage, and signing out forgets the kept copy.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::page::GetInstallabilityErrorsParams;
+use folio_tests::browser::{
+    Browser, add_virtual_authenticator, click, expect_vault_unlocked, fill, pick_files, screenshot,
+    sign_up, text_of, visit, wait_for,
+};
+use folio_tests::{Engine, TestServer, app_dir};
+use serde::Deserialize;
+
+const PHONE: (u32, u32) = (390, 844);
+const LAPTOP: (u32, u32) = (1280, 900);
+
+fn data(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(path)
+}
+
+/// Everything the app keeps in IndexedDB: the keys, and every value as text (bytes read as
+/// Latin-1, so that any plaintext in them would show).
+#[derive(Deserialize)]
+struct Storage {
+    keys: Vec<String>,
+    text: String,
+}
+
+async fn kept_in_storage(page: &Page) -> Storage {
+    let json: String = page
+        .evaluate(
+            "(async () => { \
+               const db = await new Promise((ok, no) => { \
+                 const open = indexedDB.open('folio-offline'); \
+                 open.onsuccess = () => ok(open.result); open.onerror = () => no(open.error); }); \
+               const store = db.transaction('kept', 'readonly').objectStore('kept'); \
+               const all = (request) => new Promise((ok, no) => { \
+                 request.onsuccess = () => ok(request.result); request.onerror = () => no(request.error); }); \
+               const [keys, values] = [await all(store.getAllKeys()), await all(store.getAll())]; \
+               db.close(); \
+               const latin1 = new TextDecoder('latin1'); \
+               const text = values.map((v) => typeof v === 'string' ? v : latin1.decode(v)).join('\\n'); \
+               return JSON.stringify({ keys, text }); })()",
+        )
+        .await
+        .expect("IndexedDB is readable")
+        .into_value()
+        .expect("a string");
+    serde_json::from_str(&json).expect("the storage as JSON")
+}
+
+/// Waits until the service worker controls the page and keeps the app's files.
+async fn wait_for_the_shell_to_be_kept(page: &Page) {
+    wait_for(
+        page,
+        "(async () => { \
+           if (!navigator.serviceWorker.controller) return ''; \
+           const cache = await caches.open('folio-shell-v1'); \
+           const paths = (await cache.keys()).map((r) => new URL(r.url).pathname); \
+           return paths.includes('/') && paths.some((p) => p.endsWith('.wasm')) \
+             && paths.some((p) => p.endsWith('.css')) ? 'kept' : ''; })()",
+        Duration::from_secs(30),
+    )
+    .await;
+}
+
+/// The numbers in the start page's sync line ("… 3 new encrypted batches fetched, 2 kept …").
+fn numbers(text: &str) -> Vec<usize> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+async fn import(page: &Page, file: PathBuf) {
+    click(page, "a.brand").await;
+    click(page, "a[href=\"/import\"]").await;
+    pick_files(page, "[data-testid=import-files]", &[file]).await;
+    wait_for(
+        page,
+        "document.querySelectorAll('[data-testid=import-file]').length === 1 \
+         && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+        Duration::from_secs(120),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile() {
+    let dist = app_dir();
+    assert!(
+        dist.join("index.html").exists(),
+        "the app is not built at {}",
+        dist.display()
+    );
+    let mut server = TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await;
+
+    // One online visit on the phone: sign up and import a Synthea bundle.
+    let phone = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = phone
+        .open_with_service_workers(&server.public("/signup"))
+        .await;
+    add_virtual_authenticator(&page, true).await;
+    let recovery_code = sign_up(&page, "Alejandro Riojas", "offline-signed-up.png").await;
+    expect_vault_unlocked(&page).await;
+    import(
+        &page,
+        data("fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json"),
+    )
+    .await;
+    click(&page, "a.brand").await;
+    let online = text_of(&page, "[data-testid=sync-status]").await;
+    assert!(online.starts_with("Up to date"), "{online}");
+    let medications_online = text_of(&page, "[data-testid=glance-medications]").await;
+    wait_for_the_shell_to_be_kept(&page).await;
+    let installability = page
+        .execute(GetInstallabilityErrorsParams::default())
+        .await
+        .expect("Chromium reports installability");
+    let errors: Vec<_> = installability
+        .result
+        .installability_errors
+        .iter()
+        .map(|error| error.error_id.as_str())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "Chromium would not install the app: {errors:?}"
+    );
+    let stored = kept_in_storage(&page).await;
+    let kept_batches = stored
+        .keys
+        .iter()
+        .filter(|k| k.starts_with("segment/"))
+        .count();
+    assert!(kept_batches > 0, "segments are kept: {:?}", stored.keys);
+
+    // The server goes down. The phone opens the app afresh: the service worker serves it,
+    // the passkey unlocks the kept copy, and the record is there.
+    server.pause().await;
+    visit(&page, &server.public("/")).await;
+    text_of(&page, "[data-testid=offline]").await;
+    click(&page, "a[href=\"/unlock\"]").await;
+    text_of(&page, "[data-testid=unlock-offline]").await;
+    click(&page, "[data-testid=unlock-reason] ~ button.primary").await;
+    expect_vault_unlocked(&page).await;
+    let offline = text_of(&page, "[data-testid=sync-status]").await;
+    assert!(
+        offline.starts_with("Offline") && numbers(&offline) == [kept_batches],
+        "{offline}"
+    );
+    assert_eq!(
+        text_of(&page, "[data-testid=glance-medications]").await,
+        medications_online,
+        "the kept copy shows the same record"
+    );
+    click(&page, "[data-testid=home-open-record]").await;
+    text_of(&page, "[data-testid=record-count]").await;
+    screenshot(&page, "offline-record-phone.png").await;
+
+    // Nothing decrypted was written: the patient's name, their medications and the FHIR
+    // of the record appear nowhere in the browser's storage.
+    let stored = kept_in_storage(&page).await;
+    for plaintext in ["Riojas", "Alejandro", "resourceType", "MedicationRequest"] {
+        assert!(
+            !stored.text.contains(plaintext),
+            "`{plaintext}` is in the browser's storage"
+        );
+    }
+
+    // The server is back, and the patient's laptop (another browser, recovering the
+    // account with the recovery code and a passkey of its own) adds a C-CDA meanwhile.
+    server.resume().await;
+    let laptop = Browser::launch(LAPTOP.0, LAPTOP.1).await;
+    let other = laptop.open(&server.public("/recover")).await;
+    add_virtual_authenticator(&other, true).await;
+    fill(&other, "#recovery-code", &recovery_code).await;
+    click(&other, "form button[type=submit]").await;
+    fill(&other, "#display-name", "Alejandro Riojas").await;
+    click(&other, "form button[type=submit]").await;
+    click(&other, "#recovered-title ~ .actions button.primary").await;
+    click(&other, "#recovery-code-saved").await;
+    click(&other, "#recovery-code-title ~ button.primary").await;
+    expect_vault_unlocked(&other).await;
+    import(&other, data("ccda/hl7-examples/CCD_1.xml")).await;
+    laptop.close().await;
+
+    // The phone reconnects by itself; "Try again now" saves the test the wait. Its start
+    // page then fetches the laptop's segments only, and shows what they hold.
+    click(&page, "[data-testid=reconnect]").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=offline]') ? '' : 'online'",
+        Duration::from_secs(30),
+    )
+    .await;
+    click(&page, "a.brand").await;
+    let synced = text_of(&page, "[data-testid=sync-status]").await;
+    let counts = numbers(&synced);
+    assert!(
+        counts.len() == 2 && counts[0] > 0 && counts[1] == kept_batches,
+        "only the new segments are fetched: {synced}"
+    );
+    let allergies = text_of(&page, "[data-testid=glance-allergies]").await;
+    assert!(
+        allergies.contains("Penicillin"),
+        "the C-CDA's allergy, added on the laptop: {allergies}"
+    );
+    screenshot(&page, "offline-synced-phone.png").await;
+
+    // Signing out forgets the kept copy.
+    click(&page, "[data-testid=sign-out]").await;
+    wait_for(
+        &page,
+        "document.querySelector('.masthead a[href=\"/signin\"]') ? 'out' : ''",
+        Duration::from_secs(10),
+    )
+    .await;
+    let mut left = kept_in_storage(&page).await.keys;
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = kept_in_storage(&page).await.keys;
+    }
+    assert!(left.is_empty(), "still kept after signing out: {left:?}");
+
+    phone.close().await;
+    server.stop().await;
+}
