@@ -3,7 +3,7 @@
 //!
 //! The worker's WASM is fetched only then, so the start page loads without the importers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -16,14 +16,12 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::JsFuture;
 
-/// A message from the worker, or the worker failing (its script did not load, or it
-/// crashed).
-type Received = Result<Envelope, String>;
-
 /// A running import worker; dropping it ends the worker.
 pub struct ImportWorker {
     worker: web_sys::Worker,
     inbox: Rc<Inbox>,
+    /// Whether the worker said it listens; nothing is posted to it before.
+    ready: Cell<bool>,
     _on_message: Closure<dyn Fn(web_sys::MessageEvent)>,
     _on_error: Closure<dyn Fn(web_sys::Event)>,
 }
@@ -31,22 +29,30 @@ pub struct ImportWorker {
 /// Messages received and not yet read, and the wake-up of a reader waiting for one.
 #[derive(Default)]
 struct Inbox {
-    messages: RefCell<VecDeque<Received>>,
+    messages: RefCell<VecDeque<Envelope>>,
+    /// Why the worker stopped, once it has: every later read fails with it.
+    stopped: RefCell<Option<String>>,
     waiting: RefCell<Option<js_sys::Function>>,
 }
 
 impl Inbox {
-    fn deliver(&self, message: Received) {
-        self.messages.borrow_mut().push_back(message);
+    fn deliver(&self, received: Result<Envelope, String>) {
+        match received {
+            Ok(message) => self.messages.borrow_mut().push_back(message),
+            Err(why) => *self.stopped.borrow_mut() = Some(why),
+        }
         if let Some(wake) = self.waiting.borrow_mut().take() {
             let _ = wake.call0(&wasm_bindgen::JsValue::UNDEFINED);
         }
     }
 
-    async fn next(&self) -> Received {
+    async fn next(&self) -> Result<Envelope, String> {
         loop {
             if let Some(message) = self.messages.borrow_mut().pop_front() {
-                return message;
+                return Ok(message);
+            }
+            if let Some(why) = self.stopped.borrow().clone() {
+                return Err(why);
             }
             let arrived = js_sys::Promise::new(&mut |resolve, _| {
                 *self.waiting.borrow_mut() = Some(resolve);
@@ -82,6 +88,7 @@ impl ImportWorker {
         Ok(ImportWorker {
             worker,
             inbox,
+            ready: Cell::new(false),
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -96,6 +103,9 @@ impl ImportWorker {
         progress: &dyn Fn(&str),
     ) -> Result<(ImportedFile, Vec<Attachment>), ImportFailure> {
         let broken = |message: String| ImportFailure::new(None, Location::file(&job.name), message);
+        if !self.ready.get() {
+            self.wait_until_ready().await.map_err(broken)?;
+        }
         let json = serde_json::to_string(job).expect("a job serializes");
         let (message, transfer) = message(JOB, &json, &[bytes]);
         self.worker
@@ -106,12 +116,23 @@ impl ImportWorker {
             let reply: WorkerReply = serde_json::from_str(&envelope.json)
                 .map_err(|e| broken(format!("the importer's reply is malformed: {e}")))?;
             match reply {
+                WorkerReply::Ready => {}
                 WorkerReply::Progress(step) => progress(&step),
                 WorkerReply::Imported(file) => {
                     let attachments = file.attachments(envelope.bytes);
                     return Ok((file, attachments));
                 }
                 WorkerReply::Failed(failure) => return Err(failure),
+            }
+        }
+    }
+
+    async fn wait_until_ready(&self) -> Result<(), String> {
+        loop {
+            let envelope = self.inbox.next().await?;
+            if let Ok(WorkerReply::Ready) = serde_json::from_str(&envelope.json) {
+                self.ready.set(true);
+                return Ok(());
             }
         }
     }

@@ -47,9 +47,12 @@ pub enum IssuerKeySource {
     Unverified,
 }
 
-/// What the worker sends back while and after it works on a job.
+/// What the worker sends: once when it is ready, then while and after it works on a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WorkerReply {
+    /// It listens for jobs now. A message posted before this would be lost: the worker's
+    /// handler is set only once its WASM has loaded, after its script has run.
+    Ready,
     /// What it is doing now, for the progress bar.
     Progress(String),
     Imported(ImportedFile),

@@ -41,6 +41,7 @@ fn main() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
+    post(&WorkerReply::Ready, &[]);
 }
 
 /// The reply to a job, and the bytes of the attachments it names.
