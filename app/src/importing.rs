@@ -1,21 +1,23 @@
 //! Importing files in the browser: the same importers and the same [`Delivery`] as
-//! `folio import`, so the server receives only sealed segments and attachment blobs.
+//! `folio import`, so the server receives only sealed segments and attachment blobs. The
+//! importers run in the import worker ([`ImportWorker`]); sealing and uploading run here,
+//! where the record's keys are.
 //!
 //! Each file stands alone: read (its size checked before a byte is read), imported, sealed
 //! and uploaded; a bad file fails with its report and changes nothing, and the files after
 //! it still import.
 
+use folio_import_worker::{ImportJob, ImportedFile, IssuerKeySource};
 use folio_shared::import::shc::Jwks;
 use folio_shared::import::{
     Delivery, DocumentDetails, ImportError, ImportErrorKind, ImportFormat, ImportLimits,
-    ImportOptions, ImportReport, IssuerKeys, Location, ReportItem, TrustedIssuer, detect,
-    import_as,
+    ImportReport, Location, ReportItem,
 };
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api;
 use crate::dates;
+use crate::import_worker::ImportWorker;
 use crate::record::{OpenRecord, upload_segments};
 
 /// How one file ended.
@@ -60,16 +62,18 @@ pub struct ImportChoices {
 pub struct ImportRun<'a> {
     pub record: &'a mut OpenRecord,
     pub choices: ImportChoices,
-    issuer_keys: IssuerKeys,
+    /// One worker for the run, so each card issuer's keys are fetched once.
+    worker: ImportWorker,
 }
 
 impl<'a> ImportRun<'a> {
-    pub fn new(record: &'a mut OpenRecord, choices: ImportChoices) -> Self {
-        ImportRun {
+    /// Starts the import worker; fails if the browser will not run it.
+    pub fn new(record: &'a mut OpenRecord, choices: ImportChoices) -> Result<Self, String> {
+        Ok(ImportRun {
             record,
-            issuer_keys: IssuerKeys::new(choices.jwks.clone()),
             choices,
-        }
+            worker: ImportWorker::start()?,
+        })
     }
 
     pub async fn import(&mut self, file: &web_sys::File, progress: &dyn Fn(&str)) -> FileResult {
@@ -96,25 +100,33 @@ impl<'a> ImportRun<'a> {
         name: &str,
         progress: &dyn Fn(&str),
     ) -> Result<FileResult, (Option<ImportFormat>, ReportItem)> {
-        let mut opts = ImportOptions::new(dates::now());
-        if let Some(provider) = &self.choices.provider {
-            opts = opts.with_provider(provider.clone());
-        }
-        opts.document = self.choices.document.clone();
+        let limits = ImportLimits::default();
         progress("reading");
-        let bytes = read_capped(file, name, &opts.limits)
+        let bytes = read_capped(file, name, &limits)
             .await
             .map_err(|e| (None, e))?;
-        let detected = detect::detect(name, &bytes, &opts.limits).map_err(|e| (None, item(e)))?;
-        let format = Some(detected);
-        if is_health_card(detected) {
-            progress("fetching the card issuer's keys");
-            opts.issuers = self.issuer_keys(name, &bytes).await;
-        }
-        progress("reading the records");
-        // Let the progress bar paint before the importer holds the thread.
-        yield_to_browser().await;
-        let outcome = import_as(detected, name, &bytes, &opts).map_err(|e| (format, item(e)))?;
+        let job = ImportJob {
+            name: name.to_owned(),
+            imported_at: dates::now(),
+            provider: self.choices.provider.clone(),
+            document: self.choices.document.clone(),
+            issuer_keys: match &self.choices.jwks {
+                Some(jwks) => IssuerKeySource::Given(jwks.clone()),
+                None => IssuerKeySource::Fetch,
+            },
+        };
+        let (imported, attachments) = self
+            .worker
+            .import(&job, &bytes, progress)
+            .await
+            .map_err(|failure| (failure.format, failure.item))?;
+        let ImportedFile {
+            format,
+            entries,
+            report,
+            ..
+        } = imported;
+        let format = Some(format);
         let fail = |message: String| {
             (
                 format,
@@ -126,10 +138,10 @@ impl<'a> ImportRun<'a> {
         };
         progress("encrypting");
         yield_to_browser().await;
-        let imported = outcome.entries.len();
+        let imported = entries.len();
         let delivery = Delivery::prepare(
-            outcome.entries,
-            &outcome.attachments,
+            entries,
+            &attachments,
             &bytes,
             &self.record.contents,
             &self.record.keyring,
@@ -137,7 +149,7 @@ impl<'a> ImportRun<'a> {
         .map_err(|e| fail(format!("sealing the entries: {e}")))?;
         let mut result = FileResult {
             status: FileStatus::AlreadyImported,
-            report: outcome.report,
+            report,
             new_entries: delivery.new_entries.len(),
             already_present: delivery.already_present,
         };
@@ -179,17 +191,6 @@ impl<'a> ImportRun<'a> {
         result.status = FileStatus::Imported;
         Ok(result)
     }
-
-    /// The keys for a health-card file's issuers (see [`IssuerKeys`]); issuers serve their
-    /// JWKS with CORS, as the SHC spec requires.
-    async fn issuer_keys(&mut self, name: &str, bytes: &[u8]) -> Vec<TrustedIssuer> {
-        let fetch = |url: String| async move {
-            fetch_text(&url)
-                .await
-                .and_then(|text| Jwks::from_json(&text).ok())
-        };
-        self.issuer_keys.for_file(name, bytes, fetch).await
-    }
 }
 
 fn item(e: ImportError) -> ReportItem {
@@ -197,15 +198,6 @@ fn item(e: ImportError) -> ReportItem {
         location: e.location,
         message: e.kind.to_string(),
     }
-}
-
-fn is_health_card(format: ImportFormat) -> bool {
-    matches!(
-        format,
-        ImportFormat::SmartHealthCard
-            | ImportFormat::SmartHealthCardJws
-            | ImportFormat::SmartHealthCardQr
-    )
 }
 
 /// The file's bytes, refused before reading when it is larger than the importer accepts.
@@ -231,25 +223,6 @@ async fn read_capped(
             message: "the browser could not read this file".into(),
         })?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-/// A public document fetched without credentials, or `None` on any failure.
-async fn fetch_text(url: &str) -> Option<String> {
-    let init = web_sys::RequestInit::new();
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    let window = web_sys::window()?;
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .ok()?;
-    let response: web_sys::Response = response.dyn_into().ok()?;
-    if !response.ok() {
-        return None;
-    }
-    JsFuture::from(response.text().ok()?)
-        .await
-        .ok()?
-        .as_string()
 }
 
 /// Gives the browser a turn to paint before a long synchronous step.

@@ -8,6 +8,7 @@ mod caring;
 mod ceremonies;
 mod components;
 mod dates;
+mod import_worker;
 mod importing;
 mod offline;
 mod pages;

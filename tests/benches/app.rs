@@ -1,5 +1,6 @@
-//! The patient app's two figures (issue 7): the compressed size of its WASM and JS, and the
-//! time from navigation to an interactive start page with a 30,000-resource record, in
+//! The patient app's two figures (issue 7): the compressed size of the WASM and JS its start
+//! page loads (and, apart, of what only some pages load on demand: the import worker), and
+//! the time from navigation to an interactive start page with a 30,000-resource record, in
 //! headless Chromium on loopback.
 //!
 //! Untimed setup: a patient signs up in the browser (virtual passkey with PRF) and imports,
@@ -16,7 +17,8 @@
 //! answers at once, so no human time is counted.
 //!
 //! `cargo xtask build && cargo bench -p folio-tests --bench app`; `FOLIO_BENCH_RUNS` sets
-//! the run count. Goals: under 600 KB gzip; under 1.5 s to the interactive start page.
+//! the run count. Goals: under 600 KB gzip loaded by the start page; under 1.5 s to the
+//! interactive start page.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -74,23 +76,80 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// gzip (level 9, as a server would precompress) of the app's `.wasm` and `.js` files.
-fn compressed_sizes(dist: &Path) -> Vec<(String, usize, usize)> {
-    let mut sizes: Vec<_> = std::fs::read_dir(dist)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wasm" || x == "js"))
+/// One `.wasm` or `.js` file of the built app.
+struct AppFile {
+    /// Its path under `dist/`, with `/` between folders.
+    path: String,
+    raw: usize,
+    /// gzip level 9, as a server would precompress it.
+    gzip: usize,
+    /// Whether opening the start page loads it: `index.html` names it, or a module it
+    /// loads imports it (wasm-bindgen's snippets). The rest (the import worker) is fetched
+    /// only by the pages that use it.
+    initial: bool,
+}
+
+/// Every `.wasm` and `.js` file under `dist`, sorted by path.
+fn app_files(dist: &Path) -> Vec<AppFile> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|x| x == "wasm" || x == "js") {
+                found.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(dist, &mut paths);
+    let mut files: Vec<(AppFile, Vec<u8>)> = paths
+        .into_iter()
         .map(|path| {
             let bytes = std::fs::read(&path).unwrap();
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
             gz.write_all(&bytes).unwrap();
-            let compressed = gz.finish().unwrap().len();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, bytes.len(), compressed)
+            let relative = path.strip_prefix(dist).unwrap().components();
+            let relative: Vec<_> = relative.map(|c| c.as_os_str().to_string_lossy()).collect();
+            let file = AppFile {
+                path: relative.join("/"),
+                raw: bytes.len(),
+                gzip: gz.finish().unwrap().len(),
+                initial: false,
+            };
+            (file, bytes)
         })
         .collect();
-    sizes.sort();
-    sizes
+    // What the start page loads: the files index.html names, then whatever the JS among
+    // them names in turn, until nothing new is found.
+    let mut loaders = vec![std::fs::read(dist.join("index.html")).unwrap()];
+    while let Some(loader) = loaders.pop() {
+        let loader = String::from_utf8_lossy(&loader).into_owned();
+        for (file, bytes) in files.iter_mut() {
+            if !file.initial && loader.contains(&file.path) {
+                file.initial = true;
+                if file.path.ends_with(".js") {
+                    loaders.push(bytes.clone());
+                }
+            }
+        }
+    }
+    let mut files: Vec<AppFile> = files.into_iter().map(|(file, _)| file).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// Prints the files loaded `initial`ly or on demand; their gzip total.
+fn print_files(files: &[AppFile], initial: bool) -> usize {
+    let mut total = 0;
+    for file in files.iter().filter(|f| f.initial == initial) {
+        println!(
+            "    {:<50} {:>10} bytes  {:>9} gzip",
+            file.path, file.raw, file.gzip
+        );
+        total += file.gzip;
+    }
+    total
 }
 
 /// Replaces every UUID in `text` that `fresh` knows, in one pass.
@@ -176,21 +235,26 @@ async fn main() {
         dist.display()
     );
 
-    let sizes = compressed_sizes(&dist);
-    let total: usize = sizes.iter().map(|(_, _, gz)| gz).sum();
+    let files = app_files(&dist);
     println!("app size (gzip -9):");
-    for (name, raw, gz) in &sizes {
-        println!("  {name:<45} {raw:>10} bytes  {gz:>9} gzip");
-    }
+    println!("  loaded by the start page (index.html and what it imports):");
+    let initial = print_files(&files, true);
     println!(
-        "  total: {total} bytes gzip ({:.0} KB; goal under {} KB): {}",
-        total as f64 / 1024.0,
+        "  initial load: {initial} bytes gzip ({:.0} KB; goal under {} KB): {}",
+        initial as f64 / 1024.0,
         SIZE_GOAL_BYTES / 1024,
-        if total < SIZE_GOAL_BYTES {
+        if initial < SIZE_GOAL_BYTES {
             "met"
         } else {
             "NOT met"
         }
+    );
+    println!("  loaded on demand (the import worker, by /import and the viewer):");
+    let on_demand = print_files(&files, false);
+    println!(
+        "  on demand: {on_demand} bytes gzip; all files: {} bytes gzip ({:.0} KB)",
+        initial + on_demand,
+        (initial + on_demand) as f64 / 1024.0
     );
 
     // A patient with a 30,000-resource record, imported through the app (untimed).

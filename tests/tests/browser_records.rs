@@ -76,6 +76,11 @@ fn bundle_counts(path: &Path) -> BTreeMap<String, usize> {
 async fn import(page: &Page, provider: &str, files: &[PathBuf]) -> Vec<FileReport> {
     click(page, "a[href=\"/import\"]").await;
     fill(page, "#import-provider", provider).await;
+    import_on_this_page(page, files).await
+}
+
+/// Picks `files` on the import page already open and waits for the report.
+async fn import_on_this_page(page: &Page, files: &[PathBuf]) -> Vec<FileReport> {
     pick_files(page, "[data-testid=import-files]", files).await;
     wait_for(
         page,
@@ -93,7 +98,8 @@ async fn import(page: &Page, provider: &str, files: &[PathBuf]) -> Vec<FileRepor
                file: f.querySelector('h3').innerText, status: f.dataset.status, \
                counts: Object.fromEntries([...f.querySelectorAll('[data-testid=import-count]')] \
                  .map(r => [r.dataset.type, Number(r.cells[1].innerText)])), \
-               errors: [...f.querySelectorAll('.import-errors li')].map(li => li.innerText) })))",
+               errors: [...f.querySelectorAll('.import-errors li')].map(li => li.innerText), \
+               warnings: [...f.querySelectorAll('.import-warnings li')].map(li => li.innerText) })))",
         )
         .await
         .expect("the report")
@@ -108,6 +114,7 @@ struct FileReport {
     status: String,
     counts: BTreeMap<String, usize>,
     errors: Vec<String>,
+    warnings: Vec<String>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,6 +169,41 @@ async fn the_import_page_imports_each_file_and_reports_what_it_did() {
     )
     .await;
     assert!(batches.starts_with("2 encrypted batches"), "{batches}");
+    browser.close().await;
+    server.stop().await;
+}
+
+/// A SMART Health Card imports through the import worker: its ES256 signature checked
+/// there against the issuer keys given by hand (the test has no network to fetch them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_health_card_imports_verified_against_the_issuer_keys_given_by_hand() {
+    let server = start_server().await;
+    let (browser, page) = signed_up_patient(&server, "Johnny Revere").await;
+    let jwks = data("shc/spec-examples/issuer/.well-known/jwks.json");
+    let card = data("shc/spec-examples/example-00-e-file.smart-health-card");
+    click(&page, "a[href=\"/import\"]").await;
+    pick_files(&page, "#import-jwks", &[jwks]).await;
+    wait_for(
+        &page,
+        "document.body.textContent.includes('keys in jwks.json') ? 'done' : ''",
+        Duration::from_secs(10),
+    )
+    .await;
+    let reports = import_on_this_page(&page, &[card]).await;
+    assert_eq!(reports[0].status, "imported", "{:?}", reports[0]);
+    assert!(
+        reports[0].counts.contains_key("Immunization"),
+        "{:?}",
+        reports[0]
+    );
+    assert!(
+        !reports[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("not verified")),
+        "the card is verified: {:?}",
+        reports[0].warnings
+    );
     browser.close().await;
     server.stop().await;
 }

@@ -228,7 +228,14 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         env::var("FOLIO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
     let mut native = cmd(root, "cargo");
     native
-        .args(["test", "--workspace", "--exclude", "folio-app"])
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "folio-app",
+            "--exclude",
+            "folio-import-worker",
+        ])
         .args(extra)
         .env("FOLIO_TEST_POSTGRES_URL", &postgres)
         .env("FOLIO_APP_DIR", root.join("dist"));
@@ -276,6 +283,8 @@ fn lint(root: &Path) -> Result<()> {
         "--workspace",
         "--exclude",
         "folio-app",
+        "--exclude",
+        "folio-import-worker",
         "--all-targets",
         "--",
         "-D",
@@ -285,6 +294,8 @@ fn lint(root: &Path) -> Result<()> {
         "clippy",
         "-p",
         "folio-app",
+        "-p",
+        "folio-import-worker",
         "-p",
         "folio-shared",
         "--target",

@@ -81,27 +81,29 @@ fn ImportForm() -> impl IntoView {
                     "You can read {} but not add to it: importing needs the manager role.",
                     record.label()
                 ))),
-                Ok(mut record) => {
-                    let mut run = ImportRun::new(&mut record, choices);
-                    for file in &files {
-                        let name = file.name();
-                        let step = |what: &str| {
+                Ok(mut record) => match ImportRun::new(&mut record, choices) {
+                    Err(why) => error.set(Some(format!("The files cannot be imported: {why}."))),
+                    Ok(mut run) => {
+                        for file in &files {
+                            let name = file.name();
+                            let step = |what: &str| {
+                                progress.update(|p| {
+                                    if let Some(p) = p {
+                                        p.current = Some((name.clone(), what.to_owned()));
+                                    }
+                                })
+                            };
+                            let result = run.import(file, &step).await;
                             progress.update(|p| {
                                 if let Some(p) = p {
-                                    p.current = Some((name.clone(), what.to_owned()));
+                                    p.files_done += 1;
+                                    p.resources += result.new_entries;
                                 }
-                            })
-                        };
-                        let result = run.import(file, &step).await;
-                        progress.update(|p| {
-                            if let Some(p) = p {
-                                p.files_done += 1;
-                                p.resources += result.new_entries;
-                            }
-                        });
-                        results.update(|r| r.push(result));
+                            });
+                            results.update(|r| r.push(result));
+                        }
                     }
-                }
+                },
                 Err(why) => error.set(Some(why)),
             }
             progress.set(None);

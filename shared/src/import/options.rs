@@ -4,6 +4,7 @@
 
 use super::shc::{Crl, Jwks};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 /// Options of one import.
 #[derive(Debug, Clone)]
@@ -53,7 +54,7 @@ pub struct TrustedIssuer {
 }
 
 /// What the user typed about a PDF or photo.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentDetails {
     pub title: Option<String>,
     /// FHIR date or dateTime the document is about (`2024-03-01`).

@@ -84,10 +84,10 @@ pub fn Viewer() -> impl IntoView {
         spawn_local(async move {
             let outcome =
                 fetch::fetch_files(&payload, &access.recipient, access.passcode.as_deref()).await;
-            busy.set(false);
             match outcome {
                 Ok(files) => {
-                    let record = records::open_files(&files, now());
+                    let record = records::open_files(&files, now()).await;
+                    busy.set(false);
                     status.set(Some(format!(
                         "Record opened: {} file{}, {} entries.",
                         files.len(),
@@ -97,6 +97,7 @@ pub fn Viewer() -> impl IntoView {
                     opened.set(Some(record));
                 }
                 Err(e) => {
+                    busy.set(false);
                     status.set(None);
                     error.set(Some(e.to_string()));
                 }

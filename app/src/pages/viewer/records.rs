@@ -2,13 +2,15 @@
 //! written anywhere: the decrypted record lives in this page's memory only.
 
 use chrono::{DateTime, Utc};
+use folio_import_worker::{ImportJob, IssuerKeySource};
 use folio_shared::clinical_view::{ClinicalView, ClinicalViewBuilder};
-use folio_shared::import::{ImportOptions, import_file, shc};
+use folio_shared::import::DocumentDetails;
 use folio_shared::record::Op;
 use folio_shared::shl::manifest::{FHIR_JSON, SMART_HEALTH_CARD, content_types_match};
 use serde_json::{Value, json};
 
 use super::fetch::File;
+use crate::import_worker::ImportWorker;
 
 /// The opened link.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +25,10 @@ pub struct Opened {
     pub skipped: Vec<String>,
 }
 
-pub fn open_files(files: &[File], now: DateTime<Utc>) -> Opened {
+/// Health cards are read by the import worker, started for the first card: a link of FHIR
+/// files alone never loads the importers.
+pub async fn open_files(files: &[File], now: DateTime<Utc>) -> Opened {
+    let mut worker = None::<Result<ImportWorker, String>>;
     let mut builder = ClinicalViewBuilder::new(now.date_naive());
     let mut fhir: Vec<Value> = Vec::new();
     let mut unverified_cards = 0;
@@ -41,21 +46,31 @@ pub fn open_files(files: &[File], now: DateTime<Utc>) -> Opened {
             }
         } else if content_types_match(&file.content_type, SMART_HEALTH_CARD) {
             from_cards = true;
-            let name = format!("shared-{number}.smart-health-card");
-            let issuer = shc::card_issuers(&name, &file.plaintext)
-                .ok()
-                .and_then(|issuers| issuers.into_iter().next());
-            match import_file(&name, &file.plaintext, &ImportOptions::new(now)) {
+            let job = ImportJob {
+                name: format!("shared-{number}.smart-health-card"),
+                imported_at: now,
+                provider: None,
+                document: DocumentDetails::default(),
+                // The viewer is given no issuer keys: each card shows as not verified.
+                issuer_keys: IssuerKeySource::Unverified,
+            };
+            let imported = match worker.get_or_insert_with(ImportWorker::start) {
+                Ok(worker) => worker
+                    .import(&job, &file.plaintext, &|_| {})
+                    .await
+                    .map(|(file, _)| file)
+                    .map_err(|failure| {
+                        format!("{}: {}", failure.item.location, failure.item.message)
+                    }),
+                Err(why) => Err(why.clone()),
+            };
+            match imported {
                 Ok(outcome) => {
                     let mut verified = true;
                     for entry in outcome.entries {
                         if let Op::Put { resource, source } = entry.op {
                             verified &= source.verified_issuer.is_some();
-                            let credit = source
-                                .verified_issuer
-                                .clone()
-                                .or(source.provider.clone())
-                                .or(issuer.clone());
+                            let credit = source.verified_issuer.clone().or(source.provider.clone());
                             builder.add_resource(resource.clone(), credit.as_deref());
                             fhir.push(resource);
                         }
