@@ -146,14 +146,21 @@ pub async fn sign_in(
     })
     .await?;
     session.signed_in(signed_in.session);
-    match unlocking::unlock_with_passkey(&signed_in.unlock, signed_in.passkey_id, used.prf) {
+    let unlocked =
+        unlocking::unlock_with_passkey(&signed_in.unlock, signed_in.passkey_id, used.prf);
+    Ok(settle(session, unlocked))
+}
+
+/// Leaves the session unlocked with the account, or locked with the reason it did not open.
+fn settle(session: Session, unlocked: Result<AccountIdentity, Locked>) -> AfterSignIn {
+    match unlocked {
         Ok(account) => {
             session.unlocked(account);
-            Ok(AfterSignIn::Unlocked)
+            AfterSignIn::Unlocked
         }
         Err(reason) => {
             session.locked(reason);
-            Ok(AfterSignIn::Locked)
+            AfterSignIn::Locked
         }
     }
 }
@@ -167,16 +174,10 @@ pub async fn unlock_offline(session: Session) -> Result<AfterSignIn, Failure> {
             .into(),
     ))?;
     let prf = passkey::prf_here().await?;
-    match unlocking::unlock_with_any_passkey(&kept.unlock, prf) {
-        Ok(account) => {
-            session.unlocked(account);
-            Ok(AfterSignIn::Unlocked)
-        }
-        Err(reason) => {
-            session.locked(reason);
-            Ok(AfterSignIn::Locked)
-        }
-    }
+    Ok(settle(
+        session,
+        unlocking::unlock_with_any_passkey(&kept.unlock, prf),
+    ))
 }
 
 /// Unlocks the signed-in account with its recovery code.
