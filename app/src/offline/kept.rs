@@ -106,18 +106,10 @@ async fn read_json<T: DeserializeOwned>(key: &str) -> Option<T> {
     }
 }
 
-async fn write(
-    keys: Vec<String>,
-    values: js_sys::Array,
-    replacing: Option<(String, String)>,
-) -> bool {
+async fn write(keys: Vec<String>, values: js_sys::Array, replacing: Option<(String, String)>) {
     let (from, to) = replacing.unzip();
-    match keep(keys, values, from, to).await {
-        Ok(_) => true,
-        Err(error) => {
-            report("keep its offline copy", error);
-            false
-        }
+    if let Err(error) = keep(keys, values, from, to).await {
+        report("keep its offline copy", error);
     }
 }
 
