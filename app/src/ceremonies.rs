@@ -12,6 +12,7 @@ use folio_shared::keys::{AccountIdentity, RecoveryCode};
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
+use crate::milestones;
 use crate::offline;
 use crate::passkey::{self, Mediation, PasskeyError};
 use crate::session::Session;
@@ -155,6 +156,7 @@ pub async fn sign_in(
 fn settle(session: Session, unlocked: Result<AccountIdentity, Locked>) -> AfterSignIn {
     match unlocked {
         Ok(account) => {
+            milestones::reached(milestones::UNLOCKED);
             session.unlocked(account);
             AfterSignIn::Unlocked
         }

@@ -13,6 +13,7 @@ use folio_shared::record::Entry;
 use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
 
 use crate::api::{self, ApiError};
+use crate::milestones;
 use crate::offline::{self, LogSync};
 use crate::session::{ActingIn, Session};
 use crate::unlocking;
@@ -138,12 +139,15 @@ impl OpenRecord {
         vault: VaultSummary,
     ) -> Result<OpenRecord, String> {
         let keyring = keyring(session, account, &vault).await?;
+        milestones::reached(milestones::KEYS_OPENED);
         let (segments, sync) = offline::log(session, keyring.vault_id())
             .await
             .map_err(|e| e.to_string())?;
+        milestones::reached(milestones::LOG_READ);
         let contents = keyring
             .open(segments.iter())
             .map_err(|e| format!("Your records could not be opened: {e}."))?;
+        milestones::reached(milestones::DECRYPTED);
         Ok(OpenRecord {
             vault,
             keyring,

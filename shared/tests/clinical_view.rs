@@ -143,6 +143,74 @@ fn synthea_bundle_summary() {
     }
 }
 
+/// The history beside what is current, in every Synthea bundle: stopped prescriptions with
+/// their prescriber, resolved problems, procedures; counted from the raw JSON.
+#[test]
+fn synthea_history_past_medications_problems_and_procedures() {
+    let Ok(dir) = std::fs::read_dir(SYNTHEA_DIR) else {
+        eprintln!("skipped: no Synthea bundles");
+        return;
+    };
+    let (mut past_seen, mut resolved_seen, mut prescribers_seen) = (0, 0, 0);
+    for path in dir.filter_map(|e| e.ok()).map(|e| e.path()) {
+        let bundle = load(path.to_str().unwrap()).unwrap();
+        let view = ClinicalView::from_json(&bundle, today());
+        let past_meds = resources(&bundle, "MedicationRequest")
+            .filter(|m| matches!(m["status"].as_str(), Some("stopped" | "completed")))
+            .count();
+        assert_eq!(view.past_medications.len(), past_meds);
+        let resolved = resources(&bundle, "Condition")
+            .filter(|c| c["clinicalStatus"]["coding"][0]["code"] == "resolved")
+            .count();
+        assert_eq!(view.past_problems.len(), resolved);
+        assert_eq!(
+            view.procedures.len(),
+            resources(&bundle, "Procedure").count()
+        );
+        // The prescriber is the Practitioner the request's requester points at, by name.
+        let practitioners: std::collections::HashMap<&str, String> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["resource"]["resourceType"] == "Practitioner")
+            .map(|e| {
+                let name = &e["resource"]["name"][0];
+                let words = [&name["prefix"][0], &name["given"][0], &name["family"]]
+                    .iter()
+                    .filter_map(|w| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (e["fullUrl"].as_str().unwrap(), words)
+            })
+            .collect();
+        let prescribers: std::collections::HashSet<String> =
+            resources(&bundle, "MedicationRequest")
+                .filter_map(|m| practitioners.get(m["requester"]["reference"].as_str()?))
+                .map(|name| format!("Prescribed by: {name}"))
+                .collect();
+        for item in view.medications.iter().chain(&view.past_medications) {
+            assert!(
+                item.details.iter().any(|d| prescribers.contains(d)),
+                "{item:?} names its prescriber"
+            );
+        }
+        for list in [
+            &view.past_medications,
+            &view.past_problems,
+            &view.procedures,
+        ] {
+            let dates: Vec<_> = list.iter().map(|i| i.date.clone()).collect();
+            let mut sorted = dates.clone();
+            sorted.sort_by(|a, b| b.cmp(a));
+            assert_eq!(dates, sorted, "newest first");
+        }
+        past_seen += past_meds;
+        resolved_seen += resolved;
+        prescribers_seen += prescribers.len();
+    }
+    assert!(past_seen > 0 && resolved_seen > 0 && prescribers_seen > 0);
+}
+
 #[test]
 fn trends_ranges_and_flags() {
     let obs = |date: &str, value: f64| {
@@ -226,4 +294,96 @@ fn builder_credits_fallback_source_and_single_resources() {
     let patient = view.patient.unwrap();
     assert_eq!(patient.name.as_deref(), Some("Ann Lee"));
     assert_eq!(patient.age, Some(35), "birthday tomorrow");
+}
+
+#[test]
+fn past_medications_problems_and_procedures_keep_what_a_patient_would_look_for() {
+    let bundle = json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:doc", "resource": {
+                "resourceType": "Practitioner",
+                "name": [{"prefix": ["Dr."], "given": ["Ada"], "family": "Osei"}]}},
+            {"fullUrl": "urn:uuid:asthma", "resource": {
+                "resourceType": "Condition", "id": "asthma",
+                "clinicalStatus": {"coding": [{"code": "resolved"}]},
+                "code": {"text": "Childhood asthma"},
+                "onsetDateTime": "1990-05-01", "abatementDateTime": "2001-03-02"}},
+            {"resource": {"resourceType": "Condition",
+                "verificationStatus": {"coding": [{"code": "refuted"}]},
+                "code": {"text": "Ruled out"}}},
+            {"resource": {"resourceType": "MedicationRequest", "status": "stopped",
+                "medicationCodeableConcept": {"text": "Salbutamol inhaler"},
+                "authoredOn": "1995-01-01",
+                "requester": {"reference": "urn:uuid:doc"},
+                "reasonReference": [{"reference": "urn:uuid:asthma"}]}},
+            {"resource": {"resourceType": "MedicationRequest", "status": "draft",
+                "medicationCodeableConcept": {"text": "Never prescribed"}}},
+            {"resource": {"resourceType": "MedicationStatement", "status": "not-taken",
+                "medicationCodeableConcept": {"text": "Ibuprofen"},
+                "effectiveDateTime": "2020-02-02"}},
+            {"resource": {"resourceType": "Procedure", "status": "completed",
+                "code": {"text": "Appendectomy"}, "performedDateTime": "2010-07-07",
+                "bodySite": [{"text": "Abdomen"}],
+                "performer": [{"actor": {"reference": "urn:uuid:doc"}}],
+                "reasonCode": [{"text": "Appendicitis"}]}},
+            {"resource": {"resourceType": "Procedure", "status": "not-done",
+                "code": {"text": "Colonoscopy"},
+                "statusReason": {"text": "Patient declined"},
+                "performedDateTime": "2021-01-01"}},
+            {"resource": {"resourceType": "Procedure", "status": "entered-in-error",
+                "code": {"text": "Mistake"}}}
+        ]
+    });
+    let view = ClinicalView::from_json(&bundle, today());
+    assert!(
+        view.problems.is_empty(),
+        "resolved and refuted are not active"
+    );
+    assert_eq!(view.past_problems.len(), 1);
+    assert_eq!(view.past_problems[0].title, "Childhood asthma");
+    assert!(
+        view.past_problems[0]
+            .details
+            .contains(&"Ended: 2001-03-02".to_owned())
+    );
+
+    assert!(view.medications.is_empty());
+    let past: Vec<&str> = view
+        .past_medications
+        .iter()
+        .map(|m| m.title.as_str())
+        .collect();
+    assert_eq!(
+        past,
+        ["Ibuprofen", "Salbutamol inhaler"],
+        "newest first; no draft"
+    );
+    let salbutamol = &view.past_medications[1].details;
+    assert!(
+        salbutamol.contains(&"Prescribed by: Dr. Ada Osei".to_owned()),
+        "{salbutamol:?}"
+    );
+    assert!(
+        salbutamol.contains(&"For: Childhood asthma".to_owned()),
+        "{salbutamol:?}"
+    );
+    assert!(
+        salbutamol.contains(&"Status: stopped".to_owned()),
+        "{salbutamol:?}"
+    );
+    assert!(
+        view.past_medications[0]
+            .details
+            .contains(&"Status: not taken".to_owned())
+    );
+
+    let procedures: Vec<&str> = view.procedures.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(procedures, ["Colonoscopy", "Appendectomy"]);
+    assert_eq!(view.procedures[0].details, ["Not done: Patient declined"]);
+    assert_eq!(
+        view.procedures[1].details,
+        ["Site: Abdomen", "For: Appendicitis", "By: Dr. Ada Osei"]
+    );
 }

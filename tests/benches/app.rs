@@ -71,6 +71,10 @@ const FORGET_KEPT_COPY: &str = "new Promise((done) => { \
     const deleting = indexedDB.deleteDatabase('folio-offline'); \
     deleting.onsuccess = deleting.onerror = deleting.onblocked = () => done('gone'); })";
 
+/// The app's milestones on the performance timeline of the page just loaded, by name.
+const MILESTONES: &str = "Object.fromEntries(performance.getEntriesByType('mark') \
+    .filter((m) => m.name.startsWith('folio:')).map((m) => [m.name, m.startTime]))";
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -282,6 +286,7 @@ async fn main() {
     let mut locked = Vec::with_capacity(runs);
     let mut glance = Vec::with_capacity(runs);
     let mut glance_nothing_kept = Vec::with_capacity(runs);
+    let mut milestones: HashMap<(bool, String), Vec<f64>> = HashMap::new();
     page.evaluate_on_new_document(INSTRUMENT)
         .await
         .expect("the instrument is installed");
@@ -309,13 +314,23 @@ async fn main() {
                 .unwrap()
                 .into_value()
                 .unwrap();
-            match (run, nothing_kept) {
-                (0, _) => {}
-                (_, false) => {
-                    locked.push(stamps[0]);
-                    glance.push(stamps[1]);
-                }
-                (_, true) => glance_nothing_kept.push(stamps[1]),
+            let reached: HashMap<String, f64> = page
+                .evaluate(MILESTONES)
+                .await
+                .unwrap()
+                .into_value()
+                .unwrap();
+            if run == 0 {
+                continue;
+            }
+            for (name, at) in reached {
+                milestones.entry((nothing_kept, name)).or_default().push(at);
+            }
+            if nothing_kept {
+                glance_nothing_kept.push(stamps[1]);
+            } else {
+                locked.push(stamps[0]);
+                glance.push(stamps[1]);
             }
         }
     }
@@ -330,6 +345,23 @@ async fn main() {
         "  navigation → locked start page shown:   median {:.0} ms",
         median(locked)
     );
+    // Where the time goes: the app's own milestones (app/src/milestones.rs), in order.
+    println!("  milestones, median ms after navigation (segments kept | nothing kept):");
+    let at = |nothing_kept: bool, name: &String| {
+        milestones
+            .get(&(nothing_kept, name.clone()))
+            .map_or(f64::NAN, |times| median(times.clone()))
+    };
+    let mut names: Vec<&String> = milestones.keys().map(|(_, name)| name).collect();
+    names.sort_by(|a, b| at(true, a).total_cmp(&at(true, b)));
+    names.dedup();
+    for name in names {
+        println!(
+            "    {name:<22} {:>6.0} | {:>6.0}",
+            at(false, name),
+            at(true, name)
+        );
+    }
     for (what, times) in [
         ("segments kept on this device", &glance),
         (

@@ -168,6 +168,22 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
         "{entries} entries, {in_bundle} from the bundle alone"
     );
     text_of(&page, "[data-testid=viewer-allergies]").await;
+    // The history beside what is current: stopped prescriptions with who prescribed them,
+    // and the procedures done.
+    let past = text_of(&page, "[data-testid=viewer-past-medications]").await;
+    assert!(past.contains("Prescribed by: Dr."), "{past}");
+    let procedures = text_of(&page, "[data-testid=viewer-procedures]").await;
+    let procedure = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Procedure")
+        .and_then(|e| e["resource"]["code"]["text"].as_str())
+        .expect("the bundle holds a procedure");
+    assert!(
+        procedures.contains(procedure),
+        "{procedure} in {procedures}"
+    );
     accessible(&page, "the record").await;
     screenshots(&page, "record").await;
 

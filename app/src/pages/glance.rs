@@ -4,8 +4,11 @@
 
 use folio_shared::api::VaultSummary;
 use folio_shared::clinical_view::{ClinicalView, Item, Series};
+use std::time::Duration;
+
 use leptos::prelude::*;
 
+use crate::milestones;
 use crate::offline::LogSync;
 use crate::pages::record::summary_of;
 use crate::record::OpenRecord;
@@ -14,6 +17,47 @@ use crate::session::Session;
 /// Items a card shows before "and N more".
 const SHOWN: usize = 3;
 
+/// What one card shows: its first few items, and how many more the full list holds.
+#[derive(Clone)]
+struct Card<T> {
+    shown: Vec<T>,
+    more: usize,
+}
+
+impl<T> Card<T> {
+    fn of(mut items: Vec<T>) -> Card<T> {
+        let more = items.len().saturating_sub(SHOWN);
+        items.truncate(SHOWN);
+        Card { shown: items, more }
+    }
+}
+
+/// The cards' contents: only what they show is kept, not the whole summary, so the page
+/// holds (and clones into its views) a few dozen items whatever the record's size.
+#[derive(Clone)]
+struct Cards {
+    allergies: Card<Item>,
+    problems: Card<Item>,
+    medications: Card<Item>,
+    results: Card<Series>,
+    immunizations: Card<Item>,
+}
+
+impl Cards {
+    fn of(view: ClinicalView) -> Cards {
+        // Immunizations are listed oldest first in the summary; the latest matter here.
+        let mut immunizations = view.immunizations;
+        immunizations.sort_by(|a, b| b.date.cmp(&a.date));
+        Cards {
+            allergies: Card::of(view.allergies),
+            problems: Card::of(view.problems),
+            medications: Card::of(view.medications),
+            results: Card::of(view.results),
+            immunizations: Card::of(immunizations),
+        }
+    }
+}
+
 /// The glance at `vault`, the record the start page has just listed and unlocked.
 #[component]
 pub fn Glance(vault: VaultSummary) -> impl IntoView {
@@ -21,15 +65,19 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
     let summary = LocalResource::new(move || {
         let vault = vault.clone();
         async move {
-            OpenRecord::open(session, vault)
-                .await
-                .map(|record| (summary_of(&record), record.sync))
+            let record = OpenRecord::open(session, vault).await?;
+            let cards = Cards::of(summary_of(&record));
+            milestones::reached(milestones::SUMMARY_BUILT);
+            let sync = record.sync;
+            // Freeing 30,000 decrypted resources takes a while: after the cards are shown.
+            set_timeout(move || drop(record), Duration::ZERO);
+            Ok::<_, String>((cards, sync))
         }
     });
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Decrypting your record…"</p> }>
             {move || summary.get().map(|opened| match opened {
-                Ok((view, sync)) => view! { <SyncStatus sync=sync/> <Cards view=view/> }.into_any(),
+                Ok((cards, sync)) => view! { <SyncStatus sync=sync/> <GlanceCards cards=cards/> }.into_any(),
                 Err(why) => view! { <p class="status-bad" data-testid="glance-unavailable">{why}</p> }.into_any(),
             })}
         </Suspense>
@@ -62,20 +110,17 @@ fn SyncStatus(sync: LogSync) -> impl IntoView {
 }
 
 #[component]
-fn Cards(view: ClinicalView) -> impl IntoView {
-    // Immunizations are listed oldest first in the summary; the latest matter here.
-    let mut immunizations = view.immunizations;
-    immunizations.sort_by(|a, b| b.date.cmp(&a.date));
+fn GlanceCards(cards: Cards) -> impl IntoView {
     view! {
         <div class="glance" data-testid="glance">
-            <ItemCard testid="glance-allergies" title="Allergies" anchor="viewer-allergies" items=view.allergies
+            <ItemCard testid="glance-allergies" title="Allergies" anchor="viewer-allergies" card=cards.allergies
                 empty="No allergies recorded."/>
-            <ItemCard testid="glance-problems" title="Active problems" anchor="viewer-problems" items=view.problems
+            <ItemCard testid="glance-problems" title="Active problems" anchor="viewer-problems" card=cards.problems
                 empty="No active problems recorded."/>
-            <ItemCard testid="glance-medications" title="Current medications" anchor="viewer-medications" items=view.medications
+            <ItemCard testid="glance-medications" title="Current medications" anchor="viewer-medications" card=cards.medications
                 empty="No current medications recorded."/>
-            <ResultCard series=view.results/>
-            <ItemCard testid="glance-immunizations" title="Immunizations" anchor="viewer-immunizations" items=immunizations
+            <ResultCard card=cards.results/>
+            <ItemCard testid="glance-immunizations" title="Immunizations" anchor="viewer-immunizations" card=cards.immunizations
                 empty="No immunizations recorded."/>
         </div>
     }
@@ -86,10 +131,10 @@ fn ItemCard(
     testid: &'static str,
     title: &'static str,
     anchor: &'static str,
-    items: Vec<Item>,
+    card: Card<Item>,
     empty: &'static str,
 ) -> impl IntoView {
-    let more = items.len().saturating_sub(SHOWN);
+    let Card { shown: items, more } = card;
     let heading = format!("{testid}-title");
     let labelled_by = heading.clone();
     view! {
@@ -100,7 +145,7 @@ fn ItemCard(
             } else {
                 view! {
                     <ul>
-                        {items.into_iter().take(SHOWN).map(|item| view! {
+                        {items.into_iter().map(|item| view! {
                             <li>
                                 {item.title}
                                 {item.alert.map(|a| view! { " " <span class="viewer-flag">{a}</span> })}
@@ -116,8 +161,11 @@ fn ItemCard(
 }
 
 #[component]
-fn ResultCard(series: Vec<Series>) -> impl IntoView {
-    let more = series.len().saturating_sub(SHOWN);
+fn ResultCard(card: Card<Series>) -> impl IntoView {
+    let Card {
+        shown: series,
+        more,
+    } = card;
     view! {
         <section class="card glance-card" data-testid="glance-results" aria-labelledby="glance-results-title">
             <h2 id="glance-results-title"><a href="/record#viewer-results">"Latest results"</a></h2>
@@ -126,7 +174,7 @@ fn ResultCard(series: Vec<Series>) -> impl IntoView {
             } else {
                 view! {
                     <ul>
-                        {series.into_iter().take(SHOWN).map(|s| {
+                        {series.into_iter().map(|s| {
                             let latest = s.latest().cloned();
                             let out = latest.as_ref().is_some_and(|p| p.out_of_range);
                             view! {

@@ -2,6 +2,7 @@
 //! a clinician reads (allergies first). Every item keeps its source provider when the
 //! resource says where it came from.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
@@ -128,24 +129,32 @@ pub struct ClinicalView {
     pub allergies: Vec<Item>,
     /// Active problems only (not resolved, inactive, refuted or entered in error).
     pub problems: Vec<Item>,
+    /// Problems resolved, inactive or in remission, most recent first.
+    pub past_problems: Vec<Item>,
     /// Current medications only (active, intended, on hold, or without a status).
     pub medications: Vec<Item>,
+    /// Medications stopped, completed, cancelled or not taken, most recent first.
+    pub past_medications: Vec<Item>,
     /// Laboratory and other results, most recently measured first.
     pub results: Vec<Series>,
     pub immunizations: Vec<Item>,
     pub vital_signs: Vec<Series>,
     pub documents: Vec<Document>,
+    /// Procedures done (or not done, with the reason), most recent first.
+    pub procedures: Vec<Item>,
     /// Encounters, most recent first.
     pub encounters: Vec<Item>,
     /// Resources read, of any type.
     pub resource_count: usize,
 }
 
-/// Builds a [`ClinicalView`] from FHIR JSON as it arrives, file by file.
+/// Builds a [`ClinicalView`] from FHIR JSON as it arrives, file by file. Resources the
+/// caller keeps anyway (a decrypted record) are borrowed, not copied: at 30,000 resources a
+/// deep copy of each tree would cost more than reading them.
 #[derive(Debug, Default)]
-pub struct ClinicalViewBuilder {
+pub struct ClinicalViewBuilder<'a> {
     today: Option<NaiveDate>,
-    resources: Vec<(Value, Option<String>)>,
+    resources: Vec<(Cow<'a, Value>, Option<String>)>,
 }
 
 impl ClinicalView {
@@ -161,16 +170,19 @@ impl ClinicalView {
         self.patient.is_none()
             && self.allergies.is_empty()
             && self.problems.is_empty()
+            && self.past_problems.is_empty()
             && self.medications.is_empty()
+            && self.past_medications.is_empty()
             && self.results.is_empty()
             && self.immunizations.is_empty()
             && self.vital_signs.is_empty()
             && self.documents.is_empty()
+            && self.procedures.is_empty()
             && self.encounters.is_empty()
     }
 }
 
-impl ClinicalViewBuilder {
+impl<'a> ClinicalViewBuilder<'a> {
     pub fn new(today: NaiveDate) -> Self {
         ClinicalViewBuilder {
             today: Some(today),
@@ -206,7 +218,14 @@ impl ClinicalViewBuilder {
 
     /// Adds one resource.
     pub fn add_resource(&mut self, resource: Value, source: Option<&str>) {
-        self.resources.push((resource, source.map(str::to_owned)));
+        self.resources
+            .push((Cow::Owned(resource), source.map(str::to_owned)));
+    }
+
+    /// Adds one resource the caller holds for at least as long as the builder.
+    pub fn add_borrowed(&mut self, resource: &'a Value, source: Option<&str>) {
+        self.resources
+            .push((Cow::Borrowed(resource), source.map(str::to_owned)));
     }
 
     pub fn build(self) -> ClinicalView {
@@ -229,14 +248,21 @@ impl ClinicalViewBuilder {
                         view.allergies.push(item);
                     }
                 }
-                "Condition" => {
-                    if let Some(item) = problem(resource, source) {
-                        view.problems.push(item);
+                "Condition" => match problem(resource, source) {
+                    Some((Standing::Current, item)) => view.problems.push(item),
+                    Some((Standing::Past, item)) => view.past_problems.push(item),
+                    None => {}
+                },
+                "MedicationStatement" | "MedicationRequest" => {
+                    match medication(resource, &index, source) {
+                        Some((Standing::Current, item)) => view.medications.push(item),
+                        Some((Standing::Past, item)) => view.past_medications.push(item),
+                        None => {}
                     }
                 }
-                "MedicationStatement" | "MedicationRequest" => {
-                    if let Some(item) = medication(resource, &index, source) {
-                        view.medications.push(item);
+                "Procedure" => {
+                    if let Some(item) = procedure(resource, &index, source) {
+                        view.procedures.push(item);
                     }
                 }
                 "Immunization" => {
@@ -273,6 +299,9 @@ impl ClinicalViewBuilder {
         view.vital_signs = by_recency(vitals);
         sort_newest_first(&mut view.encounters);
         sort_newest_first(&mut view.immunizations);
+        sort_newest_first(&mut view.past_problems);
+        sort_newest_first(&mut view.past_medications);
+        sort_newest_first(&mut view.procedures);
         view.documents
             .sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)));
         view
@@ -286,10 +315,11 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(resources: &'a [(Value, Option<String>)]) -> Self {
+    fn new(resources: &'a [(Cow<'_, Value>, Option<String>)]) -> Self {
         let mut by_reference = HashMap::new();
         let mut attachment_urls = Vec::new();
         for (resource, _) in resources {
+            let resource: &'a Value = resource;
             if let Some(full_url) = string(resource, "/_fullUrl") {
                 by_reference.insert(full_url.to_owned(), resource);
             }
@@ -321,6 +351,15 @@ impl<'a> Index<'a> {
         })
     }
 
+    /// Who a reference names (a practitioner, organization or person): the resource's name
+    /// when the share holds it, else the reference's display.
+    fn name_of(&self, reference: &Value) -> Option<String> {
+        string(reference, "/reference")
+            .and_then(|r| self.resolve(r))
+            .and_then(display_name)
+            .or_else(|| reference_display(reference))
+    }
+
     /// True when a DocumentReference of the share points at this Binary: it is shown as
     /// that document's content, not twice.
     fn is_attachment(&self, binary: &Value) -> bool {
@@ -344,17 +383,7 @@ fn array<'a>(value: &'a Value, pointer: &str) -> impl Iterator<Item = &'a Value>
 }
 
 fn patient(resource: &Value, today: Option<NaiveDate>, source: Option<String>) -> PatientBanner {
-    let name = array(resource, "/name")
-        .find(|n| string(n, "/use") == Some("official"))
-        .or_else(|| array(resource, "/name").next())
-        .and_then(|name| {
-            string(name, "/text").map(str::to_owned).or_else(|| {
-                let given: Vec<&str> = array(name, "/given").filter_map(Value::as_str).collect();
-                let family = string(name, "/family");
-                let words: Vec<&str> = given.into_iter().chain(family).collect();
-                (!words.is_empty()).then(|| words.join(" "))
-            })
-        });
+    let name = display_name(resource);
     let birth_date = string(resource, "/birthDate").map(str::to_owned);
     let age = birth_date
         .as_deref()
@@ -371,6 +400,30 @@ fn patient(resource: &Value, today: Option<NaiveDate>, source: Option<String>) -
 }
 
 /// Whole years from `born` to `today`.
+/// A person's or organization's name as written: the official `HumanName` (else the
+/// first), its text or its given and family names; an organization's `name`. Clinicians
+/// are named with their prefix ("Dr."); the patient, on their own banner, without.
+fn display_name(resource: &Value) -> Option<String> {
+    let with_prefix = resource_type(resource) != "Patient";
+    if let Some(name) = resource.get("name").and_then(Value::as_str) {
+        return Some(name.to_owned());
+    }
+    array(resource, "/name")
+        .find(|n| string(n, "/use") == Some("official"))
+        .or_else(|| array(resource, "/name").next())
+        .and_then(|name| {
+            string(name, "/text").map(str::to_owned).or_else(|| {
+                let prefix = array(name, "/prefix").filter(|_| with_prefix);
+                let words: Vec<&str> = prefix
+                    .chain(array(name, "/given"))
+                    .filter_map(Value::as_str)
+                    .chain(string(name, "/family"))
+                    .collect();
+                (!words.is_empty()).then(|| words.join(" "))
+            })
+        })
+}
+
 pub fn age_on(born: NaiveDate, today: NaiveDate) -> Option<u32> {
     let mut years = today.year() - born.year();
     if (today.month(), today.day()) < (born.month(), born.day()) {
@@ -444,18 +497,37 @@ fn allergy(resource: &Value, source: Option<String>) -> Option<Item> {
     })
 }
 
-fn problem(resource: &Value, source: Option<String>) -> Option<Item> {
-    if entered_in_error(resource) {
-        return None;
-    }
-    let status = concept_code(resource.get("clinicalStatus"));
-    if matches!(
-        status.as_deref(),
-        Some("inactive" | "resolved" | "remission")
-    ) || (resource.get("abatementDateTime").is_some() && status.is_none())
+/// Whether a problem or medication is the patient's now or in their past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Current,
+    Past,
+}
+
+fn problem(resource: &Value, source: Option<String>) -> Option<(Standing, Item)> {
+    if entered_in_error(resource)
+        || concept_code(resource.get("verificationStatus")).as_deref() == Some("refuted")
     {
         return None;
     }
+    let status = concept_code(resource.get("clinicalStatus"));
+    let abated = first_date(
+        resource,
+        &[
+            "/abatementDateTime",
+            "/abatementPeriod/end",
+            "/abatementPeriod/start",
+        ],
+    );
+    let standing = if matches!(
+        status.as_deref(),
+        Some("inactive" | "resolved" | "remission")
+    ) || (abated.is_some() && status.is_none())
+    {
+        Standing::Past
+    } else {
+        Standing::Current
+    };
     let title = resource
         .get("code")
         .and_then(concept_text)
@@ -469,26 +541,40 @@ fn problem(resource: &Value, source: Option<String>) -> Option<Item> {
     {
         details.push(format!("Verification: {verification}"));
     }
-    Some(Item {
+    let onset = first_date(
+        resource,
+        &["/onsetDateTime", "/onsetPeriod/start", "/recordedDate"],
+    );
+    if standing == Standing::Past {
+        if let Some(status) = &status {
+            details.push(format!("Status: {status}"));
+        }
+        if let Some(abated) = &abated {
+            details.push(format!("Ended: {}", date_part(abated)));
+        }
+    }
+    let item = Item {
         title,
         details,
-        date: first_date(
-            resource,
-            &["/onsetDateTime", "/onsetPeriod/start", "/recordedDate"],
-        ),
+        date: onset,
         source,
         alert: None,
-    })
+    };
+    Some((standing, item))
 }
 
-fn medication(resource: &Value, index: &Index<'_>, source: Option<String>) -> Option<Item> {
+fn medication(
+    resource: &Value,
+    index: &Index<'_>,
+    source: Option<String>,
+) -> Option<(Standing, Item)> {
     let status = string(resource, "/status");
-    if !matches!(
-        status,
-        None | Some("active" | "intended" | "on-hold" | "unknown")
-    ) {
-        return None;
-    }
+    let standing = match status {
+        None | Some("active" | "intended" | "on-hold" | "unknown") => Standing::Current,
+        Some("stopped" | "completed" | "cancelled" | "not-taken") => Standing::Past,
+        // Entered in error, or a draft never prescribed.
+        Some(_) => return None,
+    };
     let title = resource
         .get("medicationCodeableConcept")
         .and_then(concept_text)
@@ -524,9 +610,18 @@ fn medication(resource: &Value, index: &Index<'_>, source: Option<String>) -> Op
     if let Some(status) = status
         && status != "active"
     {
-        details.push(format!("Status: {status}"));
+        details.push(format!("Status: {}", words(status)));
     }
-    Some(Item {
+    if let Some(prescriber) = resource
+        .get("requester")
+        .and_then(|requester| index.name_of(requester))
+    {
+        details.push(format!("Prescribed by: {prescriber}"));
+    }
+    if let Some(reason) = reason(resource, index) {
+        details.push(format!("For: {reason}"));
+    }
+    let item = Item {
         title,
         details,
         date: first_date(
@@ -536,6 +631,80 @@ fn medication(resource: &Value, index: &Index<'_>, source: Option<String>) -> Op
                 "/effectiveDateTime",
                 "/authoredOn",
                 "/dateAsserted",
+            ],
+        ),
+        source,
+        alert: None,
+    };
+    Some((standing, item))
+}
+
+/// Why something was prescribed or done: the coded reasons, else the conditions referred
+/// to, by name.
+fn reason(resource: &Value, index: &Index<'_>) -> Option<String> {
+    let reasons: Vec<String> = array(resource, "/reasonCode")
+        .filter_map(concept_text)
+        .chain(array(resource, "/reasonReference").filter_map(|reference| {
+            let target = string(reference, "/reference").and_then(|r| index.resolve(r));
+            target
+                .and_then(|condition| condition.get("code").and_then(concept_text))
+                .or_else(|| reference_display(reference))
+        }))
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join(", "))
+}
+
+fn procedure(resource: &Value, index: &Index<'_>, source: Option<String>) -> Option<Item> {
+    let status = string(resource, "/status");
+    if matches!(status, Some("entered-in-error" | "preparation")) {
+        return None;
+    }
+    let title = resource
+        .get("code")
+        .and_then(concept_text)
+        .unwrap_or_else(|| "Unnamed procedure".into());
+    let mut details = Vec::new();
+    match status {
+        Some("not-done") => {
+            let why = resource.get("statusReason").and_then(concept_text);
+            details.push(match why {
+                Some(why) => format!("Not done: {why}"),
+                None => "Not done".into(),
+            });
+        }
+        Some(status) if status != "completed" => {
+            details.push(format!("Status: {}", words(status)));
+        }
+        _ => {}
+    }
+    let sites: Vec<String> = array(resource, "/bodySite")
+        .filter_map(concept_text)
+        .collect();
+    if !sites.is_empty() {
+        details.push(format!("Site: {}", sites.join(", ")));
+    }
+    if let Some(reason) = reason(resource, index) {
+        details.push(format!("For: {reason}"));
+    }
+    let performers: Vec<String> = array(resource, "/performer")
+        .filter_map(|performer| performer.get("actor"))
+        .filter_map(|actor| index.name_of(actor))
+        .collect();
+    if !performers.is_empty() {
+        details.push(format!("By: {}", performers.join(", ")));
+    }
+    if let Some(outcome) = resource.get("outcome").and_then(concept_text) {
+        details.push(format!("Outcome: {outcome}"));
+    }
+    Some(Item {
+        title,
+        details,
+        date: first_date(
+            resource,
+            &[
+                "/performedDateTime",
+                "/performedPeriod/start",
+                "/performedString",
             ],
         ),
         source,

@@ -81,7 +81,7 @@ pub(crate) fn summary_of(record: &OpenRecord) -> ClinicalView {
             }
         }
         let credit = (!credits.is_empty()).then(|| credits.join(", "));
-        builder.add_resource(stored.resource.clone(), credit.as_deref());
+        builder.add_borrowed(&stored.resource, credit.as_deref());
     }
     builder.build()
 }

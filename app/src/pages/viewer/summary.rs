@@ -1,5 +1,6 @@
 //! The summary on one screen, in a clinician's order: patient, allergies, problems,
-//! medications, results with trends, immunizations, vital signs, documents, encounters.
+//! medications, results with trends, immunizations, vital signs, procedures, documents,
+//! encounters, then the history: past medications and past problems.
 //! Every section has a stable `data-testid` for the browser tests.
 
 use folio_shared::clinical_view::{ClinicalView, Document, Item, PatientBanner, Series};
@@ -16,11 +17,14 @@ pub fn Summary(view: ClinicalView) -> impl IntoView {
         patient,
         allergies,
         problems,
+        past_problems,
         medications,
+        past_medications,
         results,
         immunizations,
         vital_signs,
         documents,
+        procedures,
         encounters,
         ..
     } = view;
@@ -32,8 +36,11 @@ pub fn Summary(view: ClinicalView) -> impl IntoView {
         <SeriesSection testid="viewer-results" title="Recent results" series=results/>
         <ItemSection testid="viewer-immunizations" title="Immunizations" items=immunizations/>
         <SeriesSection testid="viewer-vitals" title="Vital signs" series=vital_signs/>
+        <ItemSection testid="viewer-procedures" title="Procedures" items=procedures/>
         <DocumentSection documents=documents/>
         <ItemSection testid="viewer-encounters" title="Encounters" items=encounters/>
+        <ItemSection testid="viewer-past-medications" title="Past medications" items=past_medications/>
+        <ItemSection testid="viewer-past-problems" title="Past problems" items=past_problems/>
     }
 }
 
