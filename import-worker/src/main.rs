@@ -76,7 +76,7 @@ async fn import(
     opts.provider = job.provider.clone();
     opts.document = job.document.clone();
     let format = detect::detect(name, bytes, &opts.limits).map_err(|e| failure(None, e))?;
-    if is_health_card(format) {
+    if format.is_signed_health_card() {
         opts.issuers = match &job.issuer_keys {
             IssuerKeySource::Given(jwks) => {
                 IssuerKeys::new(Some(jwks.clone()))
@@ -148,15 +148,6 @@ async fn fetch_text(url: &str) -> Option<String> {
         .await
         .ok()?
         .as_string()
-}
-
-fn is_health_card(format: ImportFormat) -> bool {
-    matches!(
-        format,
-        ImportFormat::SmartHealthCard
-            | ImportFormat::SmartHealthCardJws
-            | ImportFormat::SmartHealthCardQr
-    )
 }
 
 fn failure(format: Option<ImportFormat>, e: ImportError) -> ImportFailure {

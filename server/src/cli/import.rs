@@ -278,7 +278,7 @@ impl FileReader {
         }
         let bytes = read_capped(path, name, &opts.limits)?;
         let detected = detect::detect_for_import(name, &bytes, &opts.limits)?;
-        if is_health_card(detected.format()) {
+        if detected.format().is_signed_health_card() {
             opts.issuers = self.issuer_keys(name, &bytes).await;
         }
         let format = Some(detected.format());
@@ -445,15 +445,6 @@ async fn try_deliver(
     }
     result.status = FileStatus::Imported;
     Ok(result)
-}
-
-fn is_health_card(format: ImportFormat) -> bool {
-    matches!(
-        format,
-        ImportFormat::SmartHealthCard
-            | ImportFormat::SmartHealthCardJws
-            | ImportFormat::SmartHealthCardQr
-    )
 }
 
 fn is_key_reused(e: &ClientError) -> bool {

@@ -32,6 +32,19 @@ pub enum ImportFormat {
     Png,
 }
 
+impl ImportFormat {
+    /// A signed health card, whose issuer's keys are needed to verify it (an unsigned
+    /// payload has no signature to check).
+    pub fn is_signed_health_card(self) -> bool {
+        matches!(
+            self,
+            ImportFormat::SmartHealthCard
+                | ImportFormat::SmartHealthCardJws
+                | ImportFormat::SmartHealthCardQr
+        )
+    }
+}
+
 /// Decide the format of `bytes`, after checking the size limit (first, so a 2 GB file is
 /// refused before any parsing).
 pub fn detect(
@@ -209,6 +222,21 @@ pub(crate) fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ImportErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_signed_cards_need_their_issuers_keys() {
+        let limits = ImportLimits::default();
+        let card = detect(
+            "c.smart-health-card",
+            b"{\"verifiableCredential\":[\"x\"]}",
+            &limits,
+        );
+        assert!(card.unwrap().is_signed_health_card());
+        let qr = detect("qr.txt", b"shc:/5676290952432060346029243740", &limits);
+        assert!(qr.unwrap().is_signed_health_card());
+        let bundle = detect("b.json", b"{\"resourceType\":\"Bundle\"}", &limits);
+        assert!(!bundle.unwrap().is_signed_health_card());
+    }
 
     #[test]
     fn detecting_for_import_finds_the_formats_detecting_finds() {
