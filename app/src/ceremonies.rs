@@ -6,9 +6,11 @@
 //! account that exists is signed in, an identity that was unwrapped stays unlocked.
 
 use folio_shared::api::account::{
-    AddPasskey, Assertion, DeviceSummary, LoginStart, Recover, RegistrationStart, SignUp,
+    AddPasskey, Assertion, DeviceSummary, LoginStart, Recover, RegistrationStart, SessionInfo,
+    SignUp,
 };
 use folio_shared::keys::{AccountIdentity, RecoveryCode};
+use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
@@ -98,7 +100,7 @@ pub async fn sign_up(session: Session, display_name: String) -> Result<SignedUp,
         recovery,
     })
     .await?;
-    session.signed_in(signed_in.session);
+    began(session, signed_in.session);
     session.unlocked(account.clone());
 
     // From here on the account exists: failures are warnings, so the code is still shown.
@@ -146,10 +148,17 @@ pub async fn sign_in(
         credential: used.credential,
     })
     .await?;
-    session.signed_in(signed_in.session);
+    began(session, signed_in.session);
     let unlocked =
         unlocking::unlock_with_passkey(&signed_in.unlock, signed_in.passkey_id, used.prf);
     Ok(settle(session, unlocked))
+}
+
+/// A session the server has just begun. A sign-out made offline before it is moot: the
+/// cookie it was about has been replaced.
+fn began(session: Session, info: SessionInfo) {
+    spawn_local(offline::kept::forget_sign_out());
+    session.signed_in(info);
 }
 
 /// Leaves the session unlocked with the account, or locked with the reason it did not open.
@@ -207,7 +216,7 @@ pub async fn recover(session: Session, code: &RecoveryCode) -> Result<(), Failur
         verifier: unlocking::encode(&code.sign_in_verifier()),
     })
     .await?;
-    session.signed_in(signed_in.session);
+    began(session, signed_in.session);
     let account =
         unlocking::unlock_with_recovery_code(&signed_in.unlock, code).map_err(Failure::Keys)?;
     session.unlocked(account);
@@ -288,7 +297,7 @@ pub async fn let_passkey_unlock(
         credential: used.credential,
     })
     .await?;
-    session.signed_in(signed_in.session);
+    began(session, signed_in.session);
     let (Some(prf), Some(passkey_id)) = (used.prf, signed_in.passkey_id) else {
         return Err(Failure::Keys(
             "The authenticator did not return the secret that unlocks your records.".into(),
@@ -346,7 +355,15 @@ pub async fn delete_account(session: Session) -> Result<(), Failure> {
 /// Signs out on the server, and forgets the session and the account key here whatever the
 /// server said: the user asked to leave.
 pub async fn sign_out(session: Session) {
-    let _ = api::sign_out().await;
+    let account = session.info_untracked().map(|info| info.account_id);
+    let answer = api::sign_out().await;
     session.signed_out();
-    offline::forget();
+    offline::kept::forget().await;
+    // Offline, the server still holds the session: it is ended when the server answers
+    // again (`Session::refresh`).
+    if matches!(answer, Err(ApiError::Offline))
+        && let Some(account) = account
+    {
+        offline::kept::remember_sign_out(account).await;
+    }
 }

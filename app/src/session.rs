@@ -98,6 +98,14 @@ impl Session {
     /// an offline server is back).
     pub async fn refresh(self) {
         match api::session().await {
+            Ok(Some(info)) if offline::kept::sign_out_pending().await == Some(info.account_id) => {
+                // Signed out while offline: the server hears of it now.
+                if api::sign_out().await.is_ok() {
+                    offline::kept::forget().await;
+                }
+                self.signed_out();
+                self.connection.set(Connection::Online);
+            }
             Ok(Some(info)) => {
                 self.signed_in(info);
                 self.connection.set(Connection::Online);

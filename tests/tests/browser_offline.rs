@@ -1,7 +1,8 @@
 //! The app without the server (issue 7): after one online visit, a phone opens the app,
 //! unlocks it with its passkey and shows the record while the server is down; when the
 //! server is back it fetches only the segments another device added meanwhile. Nothing
-//! decrypted is ever in the browser's storage, and signing out forgets the kept copy.
+//! decrypted is ever in the browser's storage, and signing out forgets the kept copy (offline
+//! too: the server's session then ends when it answers again).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -213,12 +214,42 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     );
     screenshot(&page, "offline-synced-phone.png").await;
 
-    // Signing out forgets the kept copy.
+    // Signing out offline forgets the kept copy at once; the server, which still holds the
+    // session (its cookie is out of the page's reach), ends it when it answers again.
+    server.pause().await;
     click(&page, "[data-testid=sign-out]").await;
     wait_for(
         &page,
         "document.querySelector('.masthead a[href=\"/signin\"]') ? 'out' : ''",
         Duration::from_secs(10),
+    )
+    .await;
+    let mut left = kept_in_storage(&page).await.keys;
+    for _ in 0..50 {
+        if left == ["sign-out-pending"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = kept_in_storage(&page).await.keys;
+    }
+    assert_eq!(
+        left,
+        ["sign-out-pending"],
+        "only the pending sign-out is left"
+    );
+    server.resume().await;
+    visit(&page, &server.public("/")).await;
+    wait_for(
+        &page,
+        "document.querySelector('.masthead a[href=\"/signin\"]') ? 'out' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+    wait_for(
+        &page,
+        "fetch('/api/v1/session', { credentials: 'same-origin' }) \
+           .then((r) => r.status === 401 ? 'ended' : '')",
+        Duration::from_secs(20),
     )
     .await;
     let mut left = kept_in_storage(&page).await.keys;

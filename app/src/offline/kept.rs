@@ -39,6 +39,7 @@ extern "C" {
 
 const ACCOUNT: &str = "account";
 const VAULTS: &str = "vaults";
+const SIGN_OUT_PENDING: &str = "sign-out-pending";
 
 /// The signed-in account as last seen online: enough to show who is signed in and to
 /// unlock with a passkey or the recovery code while the server is out of reach.
@@ -237,6 +238,38 @@ impl LogAppend {
     pub async fn write(self) {
         write(self.keys, self.values, self.replacing).await;
     }
+}
+
+/// A sign-out made while the server was out of reach: the session cookie (which the page
+/// cannot clear) is still valid on the server until it hears of it.
+#[derive(Serialize, Deserialize)]
+struct PendingSignOut {
+    account_id: Uuid,
+}
+
+/// Remembers that `account` signed out offline (after the copy was forgotten).
+pub async fn remember_sign_out(account: Uuid) {
+    write_json(
+        SIGN_OUT_PENDING,
+        &PendingSignOut {
+            account_id: account,
+        },
+    )
+    .await;
+}
+
+/// The account that signed out offline, if the server has not heard of it yet.
+pub async fn sign_out_pending() -> Option<Uuid> {
+    read_json::<PendingSignOut>(SIGN_OUT_PENDING)
+        .await
+        .map(|pending| pending.account_id)
+}
+
+/// Forgets a pending sign-out: a new sign-in has replaced the session cookie it was about.
+pub async fn forget_sign_out() {
+    let end = format!("{SIGN_OUT_PENDING}\u{0}");
+    let only_it = (SIGN_OUT_PENDING.to_owned(), end);
+    write(Vec::new(), js_sys::Array::new(), Some(only_it)).await;
 }
 
 /// Forgets everything kept on this device.
