@@ -46,6 +46,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/settings") view=pages::settings::Settings/>
                         <Route path=path!("/import") view=pages::import::Import/>
                         <Route path=path!("/record") view=pages::record::Record/>
+                        <Route path=path!("/record/:list") view=pages::record::category::Category/>
                         <Route path=path!("/timeline") view=pages::timeline::Timeline/>
                         <Route path=path!("/share") view=pages::share::Share/>
                         <Route path=path!("/care") view=pages::care::Care/>

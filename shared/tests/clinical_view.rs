@@ -322,6 +322,7 @@ fn past_medications_problems_and_procedures_keep_what_a_patient_would_look_for()
                 "medicationCodeableConcept": {"text": "Never prescribed"}}},
             {"resource": {"resourceType": "MedicationStatement", "status": "not-taken",
                 "medicationCodeableConcept": {"text": "Ibuprofen"},
+                "dosage": [{"doseAndRate": [{"doseQuantity": {"value": 400, "unit": "mg"}}]}],
                 "effectiveDateTime": "2020-02-02"}},
             {"resource": {"resourceType": "Procedure", "status": "completed",
                 "code": {"text": "Appendectomy"}, "performedDateTime": "2010-07-07",
@@ -373,10 +374,9 @@ fn past_medications_problems_and_procedures_keep_what_a_patient_would_look_for()
         salbutamol.contains(&"Status: stopped".to_owned()),
         "{salbutamol:?}"
     );
-    assert!(
-        view.past_medications[0]
-            .details
-            .contains(&"Status: not taken".to_owned())
+    assert_eq!(
+        view.past_medications[0].details,
+        ["Dose: 400 mg", "Status: not taken"]
     );
 
     let procedures: Vec<&str> = view.procedures.iter().map(|p| p.title.as_str()).collect();

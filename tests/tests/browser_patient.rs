@@ -125,6 +125,33 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     accessible(&page, "the start page with the summary").await;
     screenshots(&page, "home").await;
 
+    // The medications card leads to the medications in full: current and past, each past
+    // prescription with who prescribed it; the page's navigation leads to the other lists.
+    click(&page, "[data-testid=glance-medications] h2 a").await;
+    let list = text_of(&page, "[data-testid=list]").await;
+    assert!(
+        list.contains("Current medications") && list.contains("Past medications"),
+        "{list}"
+    );
+    let past = text_of(&page, "[data-testid=viewer-past-medications]").await;
+    assert!(past.contains("Prescribed by: Dr."), "{past}");
+    accessible(&page, "the medications list").await;
+    screenshots(&page, "medications").await;
+    click(&page, ".list-nav a[href=\"/record/procedures\"]").await;
+    let procedure = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Procedure")
+        .and_then(|e| e["resource"]["code"]["text"].as_str())
+        .expect("the bundle holds a procedure");
+    let procedures = text_of(&page, "[data-testid=viewer-procedures]").await;
+    assert!(
+        procedures.contains(procedure),
+        "{procedure} in {procedures}"
+    );
+    click(&page, "a.brand").await;
+
     // The timeline: visits with what happened in them, filtered to one category.
     click(&page, "[data-testid=home-timeline]").await;
     let count = text_of(&page, "[data-testid=timeline-count]").await;
@@ -173,13 +200,6 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     let past = text_of(&page, "[data-testid=viewer-past-medications]").await;
     assert!(past.contains("Prescribed by: Dr."), "{past}");
     let procedures = text_of(&page, "[data-testid=viewer-procedures]").await;
-    let procedure = bundle["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["resource"]["resourceType"] == "Procedure")
-        .and_then(|e| e["resource"]["code"]["text"].as_str())
-        .expect("the bundle holds a procedure");
     assert!(
         procedures.contains(procedure),
         "{procedure} in {procedures}"

@@ -1,6 +1,6 @@
 //! The start page's summary at a glance: allergies, active problems, current medications,
 //! the latest results and immunizations, a few of each, every card linking to its full list
-//! on the record page.
+//! (`/record/<list>`).
 
 use folio_shared::api::VaultSummary;
 use folio_shared::clinical_view::{ClinicalView, Item, Series};
@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use crate::milestones;
 use crate::offline::LogSync;
+use crate::pages::record::category::List;
 use crate::pages::record::summary_of;
 use crate::record::OpenRecord;
 use crate::session::Session;
@@ -44,16 +45,15 @@ struct Cards {
 }
 
 impl Cards {
+    /// The first items of each list in the summary's order (results and immunizations newest
+    /// first).
     fn of(view: ClinicalView) -> Cards {
-        // Immunizations are listed oldest first in the summary; the latest matter here.
-        let mut immunizations = view.immunizations;
-        immunizations.sort_by(|a, b| b.date.cmp(&a.date));
         Cards {
             allergies: Card::of(view.allergies),
             problems: Card::of(view.problems),
             medications: Card::of(view.medications),
             results: Card::of(view.results),
-            immunizations: Card::of(immunizations),
+            immunizations: Card::of(view.immunizations),
         }
     }
 }
@@ -113,14 +113,14 @@ fn SyncStatus(sync: LogSync) -> impl IntoView {
 fn GlanceCards(cards: Cards) -> impl IntoView {
     view! {
         <div class="glance" data-testid="glance">
-            <ItemCard testid="glance-allergies" title="Allergies" anchor="viewer-allergies" card=cards.allergies
+            <ItemCard testid="glance-allergies" title="Allergies" list=List::Allergies card=cards.allergies
                 empty="No allergies recorded."/>
-            <ItemCard testid="glance-problems" title="Active problems" anchor="viewer-problems" card=cards.problems
+            <ItemCard testid="glance-problems" title="Active problems" list=List::Problems card=cards.problems
                 empty="No active problems recorded."/>
-            <ItemCard testid="glance-medications" title="Current medications" anchor="viewer-medications" card=cards.medications
+            <ItemCard testid="glance-medications" title="Current medications" list=List::Medications card=cards.medications
                 empty="No current medications recorded."/>
             <ResultCard card=cards.results/>
-            <ItemCard testid="glance-immunizations" title="Immunizations" anchor="viewer-immunizations" card=cards.immunizations
+            <ItemCard testid="glance-immunizations" title="Immunizations" list=List::Immunizations card=cards.immunizations
                 empty="No immunizations recorded."/>
         </div>
     }
@@ -130,7 +130,7 @@ fn GlanceCards(cards: Cards) -> impl IntoView {
 fn ItemCard(
     testid: &'static str,
     title: &'static str,
-    anchor: &'static str,
+    list: List,
     card: Card<Item>,
     empty: &'static str,
 ) -> impl IntoView {
@@ -139,7 +139,7 @@ fn ItemCard(
     let labelled_by = heading.clone();
     view! {
         <section class="card glance-card" data-testid=testid aria-labelledby=labelled_by>
-            <h2 id=heading><a href=format!("/record#{anchor}")>{title}</a></h2>
+            <h2 id=heading><a href=list.href()>{title}</a></h2>
             {if items.is_empty() {
                 view! { <p class="muted">{empty}</p> }.into_any()
             } else {
@@ -168,7 +168,7 @@ fn ResultCard(card: Card<Series>) -> impl IntoView {
     } = card;
     view! {
         <section class="card glance-card" data-testid="glance-results" aria-labelledby="glance-results-title">
-            <h2 id="glance-results-title"><a href="/record#viewer-results">"Latest results"</a></h2>
+            <h2 id="glance-results-title"><a href=List::Results.href()>"Latest results"</a></h2>
             {if series.is_empty() {
                 view! { <p class="muted">"No results recorded."</p> }.into_any()
             } else {

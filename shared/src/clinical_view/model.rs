@@ -600,11 +600,8 @@ fn medication(
             number(dosage, "/doseAndRate/0/doseQuantity/value"),
             string(dosage, "/doseAndRate/0/doseQuantity/unit"),
         ) {
-            details.push(
-                format!("{} {}", fmt_number(value), unit.unwrap_or(""))
-                    .trim()
-                    .to_owned(),
-            );
+            let dose = format!("{} {}", fmt_number(value), unit.unwrap_or(""));
+            details.push(format!("Dose: {}", dose.trim()));
         }
     }
     if let Some(status) = status

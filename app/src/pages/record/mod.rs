@@ -4,6 +4,7 @@
 //! immunizations, vital signs, documents, encounters), patient-entered data, and export.
 
 mod add;
+pub mod category;
 mod detail;
 mod export;
 mod search;

@@ -79,7 +79,7 @@ fn Source(source: Option<String>) -> impl IntoView {
 }
 
 #[component]
-fn ItemSection(testid: &'static str, title: &'static str, items: Vec<Item>) -> impl IntoView {
+pub fn ItemSection(testid: &'static str, title: &'static str, items: Vec<Item>) -> impl IntoView {
     let heading_id = format!("{testid}-title");
     let labelled_by = heading_id.clone();
     let body = if items.is_empty() {
@@ -115,7 +115,11 @@ fn ItemSection(testid: &'static str, title: &'static str, items: Vec<Item>) -> i
 }
 
 #[component]
-fn SeriesSection(testid: &'static str, title: &'static str, series: Vec<Series>) -> impl IntoView {
+pub fn SeriesSection(
+    testid: &'static str,
+    title: &'static str,
+    series: Vec<Series>,
+) -> impl IntoView {
     let heading_id = format!("{testid}-title");
     let labelled_by = heading_id.clone();
     let body = if series.is_empty() {
@@ -197,7 +201,7 @@ fn SeriesCard(series: Series) -> impl IntoView {
 }
 
 #[component]
-fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
+pub fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
     let body = if documents.is_empty() {
         view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
     } else {
