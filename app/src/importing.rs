@@ -18,6 +18,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::api;
 use crate::dates;
 use crate::import_worker::ImportWorker;
+use crate::offline;
 use crate::record::{OpenRecord, upload_segments};
 
 /// How one file ended.
@@ -169,6 +170,7 @@ impl<'a> ImportRun<'a> {
             api::put_attachment(vault, *blob, sealed)
                 .await
                 .map_err(|e| fail(format!("uploading an attachment: {e}")))?;
+            offline::keep_attachment(vault, *blob, sealed);
         }
         let count = delivery.segments.len();
         upload_segments(vault, &delivery.segments, &|i| {

@@ -13,7 +13,7 @@ use folio_tests::browser::{
     Browser, add_virtual_authenticator, click, expect_vault_unlocked, fill, pick_files, screenshot,
     sign_up, text_of, visit, wait_for,
 };
-use folio_tests::{Engine, TestServer, app_dir};
+use folio_tests::{Engine, TINY_PNG, TestServer, app_dir};
 use serde::Deserialize;
 
 const PHONE: (u32, u32) = (390, 844);
@@ -78,14 +78,17 @@ fn numbers(text: &str) -> Vec<usize> {
         .collect()
 }
 
-async fn import(page: &Page, file: PathBuf) {
+async fn import(page: &Page, files: &[PathBuf]) {
     click(page, "a.brand").await;
     click(page, "a[href=\"/import\"]").await;
-    pick_files(page, "[data-testid=import-files]", &[file]).await;
+    pick_files(page, "[data-testid=import-files]", files).await;
     wait_for(
         page,
-        "document.querySelectorAll('[data-testid=import-file]').length === 1 \
-         && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+        &format!(
+            "document.querySelectorAll('[data-testid=import-file]').length === {} \
+             && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+            files.len()
+        ),
         Duration::from_secs(120),
     )
     .await;
@@ -101,7 +104,8 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     );
     let mut server = TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await;
 
-    // One online visit on the phone: sign up and import a Synthea bundle.
+    // One online visit on the phone: sign up and import a Synthea bundle and a photo of a
+    // letter (kept as an encrypted attachment, and on this device since it uploaded it).
     let phone = Browser::launch(PHONE.0, PHONE.1).await;
     let page = phone
         .open_with_service_workers(&server.public("/signup"))
@@ -109,9 +113,15 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     add_virtual_authenticator(&page, true).await;
     let recovery_code = sign_up(&page, "Alejandro Riojas", "offline-signed-up.png").await;
     expect_vault_unlocked(&page).await;
+    let photos = tempfile::tempdir().unwrap();
+    let photo = photos.path().join("letter.png");
+    std::fs::write(&photo, TINY_PNG).unwrap();
     import(
         &page,
-        data("fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json"),
+        &[
+            data("fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json"),
+            photo,
+        ],
     )
     .await;
     click(&page, "a.brand").await;
@@ -162,12 +172,32 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     );
     click(&page, "[data-testid=home-open-record]").await;
     text_of(&page, "[data-testid=record-count]").await;
+    // The photo opens too: its sealed blob is kept here, and decrypted in the page.
+    click(&page, "[data-testid=document-open]").await;
+    wait_for(
+        &page,
+        "document.querySelector('[data-testid=viewer-documents] img')?.naturalWidth === 2 ? 'shown' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
     screenshot(&page, "offline-record-phone.png").await;
 
-    // Nothing decrypted was written: the patient's name, their medications and the FHIR
-    // of the record appear nowhere in the browser's storage.
+    // Nothing decrypted was written: the patient's name, their medications, the FHIR of the
+    // record and the photo appear nowhere in the browser's storage.
     let stored = kept_in_storage(&page).await;
-    for plaintext in ["Riojas", "Alejandro", "resourceType", "MedicationRequest"] {
+    assert!(
+        stored.keys.iter().any(|k| k.starts_with("attachment/")),
+        "the photo is kept: {:?}",
+        stored.keys
+    );
+    // "IHDR" opens every PNG's header: the photo is kept sealed.
+    for plaintext in [
+        "Riojas",
+        "Alejandro",
+        "resourceType",
+        "MedicationRequest",
+        "IHDR",
+    ] {
         assert!(
             !stored.text.contains(plaintext),
             "`{plaintext}` is in the browser's storage"
@@ -188,7 +218,7 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     click(&other, "#recovery-code-saved").await;
     click(&other, "#recovery-code-title ~ button.primary").await;
     expect_vault_unlocked(&other).await;
-    import(&other, data("ccda/hl7-examples/CCD_1.xml")).await;
+    import(&other, &[data("ccda/hl7-examples/CCD_1.xml")]).await;
     laptop.close().await;
 
     // The phone reconnects by itself; "Try again now" saves the test the wait. Its start

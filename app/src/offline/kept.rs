@@ -77,6 +77,10 @@ fn log_key(vault: VaultId) -> String {
     format!("log/{}", vault.0)
 }
 
+fn attachment_key(vault: VaultId, blob: Uuid) -> String {
+    format!("attachment/{}/{blob}", vault.0)
+}
+
 /// Segment keys sort in log order: the sequence number is zero-padded to u64's width.
 fn segment_key(vault: VaultId, seq: u64) -> String {
     format!("segment/{}/{seq:020}", vault.0)
@@ -238,6 +242,27 @@ impl LogAppend {
     pub async fn write(self) {
         write(self.keys, self.values, self.replacing).await;
     }
+}
+
+/// A sealed attachment (a photo or PDF) of `vault`, if this device keeps it.
+pub async fn attachment(vault: VaultId, blob: Uuid) -> Option<Vec<u8>> {
+    match kept_value(&attachment_key(vault, blob)).await {
+        Ok(value) => Some(value.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec()),
+        Err(error) => {
+            report("read its offline copy", error);
+            None
+        }
+    }
+}
+
+/// Keeps a sealed attachment, already copied out of the app's memory.
+pub async fn keep_attachment(vault: VaultId, blob: Uuid, sealed: js_sys::Uint8Array) {
+    write(
+        vec![attachment_key(vault, blob)],
+        js_sys::Array::of1(&sealed),
+        None,
+    )
+    .await;
 }
 
 /// A sign-out made while the server was out of reach: the session cookie (which the page

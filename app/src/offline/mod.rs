@@ -3,8 +3,8 @@
 //! was added meanwhile once the server answers again.
 //!
 //! What is kept is what the server holds too, in the form it holds it ([`kept`]): the
-//! account's wrapped keys, the list of records, each record's wrapped keys and its sealed
-//! segments. Nothing decrypted is written anywhere, so whoever reads this browser's storage
+//! account's wrapped keys, the list of records, each record's wrapped keys, its sealed
+//! segments, and the sealed attachments (photos, PDFs) this device uploaded or opened. Nothing decrypted is written anywhere, so whoever reads this browser's storage
 //! still needs a passkey or the recovery code, as with the server's copy. The service
 //! worker (`public/sw.js`) keeps the app's own files. Signing out, deleting the account or
 //! signing in as someone else forgets the copy.
@@ -79,6 +79,29 @@ pub async fn account_unlock(session: Session) -> Result<AccountUnlock, ApiError>
         }
         Err(other) => Err(other),
     }
+}
+
+/// A sealed attachment (a photo or PDF) of `vault`: from the server, then kept on this
+/// device so it opens offline too; the kept one while the server cannot be reached.
+pub async fn attachment(session: Session, vault: VaultId, blob: Uuid) -> Result<Vec<u8>, ApiError> {
+    match api::attachment(vault, blob).await {
+        Ok(sealed) => {
+            session.server_answered();
+            keep_attachment(vault, blob, &sealed);
+            Ok(sealed)
+        }
+        Err(ApiError::Offline) => kept_instead(session, kept::attachment(vault, blob).await),
+        Err(other) => Err(other),
+    }
+}
+
+/// Keeps a sealed attachment this device has, in the background: one it uploaded or fetched.
+pub fn keep_attachment(vault: VaultId, blob: Uuid, sealed: &[u8]) {
+    spawn_local(kept::keep_attachment(
+        vault,
+        blob,
+        js_sys::Uint8Array::from(sealed),
+    ));
 }
 
 /// Keeps the account's wraps as the server has them now, after an unlock online: from then

@@ -8,8 +8,10 @@ use folio_shared::import::attachment_blob_id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api;
+use crate::api::ApiError;
+use crate::offline;
 use crate::record::OpenRecord;
+use crate::session::Session;
 
 /// A `blob:` URL for these bytes, or `None` if the browser refused.
 pub fn blob_url(bytes: &[u8], content_type: &str) -> Option<String> {
@@ -91,17 +93,21 @@ pub fn AttachmentLink(
     let opened = RwSignal::new(None::<Result<Vec<u8>, String>>);
     let busy = RwSignal::new(false);
     let attachment = StoredValue::new(attachment);
+    let session = Session::expect();
     let open = move |_| {
         let blob = attachment.with_value(|id| attachment_blob_id(id));
         busy.set(true);
         spawn_local(async move {
             let vault = record.with_value(|r| r.id());
-            let result = match api::attachment(vault, blob).await {
+            let result = match offline::attachment(session, vault, blob).await {
                 Ok(sealed) => record.with_value(|r| {
                     r.keyring
                         .open_attachment(&sealed)
                         .map_err(|e| format!("The document did not decrypt: {e}."))
                 }),
+                Err(ApiError::Offline) => Err("Folio's server cannot be reached, and this \
+                    document is not kept on this device yet: it opens once you are online."
+                    .into()),
                 Err(e) => Err(format!("The document could not be fetched: {e}.")),
             };
             opened.set(Some(result));
