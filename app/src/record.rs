@@ -11,6 +11,7 @@ use folio_shared::import::Delivery;
 use folio_shared::keys::{AccountIdentity, KeyEpoch};
 use folio_shared::record::Entry;
 use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
+use leptos::prelude::LocalResource;
 
 use crate::api::{self, ApiError};
 use crate::milestones;
@@ -86,6 +87,15 @@ impl OpenRecord {
                 ))
             }
         }
+    }
+
+    /// [`OpenRecord::current`] for a page that reads the record: opened again whenever the
+    /// caller switches records (on the caregivers page or the banner).
+    pub fn for_page(session: Session) -> LocalResource<Result<OpenRecord, String>> {
+        LocalResource::new(move || {
+            session.acting_in();
+            OpenRecord::current(session, false)
+        })
     }
 
     /// Seals `entries` to the record's newest key, uploads them and applies them here:

@@ -380,6 +380,18 @@ pub async fn expect_vault_unlocked(page: &Page) {
     );
 }
 
+/// Opens the record page's photo (`TINY_PNG`, imported earlier) and waits until it is shown:
+/// fetched sealed, decrypted in the page, drawn as an image 2 pixels wide.
+pub async fn open_the_tiny_photo(page: &Page) {
+    click(page, "[data-testid=document-open]").await;
+    wait_for(
+        page,
+        "document.querySelector('[data-testid=viewer-documents] img')?.naturalWidth === 2 ? 'shown' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+}
+
 /// Gives the file input `selector` these files, as a person picking them would: the page
 /// gets a `change` event with the files in `input.files`.
 pub async fn pick_files(page: &Page, selector: &str, files: &[PathBuf]) {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::page::GetInstallabilityErrorsParams;
 use folio_tests::browser::{
-    Browser, add_virtual_authenticator, click, expect_vault_unlocked, fill, pick_files, screenshot,
-    sign_up, text_of, visit, wait_for,
+    Browser, add_virtual_authenticator, click, expect_vault_unlocked, fill, open_the_tiny_photo,
+    pick_files, screenshot, sign_up, text_of, visit, wait_for,
 };
 use folio_tests::{Engine, TINY_PNG, TestServer, app_dir};
 use serde::Deserialize;
@@ -173,13 +173,7 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     click(&page, "[data-testid=home-open-record]").await;
     text_of(&page, "[data-testid=record-count]").await;
     // The photo opens too: its sealed blob is kept here, and decrypted in the page.
-    click(&page, "[data-testid=document-open]").await;
-    wait_for(
-        &page,
-        "document.querySelector('[data-testid=viewer-documents] img')?.naturalWidth === 2 ? 'shown' : ''",
-        Duration::from_secs(20),
-    )
-    .await;
+    open_the_tiny_photo(&page).await;
     screenshot(&page, "offline-record-phone.png").await;
 
     // Nothing decrypted was written: the patient's name, their medications, the FHIR of the

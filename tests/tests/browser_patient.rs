@@ -11,8 +11,8 @@ use std::time::Duration;
 use chromiumoxide::Page;
 use folio_tests::browser::{
     Browser, accessibility_violations, add_virtual_authenticator, choose, click, download,
-    expect_vault_unlocked, fill, pick_files, resize, screenshot, sign_up, text_containing, text_of,
-    wait_for,
+    expect_vault_unlocked, fill, open_the_tiny_photo, pick_files, resize, screenshot, sign_up,
+    text_containing, text_of, wait_for,
 };
 use folio_tests::{Engine, TINY_PNG, TestServer, app_dir};
 use serde_json::Value;
@@ -200,13 +200,7 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     screenshots(&page, "record").await;
 
     // The photo opens from the record: fetched sealed, decrypted here, shown as an image.
-    click(&page, "[data-testid=document-open]").await;
-    wait_for(
-        &page,
-        "document.querySelector('[data-testid=viewer-documents] img')?.naturalWidth === 2 ? 'shown' : ''",
-        Duration::from_secs(20),
-    )
-    .await;
+    open_the_tiny_photo(&page).await;
 
     // Find a result by search, by words and by its LOINC code, and open its trend.
     fill(&page, "[data-testid=record-search]", "body weight").await;

@@ -21,11 +21,7 @@ type Notice = RwSignal<Option<(bool, String)>>;
 #[component]
 pub fn Caregivers() -> impl IntoView {
     let session = Session::expect();
-    let record = LocalResource::new(move || {
-        // Switching records (here or in the banner) opens the other one.
-        session.acting_in();
-        OpenRecord::current(session, false)
-    });
+    let record = OpenRecord::for_page(session);
     view! {
         <section class="card" aria-labelledby="care-title">
             <h2 id="care-title">"People who help with this record"</h2>

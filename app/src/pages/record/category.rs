@@ -124,10 +124,7 @@ fn ListNav(list: Memo<Option<List>>) -> impl IntoView {
 #[component]
 fn ListPage(list: List) -> impl IntoView {
     let session = Session::expect();
-    let record = LocalResource::new(move || {
-        session.acting_in();
-        OpenRecord::current(session, false)
-    });
+    let record = OpenRecord::for_page(session);
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Opening your record…"</p> }>
             {move || record.get().map(|opened| match opened {

@@ -36,10 +36,7 @@ pub fn Record() -> impl IntoView {
 #[component]
 fn RecordPage() -> impl IntoView {
     let session = Session::expect();
-    let record = LocalResource::new(move || {
-        session.acting_in();
-        OpenRecord::current(session, false)
-    });
+    let record = OpenRecord::for_page(session);
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Opening your record…"</p> }>
             {move || record.get().map(|opened| match opened {
