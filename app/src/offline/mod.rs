@@ -4,8 +4,9 @@
 //!
 //! What is kept is what the server holds too, in the form it holds it ([`kept`]): the
 //! account's wrapped keys, the list of records, each record's wrapped keys, its sealed
-//! segments, and the sealed attachments (photos, PDFs) this device uploaded or opened. Nothing decrypted is written anywhere, so whoever reads this browser's storage
-//! still needs a passkey or the recovery code, as with the server's copy. The service
+//! segments, and the sealed attachments (photos, PDFs) this device uploaded or opened.
+//! Nothing decrypted is written anywhere, so whoever reads this browser's storage still
+//! needs a passkey or the recovery code, as with the server's copy. The service
 //! worker (`public/sw.js`) keeps the app's own files. Signing out, deleting the account or
 //! signing in as someone else forgets the copy.
 //!
