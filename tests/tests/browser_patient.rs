@@ -142,6 +142,15 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
         procedures.contains(procedure),
         "{procedure} in {procedures}"
     );
+    // An address with no such list (a mistyped bookmark) says so, and offers the record.
+    page.evaluate(
+        "history.pushState({}, '', '/record/medicine'); \
+         dispatchEvent(new PopStateEvent('popstate', { state: {} }))",
+    )
+    .await
+    .expect("the address changes");
+    let unknown = text_of(&page, "[data-testid=list-unknown]").await;
+    assert!(unknown.contains("no list at this address"), "{unknown}");
     click(&page, "a.brand").await;
 
     // The timeline: visits with what happened in them, filtered to one category.
