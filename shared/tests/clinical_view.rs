@@ -2,7 +2,7 @@
 //! the raw JSON of a real IPS document and a Synthea bundle.
 
 use chrono::NaiveDate;
-use folio_shared::clinical_view::{ChartGeometry, ClinicalView, ClinicalViewBuilder};
+use folio_shared::clinical_view::{ChartGeometry, ClinicalView, ClinicalViewBuilder, Item};
 use serde_json::{Value, json};
 
 const IPS: &str = "/work/shared/data/shl/hl7-smart-health-cards-and-links/IPS_IG-bundle-01.json";
@@ -24,6 +24,13 @@ fn resources<'a>(bundle: &'a Value, kind: &'a str) -> impl Iterator<Item = &'a V
         .iter()
         .map(|e| &e["resource"])
         .filter(move |r| r["resourceType"] == kind)
+}
+
+fn assert_newest_first(items: &[Item]) {
+    let dates: Vec<_> = items.iter().map(|i| i.date.clone()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest first");
 }
 
 #[test]
@@ -132,11 +139,7 @@ fn synthea_bundle_summary() {
         })
         .collect();
     assert_eq!(view.vital_signs.len(), vital_codes.len());
-    // Encounters newest first.
-    let dates: Vec<_> = view.encounters.iter().map(|e| e.date.clone()).collect();
-    let mut sorted = dates.clone();
-    sorted.sort_by(|a, b| b.cmp(a));
-    assert_eq!(dates, sorted);
+    assert_newest_first(&view.encounters);
     // Series with more than one value get a chart.
     for series in view.results.iter().chain(&view.vital_signs) {
         assert_eq!(ChartGeometry::of(series).is_some(), series.has_trend());
@@ -199,10 +202,7 @@ fn synthea_history_past_medications_problems_and_procedures() {
             &view.past_problems,
             &view.procedures,
         ] {
-            let dates: Vec<_> = list.iter().map(|i| i.date.clone()).collect();
-            let mut sorted = dates.clone();
-            sorted.sort_by(|a, b| b.cmp(a));
-            assert_eq!(dates, sorted, "newest first");
+            assert_newest_first(list);
         }
         past_seen += past_meds;
         resolved_seen += resolved;

@@ -56,6 +56,29 @@ async fn kept_in_storage(page: &Page) -> Storage {
     serde_json::from_str(&json).expect("the storage as JSON")
 }
 
+/// The kept keys once `settled` holds for them (the app writes IndexedDB in the
+/// background), or as they are after five seconds.
+async fn kept_keys_once(page: &Page, settled: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let mut keys = kept_in_storage(page).await.keys;
+    for _ in 0..50 {
+        if settled(&keys) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys = kept_in_storage(page).await.keys;
+    }
+    keys
+}
+
+async fn wait_until_signed_out(page: &Page, within: Duration) {
+    wait_for(
+        page,
+        "document.querySelector('.masthead a[href=\"/signin\"]') ? 'out' : ''",
+        within,
+    )
+    .await;
+}
+
 /// Waits until the service worker controls the page and keeps the app's files.
 async fn wait_for_the_shell_to_be_kept(page: &Page) {
     wait_for(
@@ -242,20 +265,8 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     // session (its cookie is out of the page's reach), ends it when it answers again.
     server.pause().await;
     click(&page, "[data-testid=sign-out]").await;
-    wait_for(
-        &page,
-        "document.querySelector('.masthead a[href=\"/signin\"]') ? 'out' : ''",
-        Duration::from_secs(10),
-    )
-    .await;
-    let mut left = kept_in_storage(&page).await.keys;
-    for _ in 0..50 {
-        if left == ["sign-out-pending"] {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        left = kept_in_storage(&page).await.keys;
-    }
+    wait_until_signed_out(&page, Duration::from_secs(10)).await;
+    let left = kept_keys_once(&page, |keys| keys == ["sign-out-pending"]).await;
     assert_eq!(
         left,
         ["sign-out-pending"],
@@ -263,12 +274,7 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     );
     server.resume().await;
     visit(&page, &server.public("/")).await;
-    wait_for(
-        &page,
-        "document.querySelector('.masthead a[href=\"/signin\"]') ? 'out' : ''",
-        Duration::from_secs(20),
-    )
-    .await;
+    wait_until_signed_out(&page, Duration::from_secs(20)).await;
     wait_for(
         &page,
         "fetch('/api/v1/session', { credentials: 'same-origin' }) \
@@ -276,14 +282,7 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
         Duration::from_secs(20),
     )
     .await;
-    let mut left = kept_in_storage(&page).await.keys;
-    for _ in 0..50 {
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        left = kept_in_storage(&page).await.keys;
-    }
+    let left = kept_keys_once(&page, |keys| keys.is_empty()).await;
     assert!(left.is_empty(), "still kept after signing out: {left:?}");
 
     phone.close().await;

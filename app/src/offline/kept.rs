@@ -292,6 +292,7 @@ pub async fn sign_out_pending() -> Option<Uuid> {
 
 /// Forgets a pending sign-out: a new sign-in has replaced the session cookie it was about.
 pub async fn forget_sign_out() {
+    // `keep` deletes key ranges only; [key, key + "\0") holds that one key.
     let end = format!("{SIGN_OUT_PENDING}\u{0}");
     let only_it = (SIGN_OUT_PENDING.to_owned(), end);
     write(Vec::new(), js_sys::Array::new(), Some(only_it)).await;

@@ -399,7 +399,6 @@ fn patient(resource: &Value, today: Option<NaiveDate>, source: Option<String>) -
     }
 }
 
-/// Whole years from `born` to `today`.
 /// A person's or organization's name as written: the official `HumanName` (else the
 /// first), its text or its given and family names; an organization's `name`. Clinicians
 /// are named with their prefix ("Dr."); the patient, on their own banner, without.
@@ -424,6 +423,7 @@ fn display_name(resource: &Value) -> Option<String> {
         })
 }
 
+/// Whole years from `born` to `today`.
 pub fn age_on(born: NaiveDate, today: NaiveDate) -> Option<u32> {
     let mut years = today.year() - born.year();
     if (today.month(), today.day()) < (born.month(), born.day()) {
@@ -505,9 +505,7 @@ enum Standing {
 }
 
 fn problem(resource: &Value, source: Option<String>) -> Option<(Standing, Item)> {
-    if entered_in_error(resource)
-        || concept_code(resource.get("verificationStatus")).as_deref() == Some("refuted")
-    {
+    if entered_in_error(resource) {
         return None;
     }
     let status = concept_code(resource.get("clinicalStatus"));
@@ -653,7 +651,7 @@ fn reason(resource: &Value, index: &Index<'_>) -> Option<String> {
 
 fn procedure(resource: &Value, index: &Index<'_>, source: Option<String>) -> Option<Item> {
     let status = string(resource, "/status");
-    if matches!(status, Some("entered-in-error" | "preparation")) {
+    if entered_in_error(resource) || status == Some("preparation") {
         return None;
     }
     let title = resource
