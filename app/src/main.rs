@@ -22,6 +22,8 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use pages::on_demand::{self, LoadedPage};
+
 fn main() {
     console_error_panic_hook::set_once();
     offline::start_service_worker();
@@ -39,19 +41,20 @@ fn App() -> impl IntoView {
                 <main id="main">
                     <Routes fallback=pages::not_found::NotFound>
                         <Route path=path!("/") view=pages::home::Home/>
-                        <Route path=path!("/signup") view=pages::sign_up::SignUp/>
                         <Route path=path!("/signin") view=pages::sign_in::SignIn/>
                         <Route path=path!("/unlock") view=pages::unlock::Unlock/>
-                        <Route path=path!("/recover") view=pages::recover::Recover/>
-                        <Route path=path!("/settings") view=pages::settings::Settings/>
-                        <Route path=path!("/import") view=pages::import::Import/>
-                        <Route path=path!("/record") view=pages::record::Record/>
-                        <Route path=path!("/record/:list") view=pages::record::category::Category/>
-                        <Route path=path!("/timeline") view=pages::timeline::Timeline/>
-                        <Route path=path!("/share") view=pages::share::Share/>
-                        <Route path=path!("/care") view=pages::care::Care/>
-                        <Route path=path!("/care/accept") view=pages::care::AcceptLink/>
-                        <Route path=path!("/view") view=pages::viewer::Viewer/>
+                        // The rest load on demand (pages/on_demand.rs).
+                        <Route path=path!("/signup") view=|| view! { <LoadedPage load=on_demand::sign_up/> }/>
+                        <Route path=path!("/recover") view=|| view! { <LoadedPage load=on_demand::recover/> }/>
+                        <Route path=path!("/settings") view=|| view! { <LoadedPage load=on_demand::settings/> }/>
+                        <Route path=path!("/import") view=|| view! { <LoadedPage load=on_demand::import/> }/>
+                        <Route path=path!("/record") view=|| view! { <LoadedPage load=on_demand::record/> }/>
+                        <Route path=path!("/record/:list") view=|| view! { <LoadedPage load=on_demand::record_list/> }/>
+                        <Route path=path!("/timeline") view=|| view! { <LoadedPage load=on_demand::timeline/> }/>
+                        <Route path=path!("/share") view=|| view! { <LoadedPage load=on_demand::share/> }/>
+                        <Route path=path!("/care") view=|| view! { <LoadedPage load=on_demand::care/> }/>
+                        <Route path=path!("/care/accept") view=|| view! { <LoadedPage load=on_demand::care_accept/> }/>
+                        <Route path=path!("/view") view=|| view! { <LoadedPage load=on_demand::viewer/> }/>
                     </Routes>
                 </main>
             </div>

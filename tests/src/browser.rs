@@ -395,6 +395,12 @@ pub async fn open_the_tiny_photo(page: &Page) {
 /// Gives the file input `selector` these files, as a person picking them would: the page
 /// gets a `change` event with the files in `input.files`.
 pub async fn pick_files(page: &Page, selector: &str, files: &[PathBuf]) {
+    // The import page's code may still be loading (pages load on demand).
+    let present = format!(
+        "document.querySelector({}) ? 'yes' : ''",
+        js_string(selector)
+    );
+    wait_for(page, &present, Duration::from_secs(20)).await;
     let input = page
         .find_element(selector)
         .await

@@ -83,3 +83,113 @@ async fn the_wasm_app_renders_under_the_csp() {
     browser.close().await;
     server.stop().await;
 }
+
+/// The paths of every file the page has fetched so far.
+async fn fetched(page: &chromiumoxide::Page) -> Vec<String> {
+    page.evaluate("performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)")
+        .await
+        .expect("the resource timings")
+        .into_value()
+        .expect("a list of paths")
+}
+
+/// The start page loads only the app's main module; a page loaded on demand fetches its
+/// module when first opened, and says so, with a way to try again, when it cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_load_their_code_on_demand() {
+    use chromiumoxide::cdp::browser_protocol::network::{
+        BlockPattern, EnableParams, SetBlockedUrLsParams,
+    };
+
+    let server = TestServer::start_with(Engine::Sqlite, |c| c.app_dir = app_dir()).await;
+    let browser = Browser::launch(390, 844).await;
+    let page = browser.open(&server.url("/")).await;
+    wait_for(
+        &page,
+        "(document.querySelector('[data-testid=server-status]')||{}).innerText",
+        Duration::from_secs(20),
+    )
+    .await;
+    let start = fetched(&page).await;
+    assert!(
+        start.iter().any(|p| p.ends_with("/folio-app_bg.wasm")),
+        "the main module: {start:?}"
+    );
+    let on_demand = |paths: &[String]| -> Vec<String> {
+        paths
+            .iter()
+            .filter(|p| p.ends_with(".wasm") && !p.ends_with("/folio-app_bg.wasm"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        on_demand(&start),
+        Vec::<String>::new(),
+        "the start page loads no page's module"
+    );
+
+    // In the app, "Create an account" opens the sign-up page, whose module comes then.
+    folio_tests::browser::click(&page, "a[href=\"/signup\"]").await;
+    wait_for(
+        &page,
+        "document.querySelector('#signup-title') ? 'ready' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+    let after = fetched(&page).await;
+    assert!(
+        on_demand(&after)
+            .iter()
+            .any(|p| p.ends_with("/split_sign_up.wasm")),
+        "{after:?}"
+    );
+    assert!(
+        !after.iter().any(|p| p.ends_with("/split_share.wasm")),
+        "only the page opened is fetched: {after:?}"
+    );
+
+    // The clinician viewer's module cannot be fetched: the page says so and offers to try
+    // again, which works once the network does.
+    let viewer = browser.open("about:blank").await;
+    viewer
+        .execute(EnableParams::default())
+        .await
+        .expect("network events");
+    let block = |patterns: Vec<BlockPattern>| {
+        SetBlockedUrLsParams::builder()
+            .url_patterns(patterns)
+            .build()
+    };
+    viewer
+        .execute(block(vec![BlockPattern::new(
+            "*://*:*/*/split_viewer.wasm",
+            true,
+        )]))
+        .await
+        .expect("the viewer's module is blocked");
+    folio_tests::browser::visit(&viewer, &server.url("/view")).await;
+    let said = wait_for(
+        &viewer,
+        "(document.querySelector('[role=alert]')||{}).innerText",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(said.contains("This page could not be opened"), "{said}");
+    assert!(said.contains("Check your connection"), "{said}");
+    folio_tests::browser::screenshot(&viewer, "page-unavailable").await;
+
+    viewer
+        .execute(block(Vec::new()))
+        .await
+        .expect("nothing blocked");
+    folio_tests::browser::click(&viewer, "[role=alert] button").await;
+    wait_for(
+        &viewer,
+        "document.querySelector('[data-testid=viewer-entry]') ? 'open' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+
+    browser.close().await;
+    server.stop().await;
+}

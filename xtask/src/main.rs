@@ -16,6 +16,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+mod app_bundle;
+
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -191,10 +193,13 @@ fn has_program(root: &Path, program: &str) -> bool {
     output_of(root, program, &["--version"]).is_some()
 }
 
+/// Trunk builds `dist/` but for the app's own WASM, which it cannot split; then
+/// `app_bundle` builds that and links it from `dist/index.html`.
 fn build_app(root: &Path) -> Result<()> {
     // Trunk passes --offline to cargo, so every crate must be in the local registry first.
     run_cmd(cmd(root, "cargo").args(["fetch"]))?;
-    run_cmd(cmd(root, "trunk").args(["build", "--release"]))
+    run_cmd(cmd(root, "trunk").args(["build", "--release"]))?;
+    app_bundle::build(root)
 }
 
 fn run(root: &Path, extra: &[String]) -> Result<()> {

@@ -89,7 +89,11 @@ export function startServiceWorker() {
         .map((entry) => new URL(entry.name))
         .filter((url) => url.origin === location.origin && !url.pathname.startsWith("/api/"))
         .map((url) => url.pathname);
-      registration.active.postMessage({ keep: files });
+      // The pages loaded on demand, which this visit may not have opened yet: kept too, so
+      // that they open offline (`cargo xtask build` names them here).
+      const meta = document.querySelector('meta[name="folio-app-files"]');
+      const appFiles = meta ? meta.content.split(" ").filter((path) => path) : [];
+      registration.active.postMessage({ keep: files.concat(appFiles) });
     })
     .catch((error) => console.warn("Folio works online only in this browser:", error));
 }

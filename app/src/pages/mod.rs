@@ -5,6 +5,7 @@ pub mod glance;
 pub mod home;
 pub mod import;
 pub mod not_found;
+pub mod on_demand;
 pub mod record;
 pub mod recover;
 pub mod settings;

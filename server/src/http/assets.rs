@@ -112,8 +112,18 @@ fn safe_relative_path(path: &str) -> Option<PathBuf> {
     Some(relative)
 }
 
-/// Trunk names built assets `name-<hash>.ext` (a u64 in hex); those never change content.
+/// Trunk names built assets `name-<hash>.ext` (a u64 in hex), and `cargo xtask build` puts
+/// the app's split WASM in a folder `app-<16 hex>/`; those never change content.
 fn is_content_hashed(path: &Path) -> bool {
+    let in_hashed_folder = path
+        .components()
+        .next()
+        .and_then(|first| first.as_os_str().to_str())
+        .and_then(|first| first.strip_prefix("app-"))
+        .is_some_and(|hash| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()));
+    if in_hashed_folder && path.components().count() > 1 {
+        return true;
+    }
     let Some(stem) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
@@ -145,6 +155,13 @@ mod tests {
         assert!(!is_content_hashed(Path::new("sw.js")));
         assert!(!is_content_hashed(Path::new("manifest.webmanifest")));
         assert!(!is_content_hashed(Path::new("icon-192.png")));
+        assert!(is_content_hashed(Path::new(
+            "app-0123456789abcdef/split_share.wasm"
+        )));
+        assert!(is_content_hashed(Path::new(
+            "app-0123456789abcdef/snippets/folio-app-1/src/passkey.js"
+        )));
+        assert!(!is_content_hashed(Path::new("app-settings/split.wasm")));
     }
 
     #[test]
