@@ -140,12 +140,12 @@ async fn pages_load_their_code_on_demand() {
     assert!(
         on_demand(&after)
             .iter()
-            .any(|p| p.ends_with("/split_sign_up.wasm")),
+            .any(|p| p.ends_with("/split_account.wasm")),
         "{after:?}"
     );
     assert!(
-        !after.iter().any(|p| p.ends_with("/split_share.wasm")),
-        "only the page opened is fetched: {after:?}"
+        !after.iter().any(|p| p.ends_with("/split_patient.wasm")),
+        "only the modules of the page opened are fetched: {after:?}"
     );
 
     // The clinician viewer's module cannot be fetched: the page says so and offers to try

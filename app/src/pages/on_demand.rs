@@ -1,10 +1,10 @@
 //! The pages the start page does not need, each compiled into a WASM chunk of its own that
 //! the browser fetches the first time the page opens.
 //!
-//! `cargo xtask build` splits the app at the functions marked `#[wasm_split(chunk)]`: what
-//! only they reach goes into `chunk`'s module, so opening the start page (sign-in, unlock,
-//! the summary at a glance) loads neither the share, caregiver, import, settings or record
-//! pages nor the crates only they use. The service worker keeps every chunk, so they open
+//! `cargo xtask build` splits the app at the functions marked `#[wasm_split(module)]`: what
+//! only they reach goes into that module, so opening the start page (sign-in, unlock, the
+//! summary at a glance) loads neither the share, caregiver, import, settings or record
+//! pages nor the crates only they use. The service worker keeps every module, so they open
 //! offline too.
 
 use std::future::Future;
@@ -26,10 +26,16 @@ impl From<SplitLoaderError> for PageUnavailable {
 
 type Loaded = Result<AnyView, PageUnavailable>;
 
-/// One loader per page: `#[wasm_split(chunk)]` makes it async, fetching `chunk` first.
+/// One loader per page: `#[wasm_split(module)]` makes it async, fetching `module` first.
+///
+/// Three modules, not one per page: the splitter also makes a shared chunk for every set
+/// of pages that share code, and with a module per page the viewer alone needed 34 of
+/// them, which Chromium took 300 ms to fetch from its cache and instantiate, against
+/// 10–15 ms for these three (BENCHMARKS.md, app size). So the pages are grouped by who
+/// opens them: a new or recovering account, the patient's own pages, the clinician.
 macro_rules! on_demand {
-    ($($chunk:ident: $loader:ident => $page:path;)*) => {$(
-        #[wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
+    ($($module:ident: $loader:ident => $page:path;)*) => {$(
+        #[wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)]
         pub fn $loader() -> Loaded {
             Ok(view! { <$page/> }.into_any())
         }
@@ -37,16 +43,16 @@ macro_rules! on_demand {
 }
 
 on_demand! {
-    sign_up: sign_up => crate::pages::sign_up::SignUp;
-    recover: recover => crate::pages::recover::Recover;
-    settings: settings => crate::pages::settings::Settings;
-    import: import => crate::pages::import::Import;
-    record: record => crate::pages::record::Record;
-    record: record_list => crate::pages::record::category::Category;
-    timeline: timeline => crate::pages::timeline::Timeline;
-    share: share => crate::pages::share::Share;
-    care: care => crate::pages::care::Care;
-    care: care_accept => crate::pages::care::AcceptLink;
+    account: sign_up => crate::pages::sign_up::SignUp;
+    account: recover => crate::pages::recover::Recover;
+    patient: settings => crate::pages::settings::Settings;
+    patient: import => crate::pages::import::Import;
+    patient: record => crate::pages::record::Record;
+    patient: record_list => crate::pages::record::category::Category;
+    patient: timeline => crate::pages::timeline::Timeline;
+    patient: share => crate::pages::share::Share;
+    patient: care => crate::pages::care::Care;
+    patient: care_accept => crate::pages::care::AcceptLink;
     viewer: viewer => crate::pages::viewer::Viewer;
 }
 
