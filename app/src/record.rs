@@ -134,19 +134,32 @@ impl OpenRecord {
                 .map_err(|e| e.to_string())?,
             None => return Err("You have no records yet: import some first.".into()),
         };
-        Self::read(session, &account, vault).await
+        Self::read(session, &account, vault, None).await
     }
 
     /// Opens `vault`, one of the records in the account's list (its own, or one it helps
     /// with).
     pub async fn open(session: Session, vault: VaultSummary) -> Result<OpenRecord, String> {
-        Self::read(session, &unlocked(session)?, vault).await
+        Self::read(session, &unlocked(session)?, vault, None).await
+    }
+
+    /// [`OpenRecord::open`] for a page that reads only resources of the types `wanted`
+    /// accepts (the start page's summary at a glance): the others are decrypted and
+    /// checked but not parsed, and the record holds only the rest. Never for a page that
+    /// adds to the record, shares or exports it.
+    pub async fn open_part(
+        session: Session,
+        vault: VaultSummary,
+        wanted: fn(&str) -> bool,
+    ) -> Result<OpenRecord, String> {
+        Self::read(session, &unlocked(session)?, vault, Some(wanted)).await
     }
 
     async fn read(
         session: Session,
         account: &AccountIdentity,
         vault: VaultSummary,
+        wanted: Option<fn(&str) -> bool>,
     ) -> Result<OpenRecord, String> {
         let keyring = keyring(session, account, &vault).await?;
         milestones::reached(milestones::KEYS_OPENED);
@@ -154,9 +167,11 @@ impl OpenRecord {
             .await
             .map_err(|e| e.to_string())?;
         milestones::reached(milestones::LOG_READ);
-        let contents = keyring
-            .open(segments.iter())
-            .map_err(|e| format!("Your records could not be opened: {e}."))?;
+        let opened = match wanted {
+            Some(wanted) => keyring.open_where(segments.iter(), wanted),
+            None => keyring.open(segments.iter()),
+        };
+        let contents = opened.map_err(|e| format!("Your records could not be opened: {e}."))?;
         milestones::reached(milestones::DECRYPTED);
         Ok(OpenRecord {
             vault,

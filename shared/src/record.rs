@@ -20,6 +20,11 @@ impl EntryId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The FHIR resource type the id names (`Observation` of `Observation/abc`).
+    pub fn resource_type(&self) -> &str {
+        self.0.split_once('/').map_or(&self.0, |(kind, _)| kind)
+    }
 }
 
 impl std::fmt::Display for EntryId {

@@ -387,3 +387,76 @@ fn past_medications_problems_and_procedures_keep_what_a_patient_would_look_for()
         ["Site: Abdomen", "For: Appendicitis", "By: Dr. Ada Osei"]
     );
 }
+
+/// The sections the start page shows (banner, allergies, active problems, current
+/// medications, results, immunizations).
+fn at_a_glance(view: &ClinicalView) -> impl PartialEq + std::fmt::Debug + '_ {
+    (
+        &view.patient,
+        &view.allergies,
+        &view.problems,
+        &view.medications,
+        &view.results,
+        &view.immunizations,
+    )
+}
+
+/// The start page opens only the resource types `read_at_a_glance` names; from that part
+/// of a record its sections come out as from the whole of it, for every sample record:
+/// Synthea's bundles and bulk export, the IPS documents, and the C-CDA documents imported.
+#[test]
+fn the_sections_at_a_glance_need_only_the_types_read_at_a_glance() {
+    use chrono::Utc;
+    use folio_shared::clinical_view::read_at_a_glance;
+    use folio_shared::import::{ImportOptions, import_file};
+    use folio_shared::record::Op;
+
+    let mut files = Vec::new();
+    for dir in [
+        "fhir-r4/synthea",
+        "fhir-r4/synthea-bulk-ndjson",
+        "ips",
+        "ccda/hl7-examples",
+        "ccda/chb-sample-ccdas",
+        "ccda/onc-2015-certification",
+    ] {
+        let Ok(listing) = std::fs::read_dir(format!("/work/shared/data/{dir}")) else {
+            continue;
+        };
+        files.extend(listing.filter_map(|e| e.ok()).map(|e| e.path()));
+    }
+    files.sort();
+    let (mut compared, mut left_out) = (0, 0);
+    for path in files.iter().filter(|p| p.is_file()) {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let bytes = std::fs::read(path).unwrap();
+        let Ok(imported) = import_file(&name, &bytes, &ImportOptions::new(Utc::now())) else {
+            continue;
+        };
+        let resources: Vec<Value> = imported
+            .entries
+            .into_iter()
+            .filter_map(|entry| match entry.op {
+                Op::Put { resource, .. } => Some(resource),
+                Op::Delete => None,
+            })
+            .collect();
+        let build = |keep: &dyn Fn(&Value) -> bool| {
+            let mut builder = ClinicalViewBuilder::new(today());
+            for resource in resources.iter().filter(|r| keep(r)) {
+                builder.add_borrowed(resource, None);
+            }
+            builder.build()
+        };
+        let whole = build(&|_| true);
+        let part = build(&|r| read_at_a_glance(r["resourceType"].as_str().unwrap_or("")));
+        assert_eq!(at_a_glance(&part), at_a_glance(&whole), "{name}");
+        compared += 1;
+        left_out += whole.resource_count - part.resource_count;
+    }
+    assert!(compared >= 20, "only {compared} sample records imported");
+    assert!(
+        left_out >= 500,
+        "the part left out is real: {left_out} resources"
+    );
+}

@@ -106,6 +106,55 @@ fn replay_applies_puts_and_deletes_in_order() {
     assert_eq!(*stored.source, source("Clinic"));
 }
 
+/// A page that reads a few kinds of resource opens only those: exactly what a full open
+/// holds of them (puts and deletes replayed in order, times and sources), nothing else.
+#[test]
+fn opening_only_some_resource_types_keeps_exactly_those() {
+    let vault = vault();
+    let first = vault
+        .sealer
+        .seal(&[
+            put("Observation/a", 1),
+            put("Claim/b", 2),
+            put("Observation/c", 3),
+            put("Claim/d", 4),
+        ])
+        .unwrap();
+    let second = vault
+        .sealer
+        .seal(&[
+            put("Observation/a", 10),
+            delete("Observation/c"),
+            delete("Claim/b"),
+            put("Observation/e", 5),
+        ])
+        .unwrap();
+    let whole = vault.keyring.open(first.iter().chain(&second)).unwrap();
+    let part = vault
+        .keyring
+        .open_where(first.iter().chain(&second), |kind| kind == "Observation")
+        .unwrap();
+    let observations: Vec<_> = whole
+        .iter()
+        .filter(|(id, _)| id.resource_type() == "Observation")
+        .collect();
+    assert_eq!(part.iter().collect::<Vec<_>>(), observations);
+    assert_eq!(part.len(), 2);
+    assert_eq!(value_of(&part, "Observation/a"), Some(10));
+    assert_eq!(value_of(&part, "Claim/d"), None);
+
+    // What a full open refuses, a partial one refuses too.
+    let mut bytes = first[0].clone().into_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let tampered = SealedSegment::from_bytes(bytes).unwrap();
+    let refused = vault
+        .keyring
+        .open_where([&tampered], |_| false)
+        .unwrap_err();
+    assert_eq!(refused.error, SegmentError::Tampered);
+}
+
 #[test]
 fn reapplying_segments_changes_nothing() {
     let vault = vault();

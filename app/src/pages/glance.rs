@@ -3,7 +3,7 @@
 //! (`/record/<list>`).
 
 use folio_shared::api::VaultSummary;
-use folio_shared::clinical_view::{ClinicalView, Item, Series};
+use folio_shared::clinical_view::{ClinicalView, Item, Series, read_at_a_glance};
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -65,7 +65,9 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
     let summary = LocalResource::new(move || {
         let vault = vault.clone();
         async move {
-            let record = OpenRecord::open(session, vault).await?;
+            // Only what the cards read is parsed: claims, encounters and procedures are
+            // most of a record and appear on no card.
+            let record = OpenRecord::open_part(session, vault, read_at_a_glance).await?;
             let cards = Cards::of(summary_of(&record));
             milestones::reached(milestones::SUMMARY_BUILT);
             let sync = record.sync;

@@ -18,5 +18,6 @@ pub mod timeline;
 
 pub use chart::{ChartGeometry, ChartPoint};
 pub use model::{
-    ClinicalView, ClinicalViewBuilder, Document, Item, PatientBanner, Point, ReferenceRange, Series,
+    ClinicalView, ClinicalViewBuilder, Document, Item, PatientBanner, Point, ReferenceRange,
+    Series, read_at_a_glance,
 };

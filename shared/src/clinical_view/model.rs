@@ -148,6 +148,34 @@ pub struct ClinicalView {
     pub resource_count: usize,
 }
 
+/// Whether the patient banner, the allergies, the active problems, the current
+/// medications, the results and the immunizations of a [`ClinicalView`] (the start page's
+/// summary at a glance) read resources of this type: those sections themselves, and what
+/// they follow references to (a medication's product, prescriber and reason, which may be
+/// a condition, an observation or a report). A record opened only for them need not
+/// decode the rest: claims, explanations of benefit, encounters and procedures, most of a
+/// typical record's bytes. `shared/tests/clinical_view.rs` checks those sections come out
+/// the same from this part of a record as from all of it.
+pub fn read_at_a_glance(resource_type: &str) -> bool {
+    matches!(
+        resource_type,
+        "Patient"
+            | "AllergyIntolerance"
+            | "Condition"
+            | "MedicationRequest"
+            | "MedicationStatement"
+            | "Medication"
+            | "Observation"
+            | "DiagnosticReport"
+            | "Immunization"
+            | "Practitioner"
+            | "PractitionerRole"
+            | "Organization"
+            | "RelatedPerson"
+            | "Device"
+    )
+}
+
 /// Builds a [`ClinicalView`] from FHIR JSON as it arrives, file by file. Resources the
 /// caller keeps anyway (a decrypted record) are borrowed, not copied: at 30,000 resources a
 /// deep copy of each tree would cost more than reading them.

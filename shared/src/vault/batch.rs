@@ -22,6 +22,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::keys::KeyEpoch;
 use crate::record::{EntryId, Source};
@@ -88,20 +89,24 @@ struct WireEntryOut<'a> {
     resource: Option<&'a Value>,
 }
 
+/// A batch as read: `R` is the resource as parsed (a [`Value`]), or held unparsed
+/// (`Option<&RawValue>`) when only some entries will be parsed.
 #[derive(Deserialize)]
-struct WireBatch {
-    entries: Vec<WireEntryIn>,
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+struct WireBatch<R> {
+    entries: Vec<WireEntryIn<R>>,
     sources: Vec<Source>,
 }
 
 #[derive(Deserialize)]
-struct WireEntryIn {
+#[serde(bound(deserialize = "R: Deserialize<'de> + Default"))]
+struct WireEntryIn<R> {
     id: EntryId,
     at: (i64, u32),
     #[serde(default)]
     source: Option<usize>,
     #[serde(default)]
-    resource: Value,
+    resource: R,
 }
 
 /// Builds the JSON body of one batch entry by entry, so the sealer can watch its size.
@@ -266,6 +271,41 @@ pub(crate) fn decode(
     vault: VaultId,
     epoch: KeyEpoch,
 ) -> Result<Vec<DecodedEntry>, SegmentError> {
+    let body = body(plaintext, vault, epoch)?;
+    let batch: WireBatch<Value> = serde_json::from_slice(&body).map_err(batch_json)?;
+    entries(batch, |_, resource| Ok(Some(resource)))
+}
+
+/// [`decode`], keeping only the entries whose id `wanted` accepts. The others' resources
+/// are checked to be JSON but not parsed into trees, which is most of the time a record
+/// takes to open: a page that reads a few kinds of resource can leave the rest alone.
+pub(crate) fn decode_where(
+    plaintext: &[u8],
+    vault: VaultId,
+    epoch: KeyEpoch,
+    wanted: &dyn Fn(&EntryId) -> bool,
+) -> Result<Vec<DecodedEntry>, SegmentError> {
+    let body = body(plaintext, vault, epoch)?;
+    let batch: WireBatch<Option<&RawValue>> = serde_json::from_slice(&body).map_err(batch_json)?;
+    entries(batch, |id, resource| {
+        if !wanted(id) {
+            return Ok(None);
+        }
+        match resource {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map(Some)
+                .map_err(batch_json),
+            None => Ok(Some(Value::Null)),
+        }
+    })
+}
+
+fn batch_json(error: serde_json::Error) -> SegmentError {
+    SegmentError::Malformed(format!("batch JSON: {error}"))
+}
+
+/// The uncompressed body of a plaintext, once its header matches the envelope's.
+fn body(plaintext: &[u8], vault: VaultId, epoch: KeyEpoch) -> Result<Vec<u8>, SegmentError> {
     let malformed = |what: &str| SegmentError::Malformed(what.to_owned());
     let header = plaintext
         .get(..HEADER_LEN)
@@ -306,30 +346,39 @@ pub(crate) fn decode(
     if written != body_len {
         return Err(malformed("body shorter than declared"));
     }
-    let batch: WireBatch = serde_json::from_slice(&body)
-        .map_err(|error| SegmentError::Malformed(format!("batch JSON: {error}")))?;
+    Ok(body)
+}
+
+/// The entries of a batch, each resource made a [`Value`] by `resource`, which returns
+/// `None` for an entry to leave out.
+fn entries<R>(
+    batch: WireBatch<R>,
+    mut resource: impl FnMut(&EntryId, R) -> Result<Option<Value>, SegmentError>,
+) -> Result<Vec<DecodedEntry>, SegmentError> {
+    let malformed = |what: &str| SegmentError::Malformed(what.to_owned());
     let sources: Vec<Arc<Source>> = batch.sources.into_iter().map(Arc::new).collect();
-    batch
-        .entries
-        .into_iter()
-        .map(|wire| {
-            let at = DateTime::from_timestamp(wire.at.0, wire.at.1)
-                .ok_or_else(|| malformed("entry time out of range"))?;
-            let put = match wire.source {
-                Some(index) => {
-                    let source = sources
-                        .get(index)
-                        .ok_or_else(|| malformed("entry names a missing source"))?;
-                    Some((wire.resource, Arc::clone(source)))
-                }
-                None if wire.resource.is_null() => None,
-                None => return Err(malformed("a delete carries a resource")),
-            };
-            Ok(DecodedEntry {
-                id: wire.id,
-                at,
-                put,
-            })
-        })
-        .collect()
+    let mut entries = Vec::with_capacity(batch.entries.len());
+    for wire in batch.entries {
+        let Some(value) = resource(&wire.id, wire.resource)? else {
+            continue;
+        };
+        let at = DateTime::from_timestamp(wire.at.0, wire.at.1)
+            .ok_or_else(|| malformed("entry time out of range"))?;
+        let put = match wire.source {
+            Some(index) => {
+                let source = sources
+                    .get(index)
+                    .ok_or_else(|| malformed("entry names a missing source"))?;
+                Some((value, Arc::clone(source)))
+            }
+            None if value.is_null() => None,
+            None => return Err(malformed("a delete carries a resource")),
+        };
+        entries.push(DecodedEntry {
+            id: wire.id,
+            at,
+            put,
+        });
+    }
+    Ok(entries)
 }

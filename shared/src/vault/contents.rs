@@ -97,7 +97,7 @@ impl VaultContents {
         }))
     }
 
-    fn apply_decoded(&mut self, entry: DecodedEntry) {
+    pub(super) fn apply_decoded(&mut self, entry: DecodedEntry) {
         match entry.put {
             Some((resource, source)) => self.put(entry.id, resource, source, entry.at),
             None => {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::keys::{self, AgeFailure, KeyEpoch, VaultIdentity};
-use crate::record::{Entry, Op};
+use crate::record::{Entry, EntryId, Op};
 
 use super::batch::{self, DecodedEntry};
 use super::contents::VaultContents;
@@ -66,6 +66,31 @@ impl VaultKeyring {
         Ok(contents)
     }
 
+    /// [`VaultKeyring::open`], keeping only the resources of the types `wanted` accepts:
+    /// the others are decrypted and checked but never parsed, so a page that shows a few
+    /// kinds of resource opens a large record in a fraction of the time. The result is that
+    /// part of the record, exactly as a full open would hold it.
+    pub fn open_where<'a>(
+        &self,
+        segments: impl IntoIterator<Item = &'a SealedSegment>,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<VaultContents, OpenError> {
+        let wanted_entry = |id: &EntryId| wanted(id.resource_type());
+        let mut contents = VaultContents::default();
+        for (position, segment) in segments.into_iter().enumerate() {
+            let entries = self
+                .decrypt(segment)
+                .and_then(|(plaintext, epoch)| {
+                    batch::decode_where(&plaintext, self.vault, epoch, &wanted_entry)
+                })
+                .map_err(|error| OpenError { position, error })?;
+            for entry in entries {
+                contents.apply_decoded(entry);
+            }
+        }
+        Ok(contents)
+    }
+
     /// The entries of one segment, in the order they were sealed.
     pub fn entries(&self, segment: &SealedSegment) -> Result<Vec<Entry>, SegmentError> {
         Ok(self
@@ -91,6 +116,12 @@ impl VaultKeyring {
         &self,
         segment: &SealedSegment,
     ) -> Result<Vec<DecodedEntry>, SegmentError> {
+        let (plaintext, epoch) = self.decrypt(segment)?;
+        batch::decode(&plaintext, self.vault, epoch)
+    }
+
+    /// The plaintext of a segment of this vault, and the epoch it was sealed under.
+    fn decrypt(&self, segment: &SealedSegment) -> Result<(Vec<u8>, KeyEpoch), SegmentError> {
         if segment.vault_id() != self.vault {
             return Err(SegmentError::ForeignVault {
                 expected: self.vault,
@@ -112,6 +143,6 @@ impl VaultKeyring {
                 AgeFailure::NoMatchingKey | AgeFailure::Tampered => SegmentError::Tampered,
                 AgeFailure::Truncated => SegmentError::Truncated,
             })?;
-        batch::decode(&plaintext, self.vault, epoch)
+        Ok((plaintext, epoch))
     }
 }
