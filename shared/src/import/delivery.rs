@@ -76,7 +76,7 @@ pub struct DeliveryBuilder {
 
 enum Held {
     Entries(Vec<Entry>),
-    Serialized(SerializedEntries),
+    Serialized(JsonEntries),
 }
 
 impl DeliveryBuilder {
@@ -91,7 +91,7 @@ impl DeliveryBuilder {
     /// [`Delivery::new_entries`] stays empty.
     pub fn serializing() -> Self {
         DeliveryBuilder {
-            held: Held::Serialized(SerializedEntries::default()),
+            held: Held::Serialized(JsonEntries::default()),
         }
     }
 
@@ -173,51 +173,132 @@ impl EntryTarget for DeliveryBuilder {
             Held::Serialized(serialized) => serialized.push(entry),
         }
     }
+
+    fn json(&mut self) -> Option<&mut JsonEntries> {
+        match &mut self.held {
+            Held::Entries(_) => None,
+            Held::Serialized(serialized) => Some(serialized),
+        }
+    }
 }
 
-/// Entries whose resources are serialized into one buffer, in arrival order.
+impl EntryTarget for JsonEntries {
+    fn accept(&mut self, entry: Entry) {
+        self.push(entry);
+    }
+
+    fn json(&mut self) -> Option<&mut JsonEntries> {
+        Some(self)
+    }
+}
+
+/// Entries whose resources are kept as JSON in one buffer, in arrival order: serialized as
+/// they arrive, or written there by the importer (see [`EntryTarget::json`]).
 #[derive(Default)]
-struct SerializedEntries {
+pub struct JsonEntries {
     json: Vec<u8>,
-    entries: Vec<SerializedEntry>,
+    entries: Vec<JsonEntry>,
     /// The distinct sources, in order of first use: one import shares one.
     sources: Vec<Source>,
 }
 
-struct SerializedEntry {
+struct JsonEntry {
     id: EntryId,
     at: chrono::DateTime<chrono::Utc>,
     /// The resource's JSON in `json` and its source's index, for a put; `None` for a delete.
     put: Option<(Range<usize>, usize)>,
 }
 
-impl SerializedEntries {
+impl JsonEntries {
     fn push(&mut self, entry: Entry) {
         let put = match entry.op {
             Op::Put { resource, source } => {
                 let start = self.json.len();
                 serde_json::to_writer(&mut self.json, &resource)
                     .expect("a Value serializes to a Vec");
-                let source = match self.sources.iter().rposition(|s| *s == source) {
-                    Some(index) => index,
-                    None => {
-                        self.sources.push(source);
-                        self.sources.len() - 1
-                    }
-                };
+                let source = self.source_index(source);
                 Some((start..self.json.len(), source))
             }
             Op::Delete => None,
         };
-        self.entries.push(SerializedEntry {
+        self.entries.push(JsonEntry {
             id: entry.id,
             at: entry.at,
             put,
         });
     }
 
+    /// Where the next resource's JSON goes: written at the end, from
+    /// [`JsonEntries::write_start`] on, then handed over with [`JsonEntries::push_written`].
+    pub(crate) fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.json
+    }
+
+    pub(crate) fn write_start(&self) -> usize {
+        self.json.len()
+    }
+
+    /// The entry whose resource was written to [`JsonEntries::buffer`] from `start` on.
+    pub(crate) fn push_written(
+        &mut self,
+        id: EntryId,
+        at: chrono::DateTime<chrono::Utc>,
+        source: Source,
+        start: usize,
+    ) {
+        let source = self.source_index(source);
+        self.entries.push(JsonEntry {
+            id,
+            at,
+            put: Some((start..self.json.len(), source)),
+        });
+    }
+
+    /// Forgets what was written from `start` on without being handed over.
+    pub(crate) fn discard_from(&mut self, start: usize) {
+        self.json.truncate(start);
+    }
+
+    fn source_index(&mut self, source: Source) -> usize {
+        match self.sources.iter().rposition(|s| *s == source) {
+            Some(index) => index,
+            None => {
+                self.sources.push(source);
+                self.sources.len() - 1
+            }
+        }
+    }
+
     fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// The entries, their resources parsed back.
+    #[cfg(test)]
+    pub(crate) fn to_entries(&self) -> Vec<Entry> {
+        self.views()
+            .map(|view| match view {
+                EntryView::PutJson {
+                    id,
+                    at,
+                    resource,
+                    source,
+                } => Entry {
+                    id: id.clone(),
+                    at,
+                    op: Op::Put {
+                        resource: serde_json::from_slice(resource).expect("written JSON parses"),
+                        source: source.clone(),
+                    },
+                },
+                EntryView::Delete { id, at } => Entry {
+                    id: id.clone(),
+                    at,
+                    op: Op::Delete,
+                },
+                EntryView::Put { .. } => unreachable!("JsonEntries holds resources as JSON"),
+            })
+            .collect()
     }
 
     fn views(&self) -> impl Iterator<Item = EntryView<'_>> {

@@ -2,7 +2,7 @@
 //! so only magic bytes and the first meaningful characters decide.
 
 use super::error::{ImportError, ImportErrorKind};
-use super::json_outline::ResourceOutline;
+use super::json_outline::TextOutline;
 use super::options::ImportLimits;
 use super::report::Location;
 use serde::de::IgnoredAny;
@@ -95,7 +95,7 @@ fn detect_with(
 #[derive(Debug)]
 pub struct Detected {
     pub(crate) format: ImportFormat,
-    pub(crate) outline: Option<ResourceOutline>,
+    pub(crate) outline: Option<TextOutline>,
 }
 
 impl Detected {
@@ -127,9 +127,9 @@ pub fn detect_for_import(
         if let Some(format) = json_format_by_name(name) {
             return format;
         }
-        match text(name, bytes).map(ResourceOutline::read) {
+        match text(name, bytes).map(TextOutline::read) {
             Ok(Ok(read)) => {
-                let format = read.json_format();
+                let format = read.outline.json_format();
                 if format == ImportFormat::FhirJson {
                     outline = Some(read);
                 }

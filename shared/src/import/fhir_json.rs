@@ -12,30 +12,34 @@ use super::error::{ImportError, ImportErrorKind};
 use super::identity::{
     FileScope, FoundResource, Identities, not_an_object, resource_type_in, resource_type_of,
 };
-use super::json_outline::{EntriesOutline, EntryOutline, KeyFlags, ResourceOutline};
-use super::json_stream::{Stopped, for_each_resource};
+use super::json_outline::{EntriesOutline, EntryOutline, KeyFlags, ResourceOutline, TextOutline};
+use super::json_stream::{Resources, Stopped, for_each_resource};
 use super::report::Location;
+use crate::record::Source;
+use serde::{Deserialize as _, Deserializer};
 use serde_json::Value;
 
 /// Import a JSON file that holds a resource or a Bundle.
 ///
 /// In two passes, so that a large Bundle is never one tree: its outline (the entries'
 /// fullUrls and types, which reference rewriting needs up front) from one skim, then each
-/// resource parsed, given its id and handed to the sink in turn. Reports and errors are
+/// resource read, given its id and handed to the sink in turn: written as JSON while it is
+/// read when the sink keeps JSON ([`super::json_writer`]), else parsed into a tree. Reports and errors are
 /// those of parsing the whole file and walking its tree ([`collect`], which NDJSON lines
 /// and health cards still use), in the same order.
 /// `outline` is the file's, when format detection read it already.
 pub(crate) fn import_json(
     sink: &mut EntrySink<'_>,
     text: &str,
-    outline: Option<ResourceOutline>,
+    outline: Option<TextOutline>,
 ) -> Result<(), ImportError> {
-    let outline = match outline {
-        Some(outline) => outline,
-        None => ResourceOutline::read(text).map_err(|e| json_error(sink, e, None))?,
+    let read = match outline {
+        Some(read) => read,
+        None => TextOutline::read(text).map_err(|e| json_error(sink, e, None))?,
     };
+    let outline = &read.outline;
     let mut found = Vec::new();
-    collect_outline(sink, &outline, "", None, &mut found)?;
+    collect_outline(sink, outline, "", None, &mut found)?;
     let scope = FileScope::of(text.as_bytes());
     let source = sink.source();
     let mut ids = Identities::new(sink, &scope);
@@ -47,19 +51,19 @@ pub(crate) fn import_json(
             &item.resource_type,
         );
     }
-    let mut found = found.into_iter();
-    let mut each = |resource: Value| {
-        let item = found
-            .next()
-            .expect("the stream yields the resources the outline found");
-        let item = FoundResource {
-            location: item.location,
-            full_url: item.full_url,
-            resource,
-        };
-        ids.assign(sink, item, &source)
+    let mut each = EachResource {
+        sink: &mut *sink,
+        ids,
+        found: found.into_iter(),
+        source,
     };
-    match for_each_resource(text, &outline, &mut each) {
+    if let Some(json) = each.sink.json() {
+        // Written resources take about what the file takes without its whitespace.
+        json.buffer().reserve(read.text(text).len());
+    }
+    let streamed = for_each_resource(read.text(text), outline, &mut each);
+    let EachResource { ids, .. } = each;
+    match streamed {
         Ok(()) => {}
         Err(Stopped::Import(e)) => return Err(e),
         Err(Stopped::Json(e)) => return Err(json_error(sink, e, None)),
@@ -68,11 +72,65 @@ pub(crate) fn import_json(
     Ok(())
 }
 
-/// A resource the outline found, before its tree is parsed.
+/// A resource the outline found, before it is read.
 struct Outlined {
     location: Location,
     full_url: Option<String>,
     resource_type: String,
+    /// Whether its `id` is a string (see [`ObjectOutline::string_id`]).
+    string_id: bool,
+}
+
+/// Gives each streamed resource its id and hands it to the sink: written straight to the
+/// sink's JSON when the sink keeps only that and the new id needs no tree; else parsed.
+struct EachResource<'s, 'a, 'i> {
+    sink: &'s mut EntrySink<'a>,
+    ids: Identities<'i>,
+    found: std::vec::IntoIter<Outlined>,
+    source: Source,
+}
+
+impl Resources for EachResource<'_, '_, '_> {
+    fn take<'de, D: Deserializer<'de>>(
+        &mut self,
+        d: D,
+    ) -> Result<Result<(), ImportError>, D::Error> {
+        let item = self
+            .found
+            .next()
+            .expect("the stream yields the resources the outline found");
+        let writable = item.full_url.is_some() || item.string_id;
+        let Some(json) = self.sink.json().filter(|_| writable) else {
+            let resource = Value::deserialize(d)?;
+            let item = FoundResource {
+                location: item.location,
+                full_url: item.full_url,
+                resource,
+            };
+            return Ok(self.ids.assign(self.sink, item, &self.source));
+        };
+        let start = json.write_start();
+        let written = self
+            .ids
+            .write(json.buffer(), &item.location, item.full_url.as_deref(), d);
+        let written = match written {
+            Ok(written) => written,
+            Err(e) => {
+                if let Some(json) = self.sink.json() {
+                    json.discard_from(start);
+                }
+                return Err(e);
+            }
+        };
+        Ok(self.ids.finish_written(
+            self.sink,
+            &item.location,
+            &item.resource_type,
+            written,
+            start,
+            &self.source,
+        ))
+    }
 }
 
 /// [`collect_at`] over an outline: the same checks, warnings and errors in the same order.
@@ -104,6 +162,7 @@ fn collect_outline(
             location,
             full_url,
             resource_type: resource_type.to_string(),
+            string_id: obj.string_id,
         });
         return Ok(());
     }
@@ -323,7 +382,7 @@ mod tests {
     //! same report, same error, for every shape the walk distinguishes.
     use super::*;
     use crate::import::identity::assign_ids_and_push;
-    use crate::import::{FileImport, ImportFormat, ImportOptions};
+    use crate::import::{FileImport, ImportFormat, ImportOptions, JsonEntries};
     use crate::record::Entry;
     use chrono::{TimeZone as _, Utc};
 
@@ -344,6 +403,15 @@ mod tests {
         (result, entries)
     }
 
+    /// [`run`] into a target that keeps JSON, to which the importer writes resources as
+    /// it reads them; the entries are read back.
+    fn run_written(text: &str, opts: &ImportOptions) -> Imported {
+        let mut json = JsonEntries::default();
+        let mut sink = EntrySink::new("f.json", ImportFormat::FhirJson, opts, &mut json);
+        let result = import_json(&mut sink, text, None).map(|()| sink.finish());
+        (result, json.to_entries())
+    }
+
     fn whole_tree(sink: &mut EntrySink<'_>, text: &str) -> Result<(), ImportError> {
         let value = parse_json(sink, text, None)?;
         let mut found = Vec::new();
@@ -352,13 +420,17 @@ mod tests {
         assign_ids_and_push(sink, found, &FileScope::of(text.as_bytes()), &source)
     }
 
-    /// Imports `text` both ways, checks they agree, and returns the streaming result.
+    /// Imports `text` streaming (parsing each resource, and writing each as it is read)
+    /// and as a whole tree, checks they agree, and returns the streaming result.
     fn same_as_whole_tree_with(text: &str, opts: &ImportOptions) -> Imported {
         let streamed = run(text, opts, |sink, text| import_json(sink, text, None));
+        let written = run_written(text, opts);
         let whole = run(text, opts, whole_tree);
         assert_eq!(streamed.0, whole.0, "{text}");
+        assert_eq!(written.0, whole.0, "{text}");
         if streamed.0.is_ok() {
             assert_eq!(streamed.1, whole.1, "{text}");
+            assert_eq!(written.1, whole.1, "{text}");
         }
         streamed
     }
@@ -494,6 +566,32 @@ mod tests {
         ] {
             assert!(same_as_whole_tree(text).0.is_ok(), "{text}");
         }
+    }
+
+    #[test]
+    fn resources_written_as_read_mean_what_parsed_ones_do() {
+        // Escapes, numbers, empty and nested containers, `meta` of every shape, a `reference`
+        // at the top and in contained resources, an `id` that is not a string.
+        let text = r##"{"resourceType":"Bundle","entry":[
+            {"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","id":7,
+              "name":[{"text":"Zoë \"Q\" \u00e9\ud83d\ude00\n\/"}],"a":[],"b":{},"c":[[],{}],
+              "n":[0,-1,18446744073709551615,-9223372036854775808,1.5,-0.0,1e300,2.5e-8,100.0],
+              "t":[true,false,null],"meta":{"versionId":"1","extension":[
+                {"url":"https://folio.health/fhir/StructureDefinition/original-id","valueString":"old"},
+                {"url":"x","valueReference":{"reference":"urn:uuid:p"}}]}}},
+            {"fullUrl":"https://ehr.example/fhir/Observation/1","resource":{"resourceType":"Observation",
+              "reference":"Patient/2","contained":[{"resourceType":"Practitioner","id":"pr",
+              "extension":[{"valueReference":{"reference":"urn:uuid:p"}}]}],
+              "performer":[{"reference":"#pr"}],"subject":{"reference":"urn:uuid:p","display":"P"},
+              "meta":"not an object"}},
+            {"resource":{"resourceType":"Condition","id":"c","meta":{"extension":{"url":"y"}},
+              "subject":{"reference":"https://other.example/fhir/Patient/9"}}},
+            {"resource":{"resourceType":"Basic","id":"b"}},
+            {"resource":{"resourceType":"Basic","id":"b","code":{"text":"again"}}},
+            {"resource":{"resourceType":"Basic","id":{"not":"a string"}}}]}"##;
+        let imported = same_as_whole_tree(text);
+        assert_eq!(imported.1.len(), 6);
+        assert_eq!(warnings(&imported).len(), 1, "{:?}", warnings(&imported));
     }
 
     #[test]

@@ -27,10 +27,12 @@
 
 use super::EntrySink;
 use super::error::{ImportError, ImportErrorKind};
+use super::json_writer::{HeldBack, ResourceWriter, write_str};
 use super::report::Location;
 use crate::fhir::reference::{ReferenceTarget, parse_reference};
 use crate::fhir::{is_r4_resource_type, looks_like_resource_type};
 use crate::record::Source;
+use serde::de::{DeserializeSeed, Deserializer};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::cell::OnceCell;
@@ -55,7 +57,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    hex
 }
 
 /// One resource found in a file, before ids are assigned.
@@ -197,6 +205,79 @@ impl<'s> Identities<'s> {
         sink.push(item.resource, source.clone())
     }
 
+    /// Second pass, for a resource written as it is read rather than parsed (one whose
+    /// fullUrl or string `id` gives its new id, not its content): writes all of it to `out`
+    /// but what [`Identities::finish_written`] adds, rewriting its references.
+    pub(crate) fn write<'de, D: Deserializer<'de>>(
+        &mut self,
+        out: &mut Vec<u8>,
+        location: &Location,
+        full_url: Option<&str>,
+        d: D,
+    ) -> Result<Written, D::Error> {
+        let identity = full_url.map(|url| full_url_identity(url, self.scope));
+        let mut rewriter = Rewriter {
+            namespace: &self.namespace,
+            base: identity.as_ref().and_then(|i| i.base.as_deref()),
+            by_full_url: &self.by_full_url,
+            location,
+            unresolved: &mut self.unresolved,
+            conditional: &mut self.conditional,
+        };
+        let held = ResourceWriter {
+            out,
+            references: &mut rewriter,
+        }
+        .deserialize(d)?;
+        Ok(Written { identity, held })
+    }
+
+    /// Closes a resource of `resource_type` that [`Identities::write`] wrote to the sink's
+    /// JSON from `start` on, with its new id and its `meta`, and hands it to the sink with
+    /// `source`: the entry [`Identities::assign`] would have made of its tree.
+    pub(crate) fn finish_written(
+        &mut self,
+        sink: &mut EntrySink<'_>,
+        location: &Location,
+        resource_type: &str,
+        written: Written,
+        start: usize,
+        source: &Source,
+    ) -> Result<(), ImportError> {
+        let Written { identity, held } = written;
+        let Identity {
+            identity, original, ..
+        } = identity.unwrap_or_else(|| {
+            let id = held
+                .id
+                .as_deref()
+                .expect("written only with a fullUrl or a string id");
+            Identity {
+                identity: format!("{resource_type}/{id}"),
+                base: None,
+                original: format!("{resource_type}/{id}"),
+            }
+        });
+        let new_id = derived_id(&self.namespace, &identity);
+        let mut meta = held.meta.unwrap_or_else(|| Value::Object(Map::new()));
+        add_original_id(&mut meta, original);
+        let out = sink.json().expect("written to the sink's JSON").buffer();
+        // The writer left the object open after its last key's comma, or after `{`.
+        out.extend_from_slice(b"\"id\":");
+        write_str(out, &new_id);
+        out.extend_from_slice(b",\"meta\":");
+        serde_json::to_writer(&mut *out, &meta).expect("writing to a Vec does not fail");
+        out.push(b'}');
+        let new_ref = format!("{resource_type}/{new_id}");
+        if !self.seen.insert(new_ref.clone()) {
+            sink.warn(
+                location.clone(),
+                format!("{new_ref} appears more than once in this file; the last one is kept"),
+            );
+        }
+        sink.push_written(resource_type, &new_id, source.clone(), start)
+    }
+
     /// After the last resource: report the references that could not be resolved.
     pub(crate) fn finish(self, sink: &mut EntrySink<'_>) {
         self.unresolved.report(
@@ -232,6 +313,13 @@ pub(crate) fn resource_type_in(value: Option<&Value>) -> Result<&str, ImportErro
             "`resourceType` must be a resource type name, found {other}"
         ))),
     }
+}
+
+/// A resource [`Identities::write`] wrote, for [`Identities::finish_written`].
+pub(crate) struct Written {
+    /// From its fullUrl, if it has one.
+    identity: Option<Identity>,
+    held: HeldBack,
 }
 
 /// Where a resource's new id comes from (see the table at the top of this module).
@@ -296,6 +384,12 @@ fn set_id(resource: &mut Value, new_id: &str, original: String) {
     let meta = obj
         .entry("meta")
         .or_insert_with(|| Value::Object(Map::new()));
+    add_original_id(meta, original);
+}
+
+/// Records `original` in a resource's `meta` (if it is an object whose `extension`, if
+/// any, is an array), in place of any original id it recorded already.
+fn add_original_id(meta: &mut Value, original: String) {
     if let Some(meta) = meta.as_object_mut() {
         let ext = meta
             .entry("extension")
@@ -315,10 +409,16 @@ struct Tally {
 }
 
 impl Tally {
+    /// The example is the first resource's smallest such reference: the tree path and the
+    /// writer meet a resource's references in different orders.
     fn add(&mut self, location: &Location, reference: &str) {
         self.count += 1;
-        if self.first.is_none() {
-            self.first = Some((location.clone(), reference.to_string()));
+        match &mut self.first {
+            None => self.first = Some((location.clone(), reference.to_string())),
+            Some((first_at, first)) if first_at == location && reference < first.as_str() => {
+                *first = reference.to_string();
+            }
+            Some(_) => {}
         }
     }
 
@@ -332,7 +432,9 @@ impl Tally {
     }
 }
 
-struct Rewriter<'a> {
+/// Rewrites the references of one resource to the new ids (see the top of this module),
+/// and tallies those it cannot.
+pub(crate) struct Rewriter<'a> {
     namespace: &'a str,
     base: Option<&'a str>,
     by_full_url: &'a HashMap<String, String>,
@@ -342,7 +444,7 @@ struct Rewriter<'a> {
 }
 
 impl Rewriter<'_> {
-    fn walk(&mut self, value: &mut Value) {
+    pub(crate) fn walk(&mut self, value: &mut Value) {
         match value {
             Value::Object(obj) => {
                 if let Some(Value::String(reference)) = obj.get_mut("reference")
@@ -361,7 +463,8 @@ impl Rewriter<'_> {
         }
     }
 
-    fn rewrite(&mut self, reference: &str) -> Option<String> {
+    /// The new form of `reference`, or `None` to keep it as written.
+    pub(crate) fn rewrite(&mut self, reference: &str) -> Option<String> {
         if let Some(new) = self.by_full_url.get(reference) {
             return Some(new.clone());
         }

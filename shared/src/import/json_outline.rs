@@ -42,6 +42,9 @@ pub(crate) struct ObjectOutline {
     pub entry: Option<EntriesOutline>,
     /// How many times the object has an `entry` key (the last one counts).
     pub entry_keys: usize,
+    /// Whether the last `id` is a string: the resource's new id then derives from it, or
+    /// from its fullUrl, never from its content (see [`super::identity`]).
+    pub string_id: bool,
 }
 
 /// Which telling keys an object has.
@@ -92,6 +95,40 @@ pub(crate) struct EntryObject {
     pub response: Option<Value>,
 }
 
+/// A JSON text's outline, read from the text without its insignificant whitespace when
+/// that is much shorter ([`super::json_compact`]); the second pass reads the same text.
+#[derive(Debug)]
+pub(crate) struct TextOutline {
+    pub outline: ResourceOutline,
+    /// The compacted text, when the outline was read from it.
+    compact: Option<String>,
+}
+
+impl TextOutline {
+    /// The outline of a whole JSON text, or serde's error exactly as
+    /// `serde_json::from_str::<Value>` reports it for `text`.
+    pub(crate) fn read(text: &str) -> Result<TextOutline, serde_json::Error> {
+        if let Some(compact) = super::json_compact::compact(text)
+            && let Ok(outline) = ResourceOutline::read(&compact)
+        {
+            return Ok(TextOutline {
+                outline,
+                compact: Some(compact),
+            });
+        }
+        // The error's line and column are the file's, so it is read from the file.
+        Ok(TextOutline {
+            outline: ResourceOutline::read(text)?,
+            compact: None,
+        })
+    }
+
+    /// The text the outline was read from: `original`, or its compacted copy.
+    pub(crate) fn text<'t>(&'t self, original: &'t str) -> &'t str {
+        self.compact.as_deref().unwrap_or(original)
+    }
+}
+
 impl ResourceOutline {
     /// The outline of a whole JSON text, or serde's error, exactly as
     /// `serde_json::from_str::<Value>` would report it.
@@ -132,6 +169,7 @@ pub(crate) enum Key {
     Resource,
     Request,
     Response,
+    Id,
     /// Keys that only [`KeyFlags`] need.
     Flag(fn(&mut KeyFlags)),
     Other,
@@ -150,7 +188,8 @@ impl Key {
             "keys" => Key::Flag(|f| f.jwks_keys = true),
             "rids" => Key::Flag(|f| f.rids = true),
             "kid" => Key::Flag(|f| f.kid = true),
-            "id" | "meta" => Key::Flag(|f| f.resource_like = true),
+            "id" => Key::Id,
+            "meta" => Key::Flag(|f| f.resource_like = true),
             "verifiableCredential" => Key::Flag(|f| f.verifiable_credential = true),
             "vc" => Key::Flag(|f| f.vc = true),
             "iss" => Key::Flag(|f| f.iss = true),
@@ -282,6 +321,10 @@ impl<'de> Visitor<'de> for ResourceVisitor {
                     outline.entry_keys += 1;
                     outline.entry = Some(map.next_value_seed(EntriesSeed)?);
                 }
+                Key::Id => {
+                    outline.keys.resource_like = true;
+                    outline.string_id = matches!(map.next_value()?, Value::String(_));
+                }
                 Key::Flag(set) => {
                     set(&mut outline.keys);
                     map.next_value_seed(Skim)?;
@@ -381,9 +424,15 @@ mod tests {
     use super::*;
 
     fn same_error(text: &str) {
-        let whole = serde_json::from_str::<Value>(text).unwrap_err().to_string();
-        let outline = ResourceOutline::read(text).unwrap_err().to_string();
-        assert_eq!(outline, whole, "{text}");
+        // Also indented, so that the outline is read from a compacted copy first.
+        let indented = text.replace(',', ",\n        ").replace(':', ": ");
+        for text in [text, &indented] {
+            let whole = serde_json::from_str::<Value>(text).unwrap_err().to_string();
+            let outline = ResourceOutline::read(text).unwrap_err().to_string();
+            assert_eq!(outline, whole, "{text}");
+            let outline = TextOutline::read(text).unwrap_err().to_string();
+            assert_eq!(outline, whole, "{text}");
+        }
     }
 
     #[test]

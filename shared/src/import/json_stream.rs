@@ -1,10 +1,9 @@
-//! The second pass over a FHIR JSON file: parse each resource its outline
+//! The second pass over a FHIR JSON file: read each resource its outline
 //! ([`super::json_outline`]) found, one at a time, in file order, and hand it on before
-//! parsing the next. What is not a resource (the Bundles around them, entries without one)
+//! reading the next. What is not a resource (the Bundles around them, entries without one)
 //! is skipped unparsed, having been validated by the outline's pass.
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 use std::fmt;
 
 use super::error::ImportError;
@@ -18,30 +17,43 @@ pub(crate) enum Stopped {
     Import(ImportError),
 }
 
-/// Parses the resources of `text`, whose outline is `outline`, and hands each to `each` in
+/// Takes each resource the stream finds, from the deserializer positioned on it: parsed
+/// into a tree, or written out as it is read ([`super::json_writer`]), as it chooses.
+pub(crate) trait Resources {
+    /// Reads the next resource from `d`; the inner error is the receiver's refusal.
+    fn take<'de, D: Deserializer<'de>>(
+        &mut self,
+        d: D,
+    ) -> Result<Result<(), ImportError>, D::Error>;
+}
+
+/// Reads the resources of `text`, whose outline is `outline`, and hands each to `each` in
 /// file order: the top-level resource, or every resource of a Bundle, nested Bundles
 /// flattened, exactly those the outline's walk found.
-pub(crate) fn for_each_resource(
+pub(crate) fn for_each_resource<R: Resources>(
     text: &str,
     outline: &ResourceOutline,
-    each: &mut dyn FnMut(Value) -> Result<(), ImportError>,
+    each: &mut R,
 ) -> Result<(), Stopped> {
-    let ResourceOutline::Object(bundle) = outline else {
-        return parse_resource(text, each);
-    };
-    if !outline.is_bundle() {
-        return parse_resource(text, each);
-    }
+    let mut de = serde_json::Deserializer::from_str(text);
     let mut stream = Stream {
         each,
         refused: None,
     };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let streamed = BundleSeed {
-        bundle,
-        stream: &mut stream,
+    let streamed = if outline.is_bundle()
+        && let ResourceOutline::Object(bundle) = outline
+    {
+        BundleSeed {
+            bundle,
+            stream: &mut stream,
+        }
+        .deserialize(&mut de)
+    } else {
+        ResourceSeed {
+            stream: &mut stream,
+        }
+        .deserialize(&mut de)
     }
-    .deserialize(&mut de)
     .and_then(|()| de.end());
     match (streamed, stream.refused) {
         (_, Some(refused)) => Err(Stopped::Import(refused)),
@@ -50,34 +62,42 @@ pub(crate) fn for_each_resource(
     }
 }
 
-fn parse_resource(
-    text: &str,
-    each: &mut dyn FnMut(Value) -> Result<(), ImportError>,
-) -> Result<(), Stopped> {
-    let resource = serde_json::from_str(text).map_err(Stopped::Json)?;
-    each(resource).map_err(Stopped::Import)
-}
-
 /// The receiver, and its refusal once it refused (serde's error only unwinds the parse).
-struct Stream<'a> {
-    each: &'a mut dyn FnMut(Value) -> Result<(), ImportError>,
+struct Stream<'a, R> {
+    each: &'a mut R,
     refused: Option<ImportError>,
 }
 
-/// A Bundle: streams its last `entry` key's entries, skips everything else.
-struct BundleSeed<'o, 's, 'a> {
-    bundle: &'o ObjectOutline,
-    stream: &'s mut Stream<'a>,
+/// A resource, handed to the receiver.
+struct ResourceSeed<'s, 'a, R> {
+    stream: &'s mut Stream<'a, R>,
 }
 
-impl<'de> DeserializeSeed<'de> for BundleSeed<'_, '_, '_> {
+impl<'de, R: Resources> DeserializeSeed<'de> for ResourceSeed<'_, '_, R> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if let Err(refused) = self.stream.each.take(d)? {
+            self.stream.refused = Some(refused);
+            return Err(de::Error::custom("the resource was refused"));
+        }
+        Ok(())
+    }
+}
+
+/// A Bundle: streams its last `entry` key's entries, skips everything else.
+struct BundleSeed<'o, 's, 'a, R> {
+    bundle: &'o ObjectOutline,
+    stream: &'s mut Stream<'a, R>,
+}
+
+impl<'de, R: Resources> DeserializeSeed<'de> for BundleSeed<'_, '_, '_, R> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for BundleSeed<'_, '_, '_> {
+impl<'de, R: Resources> Visitor<'de> for BundleSeed<'_, '_, '_, R> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a Bundle")
@@ -104,19 +124,19 @@ impl<'de> Visitor<'de> for BundleSeed<'_, '_, '_> {
 }
 
 /// A Bundle's `entry` array.
-struct EntriesSeed<'o, 's, 'a> {
+struct EntriesSeed<'o, 's, 'a, R> {
     entries: &'o [EntryOutline],
-    stream: &'s mut Stream<'a>,
+    stream: &'s mut Stream<'a, R>,
 }
 
-impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_, '_> {
+impl<'de, R: Resources> DeserializeSeed<'de> for EntriesSeed<'_, '_, '_, R> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for EntriesSeed<'_, '_, '_> {
+impl<'de, R: Resources> Visitor<'de> for EntriesSeed<'_, '_, '_, R> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Bundle entries")
@@ -150,20 +170,20 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_, '_> {
 
 /// One entry with a resource: parses its last `resource` key's value, or streams it when
 /// it is a nested Bundle.
-struct EntrySeed<'o, 's, 'a> {
+struct EntrySeed<'o, 's, 'a, R> {
     resource: &'o ResourceOutline,
     resource_keys: usize,
-    stream: &'s mut Stream<'a>,
+    stream: &'s mut Stream<'a, R>,
 }
 
-impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_, '_> {
+impl<'de, R: Resources> DeserializeSeed<'de> for EntrySeed<'_, '_, '_, R> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for EntrySeed<'_, '_, '_> {
+impl<'de, R: Resources> Visitor<'de> for EntrySeed<'_, '_, '_, R> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a Bundle entry")
@@ -181,13 +201,9 @@ impl<'de> Visitor<'de> for EntrySeed<'_, '_, '_> {
                                 stream: &mut *self.stream,
                             })?;
                         }
-                        _ => {
-                            let resource: Value = map.next_value()?;
-                            if let Err(refused) = (self.stream.each)(resource) {
-                                self.stream.refused = Some(refused);
-                                return Err(de::Error::custom("the resource was refused"));
-                            }
-                        }
+                        _ => map.next_value_seed(ResourceSeed {
+                            stream: &mut *self.stream,
+                        })?,
                     }
                     continue;
                 }

@@ -23,15 +23,17 @@ pub mod error;
 pub mod fhir_json;
 pub mod identity;
 pub mod issuer_keys;
+mod json_compact;
 mod json_outline;
 mod json_stream;
+mod json_writer;
 pub mod merge;
 pub mod ndjson;
 pub mod options;
 pub mod report;
 pub mod shc;
 
-pub use delivery::{Delivery, DeliveryBuilder, FileDigest, attachment_blob_id};
+pub use delivery::{Delivery, DeliveryBuilder, FileDigest, JsonEntries, attachment_blob_id};
 pub use detect::{Detected, ImportFormat};
 pub use document::Attachment;
 pub use error::{ImportError, ImportErrorKind};
@@ -105,6 +107,13 @@ pub struct FileImport {
 /// need not all be held as trees at once.
 pub trait EntryTarget {
     fn accept(&mut self, entry: Entry);
+
+    /// The resources' JSON, for a target that keeps only that: an importer that can write
+    /// a resource's JSON as it reads the file (a FHIR JSON Bundle's, with its references
+    /// rewritten on the way) writes it there and never builds the resource's tree.
+    fn json(&mut self) -> Option<&mut JsonEntries> {
+        None
+    }
 }
 
 impl EntryTarget for Vec<Entry> {
@@ -221,6 +230,48 @@ impl<'a> EntrySink<'a> {
 
     /// Add one resource. Its `resourceType` and `id` must already be final.
     pub(crate) fn push(&mut self, resource: Value, source: Source) -> Result<(), ImportError> {
+        let resource_type = resource
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or("Unknown");
+        let id = resource
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let entry_id = self.count(resource_type, id)?;
+        self.target.accept(Entry {
+            id: entry_id,
+            op: Op::Put { resource, source },
+            at: self.opts.imported_at,
+        });
+        Ok(())
+    }
+
+    /// The target's JSON, when it keeps only that (see [`EntryTarget::json`]).
+    pub(crate) fn json(&mut self) -> Option<&mut JsonEntries> {
+        self.target.json()
+    }
+
+    /// [`EntrySink::push`] for a resource of `resource_type` and `id` written to
+    /// [`EntrySink::json`] from `start` on.
+    pub(crate) fn push_written(
+        &mut self,
+        resource_type: &str,
+        id: &str,
+        source: Source,
+        start: usize,
+    ) -> Result<(), ImportError> {
+        let entry_id = self.count(resource_type, id)?;
+        let at = self.opts.imported_at;
+        self.target
+            .json()
+            .expect("written to the target's JSON")
+            .push_written(entry_id, at, source, start);
+        Ok(())
+    }
+
+    /// Counts one more entry, or refuses it over the limit; returns its id.
+    fn count(&mut self, resource_type: &str, id: &str) -> Result<EntryId, ImportError> {
         let max = self.opts.limits.max_resources;
         if self.entries >= max {
             return Err(ImportError::new(
@@ -228,24 +279,14 @@ impl<'a> EntrySink<'a> {
                 ImportErrorKind::TooManyResources { max },
             ));
         }
-        let resource_type = resource
-            .get("resourceType")
-            .and_then(Value::as_str)
-            .unwrap_or("Unknown")
-            .to_string();
-        let id = resource
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let entry_id = EntryId(format!("{resource_type}/{id}"));
-        *self.report.counts.entry(resource_type).or_default() += 1;
+        match self.report.counts.get_mut(resource_type) {
+            Some(count) => *count += 1,
+            None => {
+                self.report.counts.insert(resource_type.to_string(), 1);
+            }
+        }
         self.entries += 1;
-        self.target.accept(Entry {
-            id: entry_id,
-            op: Op::Put { resource, source },
-            at: self.opts.imported_at,
-        });
-        Ok(())
+        Ok(EntryId(format!("{resource_type}/{id}")))
     }
 
     pub(crate) fn push_attachment(&mut self, attachment: Attachment) {

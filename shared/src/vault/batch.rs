@@ -46,9 +46,11 @@ pub(crate) enum EntryView<'a> {
         resource: &'a Value,
         source: &'a Source,
     },
-    /// A put whose resource is serialized already: compact JSON, as `serde_json` writes a
-    /// [`Value`]. An importer serializes each resource as it makes it, so that it need not
-    /// hold every resource's tree until the batch is sealed.
+    /// A put whose resource is JSON already: compact, as `serde_json` writes a [`Value`],
+    /// or as an importer wrote it while reading the file (keys in the file's order, a
+    /// repeated key as often as the file repeats it: a reader keeps the last, as parsing
+    /// the file did). An importer writes or serializes each resource as it makes it, so
+    /// that it need not hold every resource's tree until the batch is sealed.
     PutJson {
         id: &'a EntryId,
         at: DateTime<Utc>,
@@ -117,6 +119,9 @@ pub(crate) struct BatchWriter {
     sources: Vec<String>,
     sources_len: usize,
     source_index: HashMap<String, usize>,
+    /// The last source looked up and its index: an import's entries share one source,
+    /// which need not be serialized again for each.
+    last_source: Option<(Source, usize)>,
 }
 
 /// A point to roll a [`BatchWriter`] back to.
@@ -134,6 +139,7 @@ impl BatchWriter {
             sources: Vec::new(),
             sources_len: 0,
             source_index: HashMap::new(),
+            last_source: None,
         }
     }
 
@@ -158,6 +164,7 @@ impl BatchWriter {
     pub(crate) fn rollback(&mut self, to: Checkpoint) {
         self.body.truncate(to.body);
         self.entries = to.entries;
+        self.last_source = None;
         for source in self.sources.drain(to.sources..) {
             self.sources_len -= source.len() + 1;
             self.source_index.remove(&source);
@@ -213,14 +220,23 @@ impl BatchWriter {
     }
 
     fn source_index(&mut self, source: &Source) -> usize {
-        let json = serde_json::to_string(source).expect("sources serialize to a String");
-        if let Some(&index) = self.source_index.get(&json) {
-            return index;
+        if let Some((last, index)) = &self.last_source
+            && last == source
+        {
+            return *index;
         }
-        let index = self.sources.len();
-        self.sources_len += json.len() + 1;
-        self.source_index.insert(json.clone(), index);
-        self.sources.push(json);
+        let json = serde_json::to_string(source).expect("sources serialize to a String");
+        let index = match self.source_index.get(&json) {
+            Some(&index) => index,
+            None => {
+                let index = self.sources.len();
+                self.sources_len += json.len() + 1;
+                self.source_index.insert(json.clone(), index);
+                self.sources.push(json);
+                index
+            }
+        };
+        self.last_source = Some((source.clone(), index));
         index
     }
 
