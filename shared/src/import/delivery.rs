@@ -23,6 +23,7 @@ use crate::vault::{
     SealError, SealedSegment, Sealer, VaultContents, VaultKeyring, seal_attachment,
 };
 
+use super::identity::hex;
 use super::{Attachment, EntryTarget};
 
 /// One file's sealed upload.
@@ -211,21 +212,19 @@ struct JsonEntry {
 
 impl JsonEntries {
     fn push(&mut self, entry: Entry) {
-        let put = match entry.op {
+        match entry.op {
             Op::Put { resource, source } => {
-                let start = self.json.len();
+                let start = self.write_start();
                 serde_json::to_writer(&mut self.json, &resource)
                     .expect("a Value serializes to a Vec");
-                let source = self.source_index(source);
-                Some((start..self.json.len(), source))
+                self.push_written(entry.id, entry.at, source, start);
             }
-            Op::Delete => None,
-        };
-        self.entries.push(JsonEntry {
-            id: entry.id,
-            at: entry.at,
-            put,
-        });
+            Op::Delete => self.entries.push(JsonEntry {
+                id: entry.id,
+                at: entry.at,
+                put: None,
+            }),
+        }
     }
 
     /// Where the next resource's JSON goes: written at the end, from
@@ -368,10 +367,7 @@ fn upload_plan(file: &FileDigest, keyring: &VaultKeyring, new: &[EntryId]) -> St
         hash.update((id.0.len() as u64).to_be_bytes());
         hash.update(id.0.as_bytes());
     }
-    hash.finalize()[..20]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&hash.finalize()[..20])
 }
 
 /// The blob id of the attachment a DocumentReference names `folio-attachment:<id>`: the

@@ -56,7 +56,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of some bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -195,14 +196,25 @@ impl<'s> Identities<'s> {
         };
         rewriter.walk(&mut item.resource);
         set_id(&mut item.resource, &new_id, original);
+        self.warn_if_seen(sink, &item.location, &resource_type, &new_id);
+        sink.push(item.resource, source.clone())
+    }
+
+    /// Warns when this file gave another resource the same new id already.
+    fn warn_if_seen(
+        &mut self,
+        sink: &mut EntrySink<'_>,
+        location: &Location,
+        resource_type: &str,
+        new_id: &str,
+    ) {
         let new_ref = format!("{resource_type}/{new_id}");
         if !self.seen.insert(new_ref.clone()) {
             sink.warn(
-                item.location.clone(),
+                location.clone(),
                 format!("{new_ref} appears more than once in this file; the last one is kept"),
             );
         }
-        sink.push(item.resource, source.clone())
     }
 
     /// Second pass, for a resource written as it is read rather than parsed (one whose
@@ -252,11 +264,7 @@ impl<'s> Identities<'s> {
                 .id
                 .as_deref()
                 .expect("written only with a fullUrl or a string id");
-            Identity {
-                identity: format!("{resource_type}/{id}"),
-                base: None,
-                original: format!("{resource_type}/{id}"),
-            }
+            id_identity(resource_type, id)
         });
         let new_id = derived_id(&self.namespace, &identity);
         let mut meta = held.meta.unwrap_or_else(|| Value::Object(Map::new()));
@@ -268,13 +276,7 @@ impl<'s> Identities<'s> {
         out.extend_from_slice(b",\"meta\":");
         serde_json::to_writer(&mut *out, &meta).expect("writing to a Vec does not fail");
         out.push(b'}');
-        let new_ref = format!("{resource_type}/{new_id}");
-        if !self.seen.insert(new_ref.clone()) {
-            sink.warn(
-                location.clone(),
-                format!("{new_ref} appears more than once in this file; the last one is kept"),
-            );
-        }
+        self.warn_if_seen(sink, location, resource_type, &new_id);
         sink.push_written(resource_type, &new_id, source.clone(), start)
     }
 
@@ -336,11 +338,7 @@ fn identity_of(item: &FoundResource, resource_type: &str, scope: &FileScope<'_>)
         return full_url_identity(url, scope);
     }
     match item.resource.get("id").and_then(Value::as_str) {
-        Some(id) => Identity {
-            identity: format!("{resource_type}/{id}"),
-            base: None,
-            original: format!("{resource_type}/{id}"),
-        },
+        Some(id) => id_identity(resource_type, id),
         None => {
             let content = serde_json::to_vec(&item.resource).unwrap_or_default();
             Identity {
@@ -349,6 +347,16 @@ fn identity_of(item: &FoundResource, resource_type: &str, scope: &FileScope<'_>)
                 original: String::new(),
             }
         }
+    }
+}
+
+/// The identity of a resource without a fullUrl: its `Type/id`, server-relative.
+fn id_identity(resource_type: &str, id: &str) -> Identity {
+    let identity = format!("{resource_type}/{id}");
+    Identity {
+        original: identity.clone(),
+        identity,
+        base: None,
     }
 }
 
