@@ -10,23 +10,24 @@
 use super::EntrySink;
 use super::error::{ImportError, ImportErrorKind};
 use super::identity::{
-    FileScope, FoundResource, Identities, not_an_object, resource_type_in, resource_type_of,
+    FileScope, FoundResource, Identities, assign_ids_and_push, not_an_object, resource_type_in,
+    resource_type_of,
 };
 use super::json_outline::{EntriesOutline, EntryOutline, KeyFlags, ResourceOutline, TextOutline};
-use super::json_stream::{Resources, Stopped, for_each_resource};
 use super::report::Location;
 use crate::record::Source;
-use serde::{Deserialize as _, Deserializer};
+use serde::Deserialize as _;
 use serde_json::Value;
 
 /// Import a JSON file that holds a resource or a Bundle.
 ///
-/// In two passes, so that a large Bundle is never one tree: its outline (the entries'
-/// fullUrls and types, which reference rewriting needs up front) from one skim, then each
-/// resource read, given its id and handed to the sink in turn: written as JSON while it is
-/// read when the sink keeps JSON ([`super::json_writer`]), else parsed into a tree. Reports and errors are
-/// those of parsing the whole file and walking its tree ([`collect`], which NDJSON lines
-/// and health cards still use), in the same order.
+/// From an outline, so that a large Bundle is never one tree: the outline (the entries'
+/// fullUrls and types, which reference rewriting needs up front, and where each resource's
+/// text is) from one skim, then each resource taken from its text, given its id and handed
+/// to the sink in turn: written as JSON from its text when the sink keeps JSON
+/// ([`super::json_writer`]), else parsed into a tree. Reports and errors are those of
+/// parsing the whole file and walking its tree ([`collect`], which NDJSON lines and health
+/// cards still use), in the same order.
 /// `outline` is the file's, when format detection read it already.
 pub(crate) fn import_json(
     sink: &mut EntrySink<'_>,
@@ -37,9 +38,14 @@ pub(crate) fn import_json(
         Some(read) => read,
         None => TextOutline::read(text).map_err(|e| json_error(sink, e, None))?,
     };
-    let outline = &read.outline;
+    if !read.spanned {
+        // Only where the outline's strict reading of each resource on its own failed and
+        // reading the file as a whole did not: no such text is known, but should there be
+        // one, its tree is walked.
+        return import_tree(sink, text);
+    }
     let mut found = Vec::new();
-    collect_outline(sink, outline, "", None, &mut found)?;
+    collect_outline(sink, &read.outline, "", None, &mut found)?;
     let scope = FileScope::of(text.as_bytes());
     let source = sink.source();
     let mut ids = Identities::new(sink, &scope);
@@ -51,25 +57,26 @@ pub(crate) fn import_json(
             &item.resource_type,
         );
     }
-    let mut each = EachResource {
-        sink: &mut *sink,
-        ids,
-        found: found.into_iter(),
-        source,
-    };
-    if let Some(json) = each.sink.json() {
+    let text = read.text(text);
+    if let Some(json) = sink.json() {
         // Written resources take about what the file takes without its whitespace.
-        json.buffer().reserve(read.text(text).len());
+        json.buffer().reserve(text.len());
     }
-    let streamed = for_each_resource(read.text(text), outline, &mut each);
-    let EachResource { ids, .. } = each;
-    match streamed {
-        Ok(()) => {}
-        Err(Stopped::Import(e)) => return Err(e),
-        Err(Stopped::Json(e)) => return Err(json_error(sink, e, None)),
+    for item in found {
+        import_resource(sink, &mut ids, item, text, &source)?;
     }
     ids.finish(sink);
     Ok(())
+}
+
+/// The whole file parsed into one tree, then walked: NDJSON lines and health cards are
+/// read this way.
+pub(crate) fn import_tree(sink: &mut EntrySink<'_>, text: &str) -> Result<(), ImportError> {
+    let value = parse_json(sink, text, None)?;
+    let mut found = Vec::new();
+    collect(sink, value, "", &mut found)?;
+    let source = sink.source();
+    assign_ids_and_push(sink, found, &FileScope::of(text.as_bytes()), &source)
 }
 
 /// A resource the outline found, before it is read.
@@ -79,58 +86,58 @@ struct Outlined {
     resource_type: String,
     /// Whether its `id` is a string (see [`ObjectOutline::string_id`]).
     string_id: bool,
+    /// Where its first key is (see [`ObjectOutline::first_key`]).
+    first_key: usize,
 }
 
-/// Gives each streamed resource its id and hands it to the sink: written straight to the
-/// sink's JSON when the sink keeps only that and the new id needs no tree; else parsed.
-struct EachResource<'s, 'a, 'i> {
-    sink: &'s mut EntrySink<'a>,
-    ids: Identities<'i>,
-    found: std::vec::IntoIter<Outlined>,
-    source: Source,
-}
-
-impl Resources for EachResource<'_, '_, '_> {
-    fn take<'de, D: Deserializer<'de>>(
-        &mut self,
-        d: D,
-    ) -> Result<Result<(), ImportError>, D::Error> {
-        let item = self
-            .found
-            .next()
-            .expect("the stream yields the resources the outline found");
-        let writable = item.full_url.is_some() || item.string_id;
-        let Some(json) = self.sink.json().filter(|_| writable) else {
-            let resource = Value::deserialize(d)?;
-            let item = FoundResource {
-                location: item.location,
-                full_url: item.full_url,
-                resource,
-            };
-            return Ok(self.ids.assign(self.sink, item, &self.source));
+/// Gives a resource its id and hands it to the sink: written from its text straight to
+/// the sink's JSON when the sink keeps only that and the new id needs no tree; else parsed.
+fn import_resource(
+    sink: &mut EntrySink<'_>,
+    ids: &mut Identities<'_>,
+    item: Outlined,
+    text: &str,
+    source: &Source,
+) -> Result<(), ImportError> {
+    // Only whitespace comes between an object's `{` and its first key.
+    let start = text[..item.first_key]
+        .rfind('{')
+        .expect("an object starts before its first key");
+    // The resource's text, and the rest of the file after it.
+    let resource = &text[start..];
+    let writable = item.full_url.is_some() || item.string_id;
+    let Some(json) = sink.json().filter(|_| writable) else {
+        let mut de = serde_json::Deserializer::from_str(resource);
+        let resource = Value::deserialize(&mut de).map_err(|e| json_error(sink, e, None))?;
+        let item = FoundResource {
+            location: item.location,
+            full_url: item.full_url,
+            resource,
         };
-        let start = json.write_start();
-        let written = self
-            .ids
-            .write(json.buffer(), &item.location, item.full_url.as_deref(), d);
-        let written = match written {
-            Ok(written) => written,
-            Err(e) => {
-                if let Some(json) = self.sink.json() {
-                    json.discard_from(start);
-                }
-                return Err(e);
-            }
-        };
-        Ok(self.ids.finish_written(
-            self.sink,
-            &item.location,
-            &item.resource_type,
-            written,
-            start,
-            &self.source,
-        ))
-    }
+        return ids.assign(sink, item, source);
+    };
+    let start = json.write_start();
+    let written = ids.write(
+        json.buffer(),
+        &item.location,
+        item.full_url.as_deref(),
+        resource,
+    );
+    let written = match written {
+        Ok(written) => written,
+        Err(e) => {
+            json.discard_from(start);
+            return Err(json_error(sink, e, None));
+        }
+    };
+    ids.finish_written(
+        sink,
+        &item.location,
+        &item.resource_type,
+        written,
+        start,
+        source,
+    )
 }
 
 /// [`collect_at`] over an outline: the same checks, warnings and errors in the same order.
@@ -158,11 +165,13 @@ fn collect_outline(
     let resource_type = resource_type_in(obj.resource_type.as_ref())
         .map_err(|kind| ImportError::new(location.clone(), kind))?;
     if resource_type != "Bundle" {
+        let first_key = obj.first_key.expect("an outline read with places");
         found.push(Outlined {
             location,
             full_url,
             resource_type: resource_type.to_string(),
             string_id: obj.string_id,
+            first_key,
         });
         return Ok(());
     }
@@ -381,7 +390,6 @@ mod tests {
     //! [`assign_ids_and_push`], which NDJSON and health cards still use): same entries,
     //! same report, same error, for every shape the walk distinguishes.
     use super::*;
-    use crate::import::identity::assign_ids_and_push;
     use crate::import::{FileImport, ImportFormat, ImportOptions, JsonEntries};
     use crate::record::Entry;
     use chrono::{TimeZone as _, Utc};
@@ -412,20 +420,12 @@ mod tests {
         (result, json.to_entries())
     }
 
-    fn whole_tree(sink: &mut EntrySink<'_>, text: &str) -> Result<(), ImportError> {
-        let value = parse_json(sink, text, None)?;
-        let mut found = Vec::new();
-        collect(sink, value, "", &mut found)?;
-        let source = sink.source();
-        assign_ids_and_push(sink, found, &FileScope::of(text.as_bytes()), &source)
-    }
-
     /// Imports `text` streaming (parsing each resource, and writing each as it is read)
     /// and as a whole tree, checks they agree, and returns the streaming result.
     fn same_as_whole_tree_with(text: &str, opts: &ImportOptions) -> Imported {
         let streamed = run(text, opts, |sink, text| import_json(sink, text, None));
         let written = run_written(text, opts);
-        let whole = run(text, opts, whole_tree);
+        let whole = run(text, opts, import_tree);
         assert_eq!(streamed.0, whole.0, "{text}");
         assert_eq!(written.0, whole.0, "{text}");
         if streamed.0.is_ok() {
@@ -592,6 +592,48 @@ mod tests {
         let imported = same_as_whole_tree(text);
         assert_eq!(imported.1.len(), 6);
         assert_eq!(warnings(&imported).len(), 1, "{:?}", warnings(&imported));
+    }
+
+    #[test]
+    fn written_resources_keep_to_the_tree_in_odd_spellings() {
+        // Keys spelled with escapes, `reference` keys whose value is not a string (the tree
+        // walk does not look inside them), references inside a non-string `id`, and the
+        // last of repeated `id` and `meta` keys.
+        let odd = r#"{"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","id":"p"}},
+            {"fullUrl":"urn:uuid:o","resource":{"resourceType":"Observation",
+              "subject":{"refer\u0065nce":"urn:uuid:p"},"\u0069d":"o1","m\u0065ta":{"tag":[{"code":"x"}]},
+              "focus":[{"reference":{"reference":"urn:uuid:p"}},{"reference":["urn:uuid:p"]}],
+              "basedOn":[{"reference":"urn:uuid:p","reference":"urn:uuid:q"}],
+              "id":{"reference":"urn:uuid:p"},"meta":{"source":"s"},"id":"o2"}}"#;
+        let text = format!(r#"{{"resourceType":"Bundle","entry":[{odd}]}}"#);
+        let imported = same_as_whole_tree(&text);
+        assert_eq!(imported.1.len(), 2);
+        // With spaces between every token but too few to be worth removing, the resources
+        // are written from the file's own text.
+        let spaced = odd
+            .replace(':', " : ")
+            .replace(',', " ,\t")
+            .replace('{', "{ ")
+            .replace('}', " }");
+        let padding = "x".repeat(spaced.len() * 20);
+        let text = format!(
+            r#"{{"resourceType":"Bundle","id":"{padding}","entry":[{spaced},
+            {{"resource":{{"resourceType":"Basic","id":"b" , "meta" : {{ }} }}}}]}}"#
+        );
+        assert!(crate::import::json_compact::compact(&text).is_none());
+        let imported = same_as_whole_tree(&text);
+        assert_eq!(imported.1.len(), 3);
+        // A resource whose first key has escapes cannot be placed in the text: the file's
+        // tree is walked instead, to the same result.
+        let text = r#"{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:p",
+            "resource":{"\u0072esourceType":"Patient","id":"p"}}]}"#;
+        assert!(!TextOutline::read(text).unwrap().spanned);
+        assert!(
+            TextOutline::read(&text.replace("\\u0072", "r"))
+                .unwrap()
+                .spanned
+        );
+        assert_eq!(same_as_whole_tree(text).1.len(), 1);
     }
 
     #[test]

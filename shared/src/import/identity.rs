@@ -27,12 +27,11 @@
 
 use super::EntrySink;
 use super::error::{ImportError, ImportErrorKind};
-use super::json_writer::{HeldBack, ResourceWriter, write_str};
+use super::json_writer::{HeldBack, write_resource, write_str};
 use super::report::Location;
 use crate::fhir::reference::{ReferenceTarget, parse_reference};
 use crate::fhir::{is_r4_resource_type, looks_like_resource_type};
 use crate::record::Source;
-use serde::de::{DeserializeSeed, Deserializer};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::cell::OnceCell;
@@ -217,16 +216,16 @@ impl<'s> Identities<'s> {
         }
     }
 
-    /// Second pass, for a resource written as it is read rather than parsed (one whose
+    /// Second pass, for a resource written from its text rather than parsed (one whose
     /// fullUrl or string `id` gives its new id, not its content): writes all of it to `out`
     /// but what [`Identities::finish_written`] adds, rewriting its references.
-    pub(crate) fn write<'de, D: Deserializer<'de>>(
+    pub(crate) fn write(
         &mut self,
         out: &mut Vec<u8>,
         location: &Location,
         full_url: Option<&str>,
-        d: D,
-    ) -> Result<Written, D::Error> {
+        resource: &str,
+    ) -> Result<Written, serde_json::Error> {
         let identity = full_url.map(|url| full_url_identity(url, self.scope));
         let mut rewriter = Rewriter {
             namespace: &self.namespace,
@@ -236,11 +235,7 @@ impl<'s> Identities<'s> {
             unresolved: &mut self.unresolved,
             conditional: &mut self.conditional,
         };
-        let held = ResourceWriter {
-            out,
-            references: &mut rewriter,
-        }
-        .deserialize(d)?;
+        let held = write_resource(out, resource, &mut rewriter)?;
         Ok(Written { identity, held })
     }
 

@@ -1,5 +1,5 @@
-//! A JSON text without its insignificant whitespace, for the two passes over a large file
-//! ([`super::json_outline`], [`super::json_stream`]): exports are mostly pretty-printed
+//! A JSON text without its insignificant whitespace, for the passes over a large file
+//! ([`super::json_outline`], [`super::json_writer`]): exports are mostly pretty-printed
 //! (six bytes in ten of a Synthea Bundle are indentation), and `serde_json` steps over
 //! whitespace a byte at a time, in each pass. Removing it once, in runs, costs less than
 //! either pass spends on it.
@@ -19,7 +19,7 @@ pub(crate) fn compact(text: &str) -> Option<String> {
     let mut copied_from = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => i = string_end(bytes, i + 1)?,
+            b'"' => i = string_end(bytes, i + 1)?.0,
             b' ' | b'\n' | b'\r' | b'\t' => {
                 out.extend_from_slice(&bytes[copied_from..i]);
                 i = whitespace_end(bytes, i + 1);
@@ -42,18 +42,31 @@ pub(crate) fn compact(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The index after the closing quote of a string whose content starts at `from`.
-fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+/// The index after the closing quote of a string whose content starts at `from`, and
+/// whether the string has escapes.
+pub(crate) fn string_end(bytes: &[u8], mut from: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
+    // Most strings are short (keys, codes, ids): a byte at a time costs less than setting
+    // up a vector search for them.
+    let short = bytes.len().min(from + 16);
+    while from < short {
+        match bytes[from] {
+            b'"' => return Some((from + 1, escaped)),
+            // The next byte is escaped, whatever it is.
+            b'\\' => {
+                escaped = true;
+                from += 2;
+            }
+            _ => from += 1,
+        }
+    }
     loop {
-        let at = from + memchr::memchr2(b'"', b'\\', &bytes[from..])?;
+        let at = from + memchr::memchr2(b'"', b'\\', bytes.get(from..)?)?;
         if bytes[at] == b'"' {
-            return Some(at + 1);
+            return Some((at + 1, escaped));
         }
-        // An escape: the next byte is escaped, whatever it is.
+        escaped = true;
         from = at + 2;
-        if from > bytes.len() {
-            return None;
-        }
     }
 }
 
@@ -73,6 +86,11 @@ fn whitespace_end(bytes: &[u8], mut from: usize) -> usize {
         from += 1;
     }
     from
+}
+
+/// JSON's insignificant whitespace.
+pub(crate) fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
 }
 
 /// Bytes that numbers and the literals `true`, `false` and `null` are made of, or that
@@ -121,6 +139,23 @@ mod tests {
                 serde_json::from_str::<Value>(&compact).is_err(),
                 "{compact}"
             );
+        }
+    }
+
+    #[test]
+    fn finds_where_a_string_ends_at_any_offset() {
+        for pad in 0..20 {
+            let content = "x".repeat(pad);
+            let text = format!("{content}\"rest\"");
+            assert_eq!(string_end(text.as_bytes(), 0), Some((pad + 1, false)));
+            let text = format!("{content}\\\"{content}\\\\\"\"");
+            assert_eq!(
+                string_end(text.as_bytes(), 0),
+                Some((2 * pad + 5, true)),
+                "{text}"
+            );
+            assert_eq!(string_end(content.as_bytes(), 0), None);
+            assert_eq!(string_end(format!("{content}\\").as_bytes(), 0), None);
         }
     }
 

@@ -4,8 +4,8 @@
 //! A Bundle's references may point forward, to entries not read yet, and their new ids
 //! depend on the target's `resourceType` (see [`super::identity`]), so the importer must
 //! know every entry's fullUrl and type before it rewrites the first resource. The outline
-//! gives it that from one skim; the second pass ([`super::json_stream`]) then parses one
-//! resource at a time, so a 4 MB Bundle never exists as one 30 MB tree.
+//! gives it that from one skim, with where each resource's text is; the importer then takes
+//! one resource at a time from its text, so a 4 MB Bundle never exists as one 30 MB tree.
 //!
 //! **Same answers as parsing the whole file.** The skim validates exactly what parsing into
 //! a [`Value`] does (it uses `deserialize_any` throughout, never `IgnoredAny`: strings are
@@ -40,11 +40,12 @@ pub(crate) struct ObjectOutline {
     pub link: Option<Value>,
     /// The last `entry` value, if this is a Bundle.
     pub entry: Option<EntriesOutline>,
-    /// How many times the object has an `entry` key (the last one counts).
-    pub entry_keys: usize,
     /// Whether the last `id` is a string: the resource's new id then derives from it, or
     /// from its fullUrl, never from its content (see [`super::identity`]).
     pub string_id: bool,
+    /// Where the object's first key is (its opening quote), in the text the outline was
+    /// read from (see [`TextOutline::read`]): its text starts at the `{` before.
+    pub first_key: Option<usize>,
 }
 
 /// Which telling keys an object has.
@@ -88,38 +89,42 @@ pub(crate) struct EntryObject {
     pub full_url: Option<String>,
     /// The last `resource` value.
     pub resource: Option<ResourceOutline>,
-    /// How many times the entry has a `resource` key (the last one counts).
-    pub resource_keys: usize,
     /// The last `request` and `response`, to describe an entry without a resource.
     pub request: Option<Value>,
     pub response: Option<Value>,
 }
 
 /// A JSON text's outline, read from the text without its insignificant whitespace when
-/// that is much shorter ([`super::json_compact`]); the second pass reads the same text.
+/// that is much shorter ([`super::json_compact`]); resources are then taken from the same
+/// text.
 #[derive(Debug)]
 pub(crate) struct TextOutline {
     pub outline: ResourceOutline,
     /// The compacted text, when the outline was read from it.
     compact: Option<String>,
+    /// Whether every object in a resource's place knows its [`ObjectOutline::first_key`].
+    pub spanned: bool,
 }
 
 impl TextOutline {
-    /// The outline of a whole JSON text, or serde's error exactly as
-    /// `serde_json::from_str::<Value>` reports it for `text`.
+    /// The outline of a whole JSON text, with where each object in a resource's place is,
+    /// or serde's error exactly as `serde_json::from_str::<Value>` reports it for `text`.
     pub(crate) fn read(text: &str) -> Result<TextOutline, serde_json::Error> {
-        if let Some(compact) = super::json_compact::compact(text)
-            && let Ok(outline) = ResourceOutline::read(&compact)
-        {
+        let compact = super::json_compact::compact(text);
+        if let Ok(outline) = ResourceOutline::read_spanned(compact.as_deref().unwrap_or(text)) {
             return Ok(TextOutline {
                 outline,
-                compact: Some(compact),
+                compact,
+                spanned: true,
             });
         }
-        // The error's line and column are the file's, so it is read from the file.
+        // The error's line and column are the file's, so it is read from the file. (Also
+        // read so: a text where some resource's first key has escapes, which the spanned
+        // reading cannot place.)
         Ok(TextOutline {
             outline: ResourceOutline::read(text)?,
             compact: None,
+            spanned: false,
         })
     }
 
@@ -134,7 +139,19 @@ impl ResourceOutline {
     /// `serde_json::from_str::<Value>` would report it.
     pub(crate) fn read(text: &str) -> Result<ResourceOutline, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let outline = ResourceSeed.deserialize(&mut de)?;
+        let outline = ResourceSeed { spans: None }.deserialize(&mut de)?;
+        de.end()?;
+        Ok(outline)
+    }
+
+    /// [`ResourceOutline::read`], noting where each object in a resource's place is in
+    /// `text`; it fails on an object whose first key has escapes, which it cannot place.
+    fn read_spanned(text: &str) -> Result<ResourceOutline, serde_json::Error> {
+        let spans = Spans {
+            base: text.as_ptr() as usize,
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let outline = ResourceSeed { spans: Some(spans) }.deserialize(&mut de)?;
         de.end()?;
         Ok(outline)
     }
@@ -151,12 +168,6 @@ impl ResourceOutline {
             }
             _ => ImportFormat::FhirJson,
         }
-    }
-
-    /// True when this is a Bundle, whose entries are imported rather than itself.
-    pub(crate) fn is_bundle(&self) -> bool {
-        matches!(self, ResourceOutline::Object(o)
-            if o.resource_type.as_ref().and_then(Value::as_str) == Some("Bundle"))
     }
 }
 
@@ -261,17 +272,58 @@ impl<'de> Visitor<'de> for SkimVisitor {
     }
 }
 
+/// Where objects in a resource's place are: `serde_json` hands over a key without escapes
+/// as a slice of the text, so the first key's address tells where the object starts.
+#[derive(Clone, Copy)]
+struct Spans {
+    /// The address of the text's first byte: places are offsets from there.
+    base: usize,
+}
+
+/// An object's first key, and where it is.
+struct FirstKey {
+    spans: Spans,
+}
+
+impl<'de> DeserializeSeed<'de> for FirstKey {
+    type Value = (Key, usize);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(Key, usize), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FirstKey {
+    type Value = (Key, usize);
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<(Key, usize), E> {
+        // The key's opening quote is the byte before it.
+        let at = key.as_ptr() as usize - self.spans.base - 1;
+        Ok((Key::of(key), at))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(Key, usize), E> {
+        Err(E::custom(
+            "a first key with escapes has no place in the text",
+        ))
+    }
+}
+
 /// Reads a value in a resource's place.
-struct ResourceSeed;
+struct ResourceSeed {
+    spans: Option<Spans>,
+}
 
 impl<'de> DeserializeSeed<'de> for ResourceSeed {
     type Value = ResourceOutline;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ResourceOutline, D::Error> {
-        d.deserialize_any(ResourceVisitor)
+        d.deserialize_any(ResourceVisitor { spans: self.spans })
     }
 }
 
-struct ResourceVisitor;
+struct ResourceVisitor {
+    spans: Option<Spans>,
+}
 
 /// Scalars in a resource's place: validated, and noted as such.
 macro_rules! scalars_are {
@@ -309,7 +361,14 @@ impl<'de> Visitor<'de> for ResourceVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResourceOutline, A::Error> {
         let mut outline = ObjectOutline::default();
-        while let Some(key) = map.next_key::<Key>()? {
+        let mut next = match self.spans {
+            Some(spans) => map.next_key_seed(FirstKey { spans })?.map(|(key, at)| {
+                outline.first_key = Some(at);
+                key
+            }),
+            None => map.next_key::<Key>()?,
+        };
+        while let Some(key) = next {
             match key {
                 Key::ResourceType => {
                     outline.keys.resource_type = true;
@@ -318,8 +377,7 @@ impl<'de> Visitor<'de> for ResourceVisitor {
                 Key::Link => outline.link = Some(map.next_value()?),
                 Key::Entry => {
                     outline.keys.resource_like = true;
-                    outline.entry_keys += 1;
-                    outline.entry = Some(map.next_value_seed(EntriesSeed)?);
+                    outline.entry = Some(map.next_value_seed(EntriesSeed { spans: self.spans })?);
                 }
                 Key::Id => {
                     outline.keys.resource_like = true;
@@ -331,22 +389,27 @@ impl<'de> Visitor<'de> for ResourceVisitor {
                 }
                 _ => map.next_value_seed(Skim)?,
             }
+            next = map.next_key::<Key>()?;
         }
         Ok(ResourceOutline::Object(outline))
     }
 }
 
 /// Reads a Bundle's `entry` value.
-struct EntriesSeed;
+struct EntriesSeed {
+    spans: Option<Spans>,
+}
 
 impl<'de> DeserializeSeed<'de> for EntriesSeed {
     type Value = EntriesOutline;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EntriesOutline, D::Error> {
-        d.deserialize_any(EntriesVisitor)
+        d.deserialize_any(EntriesVisitor { spans: self.spans })
     }
 }
 
-struct EntriesVisitor;
+struct EntriesVisitor {
+    spans: Option<Spans>,
+}
 
 impl<'de> Visitor<'de> for EntriesVisitor {
     type Value = EntriesOutline;
@@ -356,7 +419,7 @@ impl<'de> Visitor<'de> for EntriesVisitor {
     scalars_are!(EntriesOutline::NotArray);
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EntriesOutline, A::Error> {
         let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(entry) = seq.next_element_seed(EntrySeed)? {
+        while let Some(entry) = seq.next_element_seed(EntrySeed { spans: self.spans })? {
             entries.push(entry);
         }
         Ok(EntriesOutline::Array(entries))
@@ -368,16 +431,20 @@ impl<'de> Visitor<'de> for EntriesVisitor {
 }
 
 /// Reads one element of a Bundle's `entry` array.
-struct EntrySeed;
+struct EntrySeed {
+    spans: Option<Spans>,
+}
 
 impl<'de> DeserializeSeed<'de> for EntrySeed {
     type Value = EntryOutline;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EntryOutline, D::Error> {
-        d.deserialize_any(EntryVisitor)
+        d.deserialize_any(EntryVisitor { spans: self.spans })
     }
 }
 
-struct EntryVisitor;
+struct EntryVisitor {
+    spans: Option<Spans>,
+}
 
 impl<'de> Visitor<'de> for EntryVisitor {
     type Value = EntryOutline;
@@ -390,7 +457,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
         Ok(EntryOutline::NotObject)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntryOutline, A::Error> {
-        let (mut full_url, mut resource, mut resource_keys) = (None, None, 0);
+        let (mut full_url, mut resource) = (None, None);
         let (mut request, mut response) = (None, None);
         while let Some(key) = map.next_key::<Key>()? {
             match key {
@@ -401,8 +468,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                     }
                 }
                 Key::Resource => {
-                    resource_keys += 1;
-                    resource = Some(map.next_value_seed(ResourceSeed)?);
+                    resource = Some(map.next_value_seed(ResourceSeed { spans: self.spans })?);
                 }
                 Key::Request => request = Some(map.next_value()?),
                 Key::Response => response = Some(map.next_value()?),
@@ -412,7 +478,6 @@ impl<'de> Visitor<'de> for EntryVisitor {
         Ok(EntryOutline::Object(Box::new(EntryObject {
             full_url,
             resource,
-            resource_keys,
             request,
             response,
         })))
@@ -447,13 +512,12 @@ mod tests {
     }
 
     #[test]
-    fn keeps_the_last_of_repeated_keys_and_counts_them() {
+    fn keeps_the_last_of_repeated_keys() {
         let text = r#"{"entry":[{"resource":{"resourceType":"A"},"fullUrl":"x","resource":{"resourceType":"B"}}],
             "resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","fullUrl":"urn:uuid:2"}]}"#;
         let ResourceOutline::Object(bundle) = ResourceOutline::read(text).unwrap() else {
             panic!("an object")
         };
-        assert_eq!(bundle.entry_keys, 2);
         let Some(EntriesOutline::Array(entries)) = bundle.entry else {
             panic!("entries")
         };
@@ -463,6 +527,5 @@ mod tests {
         };
         assert_eq!(entry.full_url.as_deref(), Some("urn:uuid:2"));
         assert!(entry.resource.is_none());
-        assert_eq!(entry.resource_keys, 0);
     }
 }

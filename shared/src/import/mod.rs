@@ -25,7 +25,6 @@ pub mod identity;
 pub mod issuer_keys;
 mod json_compact;
 mod json_outline;
-mod json_stream;
 mod json_writer;
 pub mod merge;
 pub mod ndjson;
