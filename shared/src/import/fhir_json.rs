@@ -38,10 +38,8 @@ pub(crate) fn import_json(
         Some(read) => read,
         None => TextOutline::read(text).map_err(|e| json_error(sink, e, None))?,
     };
-    if !read.spanned {
-        // Only where the outline's strict reading of each resource on its own failed and
-        // reading the file as a whole did not: no such text is known, but should there be
-        // one, its tree is walked.
+    if !read.placed {
+        // A resource whose first key has escapes could not be placed in the text.
         return import_tree(sink, text);
     }
     let mut found = Vec::new();
@@ -420,8 +418,8 @@ mod tests {
         (result, json.to_entries())
     }
 
-    /// Imports `text` streaming (parsing each resource, and writing each as it is read)
-    /// and as a whole tree, checks they agree, and returns the streaming result.
+    /// Imports `text` resource by resource (parsing each from its text, and writing each
+    /// from it) and as a whole tree, checks they agree, and returns the parsed result.
     fn same_as_whole_tree_with(text: &str, opts: &ImportOptions) -> Imported {
         let streamed = run(text, opts, |sink, text| import_json(sink, text, None));
         let written = run_written(text, opts);
@@ -627,11 +625,11 @@ mod tests {
         // tree is walked instead, to the same result.
         let text = r#"{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:p",
             "resource":{"\u0072esourceType":"Patient","id":"p"}}]}"#;
-        assert!(!TextOutline::read(text).unwrap().spanned);
+        assert!(!TextOutline::read(text).unwrap().placed);
         assert!(
             TextOutline::read(&text.replace("\\u0072", "r"))
                 .unwrap()
-                .spanned
+                .placed
         );
         assert_eq!(same_as_whole_tree(text).1.len(), 1);
     }

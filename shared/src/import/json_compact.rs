@@ -71,7 +71,7 @@ pub(crate) fn string_end(bytes: &[u8], mut from: usize) -> Option<(usize, bool)>
 }
 
 /// The index of the first byte at or after `from` that is not whitespace.
-fn whitespace_end(bytes: &[u8], mut from: usize) -> usize {
+pub(crate) fn whitespace_end(bytes: &[u8], mut from: usize) -> usize {
     // Indentation is long runs of spaces: eight at a time.
     while let Some(chunk) = bytes.get(from..from + 8) {
         if chunk != b"        " {
@@ -79,10 +79,7 @@ fn whitespace_end(bytes: &[u8], mut from: usize) -> usize {
         }
         from += 8;
     }
-    while bytes
-        .get(from)
-        .is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-    {
+    while bytes.get(from).is_some_and(|b| is_whitespace(*b)) {
         from += 1;
     }
     from

@@ -103,7 +103,7 @@ pub(crate) struct TextOutline {
     /// The compacted text, when the outline was read from it.
     compact: Option<String>,
     /// Whether every object in a resource's place knows its [`ObjectOutline::first_key`].
-    pub spanned: bool,
+    pub placed: bool,
 }
 
 impl TextOutline {
@@ -111,20 +111,20 @@ impl TextOutline {
     /// or serde's error exactly as `serde_json::from_str::<Value>` reports it for `text`.
     pub(crate) fn read(text: &str) -> Result<TextOutline, serde_json::Error> {
         let compact = super::json_compact::compact(text);
-        if let Ok(outline) = ResourceOutline::read_spanned(compact.as_deref().unwrap_or(text)) {
+        if let Ok(outline) = ResourceOutline::read_placed(compact.as_deref().unwrap_or(text)) {
             return Ok(TextOutline {
                 outline,
                 compact,
-                spanned: true,
+                placed: true,
             });
         }
         // The error's line and column are the file's, so it is read from the file. (Also
-        // read so: a text where some resource's first key has escapes, which the spanned
+        // read so: a text where some resource's first key has escapes, which the placed
         // reading cannot place.)
         Ok(TextOutline {
             outline: ResourceOutline::read(text)?,
             compact: None,
-            spanned: false,
+            placed: false,
         })
     }
 
@@ -139,19 +139,19 @@ impl ResourceOutline {
     /// `serde_json::from_str::<Value>` would report it.
     pub(crate) fn read(text: &str) -> Result<ResourceOutline, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let outline = ResourceSeed { spans: None }.deserialize(&mut de)?;
+        let outline = ResourceSeed { text: None }.deserialize(&mut de)?;
         de.end()?;
         Ok(outline)
     }
 
     /// [`ResourceOutline::read`], noting where each object in a resource's place is in
     /// `text`; it fails on an object whose first key has escapes, which it cannot place.
-    fn read_spanned(text: &str) -> Result<ResourceOutline, serde_json::Error> {
-        let spans = Spans {
+    fn read_placed(text: &str) -> Result<ResourceOutline, serde_json::Error> {
+        let start = TextStart {
             base: text.as_ptr() as usize,
         };
         let mut de = serde_json::Deserializer::from_str(text);
-        let outline = ResourceSeed { spans: Some(spans) }.deserialize(&mut de)?;
+        let outline = ResourceSeed { text: Some(start) }.deserialize(&mut de)?;
         de.end()?;
         Ok(outline)
     }
@@ -272,17 +272,17 @@ impl<'de> Visitor<'de> for SkimVisitor {
     }
 }
 
-/// Where objects in a resource's place are: `serde_json` hands over a key without escapes
-/// as a slice of the text, so the first key's address tells where the object starts.
+/// The text the outline is read from, by the address of its first byte: `serde_json` hands
+/// over a key without escapes as a slice of the text, so the address of an object's first
+/// key, less this, tells where the object is.
 #[derive(Clone, Copy)]
-struct Spans {
-    /// The address of the text's first byte: places are offsets from there.
+struct TextStart {
     base: usize,
 }
 
 /// An object's first key, and where it is.
 struct FirstKey {
-    spans: Spans,
+    text: TextStart,
 }
 
 impl<'de> DeserializeSeed<'de> for FirstKey {
@@ -299,7 +299,7 @@ impl<'de> Visitor<'de> for FirstKey {
     }
     fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<(Key, usize), E> {
         // The key's opening quote is the byte before it.
-        let at = key.as_ptr() as usize - self.spans.base - 1;
+        let at = key.as_ptr() as usize - self.text.base - 1;
         Ok((Key::of(key), at))
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(Key, usize), E> {
@@ -311,18 +311,18 @@ impl<'de> Visitor<'de> for FirstKey {
 
 /// Reads a value in a resource's place.
 struct ResourceSeed {
-    spans: Option<Spans>,
+    text: Option<TextStart>,
 }
 
 impl<'de> DeserializeSeed<'de> for ResourceSeed {
     type Value = ResourceOutline;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ResourceOutline, D::Error> {
-        d.deserialize_any(ResourceVisitor { spans: self.spans })
+        d.deserialize_any(ResourceVisitor { text: self.text })
     }
 }
 
 struct ResourceVisitor {
-    spans: Option<Spans>,
+    text: Option<TextStart>,
 }
 
 /// Scalars in a resource's place: validated, and noted as such.
@@ -361,8 +361,8 @@ impl<'de> Visitor<'de> for ResourceVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResourceOutline, A::Error> {
         let mut outline = ObjectOutline::default();
-        let mut next = match self.spans {
-            Some(spans) => map.next_key_seed(FirstKey { spans })?.map(|(key, at)| {
+        let mut next = match self.text {
+            Some(text) => map.next_key_seed(FirstKey { text })?.map(|(key, at)| {
                 outline.first_key = Some(at);
                 key
             }),
@@ -377,7 +377,7 @@ impl<'de> Visitor<'de> for ResourceVisitor {
                 Key::Link => outline.link = Some(map.next_value()?),
                 Key::Entry => {
                     outline.keys.resource_like = true;
-                    outline.entry = Some(map.next_value_seed(EntriesSeed { spans: self.spans })?);
+                    outline.entry = Some(map.next_value_seed(EntriesSeed { text: self.text })?);
                 }
                 Key::Id => {
                     outline.keys.resource_like = true;
@@ -397,18 +397,18 @@ impl<'de> Visitor<'de> for ResourceVisitor {
 
 /// Reads a Bundle's `entry` value.
 struct EntriesSeed {
-    spans: Option<Spans>,
+    text: Option<TextStart>,
 }
 
 impl<'de> DeserializeSeed<'de> for EntriesSeed {
     type Value = EntriesOutline;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EntriesOutline, D::Error> {
-        d.deserialize_any(EntriesVisitor { spans: self.spans })
+        d.deserialize_any(EntriesVisitor { text: self.text })
     }
 }
 
 struct EntriesVisitor {
-    spans: Option<Spans>,
+    text: Option<TextStart>,
 }
 
 impl<'de> Visitor<'de> for EntriesVisitor {
@@ -419,7 +419,7 @@ impl<'de> Visitor<'de> for EntriesVisitor {
     scalars_are!(EntriesOutline::NotArray);
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EntriesOutline, A::Error> {
         let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(entry) = seq.next_element_seed(EntrySeed { spans: self.spans })? {
+        while let Some(entry) = seq.next_element_seed(EntrySeed { text: self.text })? {
             entries.push(entry);
         }
         Ok(EntriesOutline::Array(entries))
@@ -432,18 +432,18 @@ impl<'de> Visitor<'de> for EntriesVisitor {
 
 /// Reads one element of a Bundle's `entry` array.
 struct EntrySeed {
-    spans: Option<Spans>,
+    text: Option<TextStart>,
 }
 
 impl<'de> DeserializeSeed<'de> for EntrySeed {
     type Value = EntryOutline;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<EntryOutline, D::Error> {
-        d.deserialize_any(EntryVisitor { spans: self.spans })
+        d.deserialize_any(EntryVisitor { text: self.text })
     }
 }
 
 struct EntryVisitor {
-    spans: Option<Spans>,
+    text: Option<TextStart>,
 }
 
 impl<'de> Visitor<'de> for EntryVisitor {
@@ -468,7 +468,7 @@ impl<'de> Visitor<'de> for EntryVisitor {
                     }
                 }
                 Key::Resource => {
-                    resource = Some(map.next_value_seed(ResourceSeed { spans: self.spans })?);
+                    resource = Some(map.next_value_seed(ResourceSeed { text: self.text })?);
                 }
                 Key::Request => request = Some(map.next_value()?),
                 Key::Response => response = Some(map.next_value()?),

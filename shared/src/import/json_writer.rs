@@ -4,10 +4,10 @@
 //!
 //! The text has been validated by the outline's pass ([`super::json_outline`]), exactly as
 //! parsing it would, so the writer only needs to find what it changes: it steps over
-//! strings a word at a time and looks only at the bytes between them. The output is the
-//! text as it is (key order, number forms, escapes; where an object repeats a key, every
-//! repeat: a reader keeps the last, as parsing the file into a [`Value`] does), so the
-//! resource read back equals the one the tree path makes.
+//! strings and looks only at the bytes between them. The output is the text as it is (key
+//! order, number forms, escapes; where an object repeats a key, every repeat: a reader
+//! keeps the last, as parsing the file into a [`Value`] does), so the resource read back
+//! equals the one the tree path makes.
 //!
 //! Two keys of the resource itself are held back: `id`, which the importer replaces, and
 //! `meta`, to which it adds the original id. The writer leaves the object open for them
@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 
 use super::identity::Rewriter;
-use super::json_compact::{is_whitespace, string_end};
+use super::json_compact::{is_whitespace, string_end, whitespace_end};
 
 /// What the writer held back of the resource it wrote.
 pub(crate) struct HeldBack {
@@ -176,13 +176,6 @@ fn string_at(
         return serde_json::from_str(&resource[at]).map(Cow::Owned);
     }
     Ok(Cow::Borrowed(&resource[at.start + 1..at.end - 1]))
-}
-
-fn whitespace_end(bytes: &[u8], mut from: usize) -> usize {
-    while bytes.get(from).is_some_and(|b| is_whitespace(*b)) {
-        from += 1;
-    }
-    from
 }
 
 fn unterminated() -> serde_json::Error {
