@@ -61,6 +61,14 @@ pub struct Storage {
 /// transactions, so a few seconds covers any burst without failing a request.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The page size of a new SQLite database. Most of what it stores is segment ciphertext of
+/// up to a few megabytes, which SQLite keeps in chains of overflow pages and writes to the
+/// log a page at a time; with 16 KiB pages instead of 4 KiB, inserting a 1.5 MB segment took
+/// half the time (0.72 ms against 1.44 ms, median of 40), and the log fills four times less
+/// often, so the commit that checkpoints it (about 10 ms) comes once in ten uploads, not in
+/// three. A database created with other pages keeps them: WAL mode cannot change its size.
+const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
+
 impl Storage {
     /// Connects, configures the engine and runs every pending migration.
     pub async fn open(url: &str) -> Result<Self, StorageError> {
@@ -80,7 +88,8 @@ impl Storage {
             // WAL lets readers proceed while one writer commits; the busy timeout queues
             // concurrent writers instead of failing them with SQLITE_BUSY.
             options.max_connections(8).map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
+                o.page_size(SQLITE_PAGE_SIZE)
+                    .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
