@@ -4,7 +4,9 @@
 use folio_server::storage::Storage;
 use folio_server::storage::entity::account;
 use folio_tests::{Engine, TestServer, on_every_engine};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set, Statement, TryGetable,
+};
 
 on_every_engine!(migrations_run_and_rows_round_trip, reopening_is_idempotent);
 
@@ -30,18 +32,29 @@ async fn migrations_run_and_rows_round_trip(engine: Engine) {
     assert_eq!(found.created_at.timestamp_millis(), now.timestamp_millis());
 
     if engine == Engine::Sqlite {
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "PRAGMA journal_mode",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let mode: String = row.try_get_by_index(0).unwrap();
+        let mode: String = pragma(db, "journal_mode").await;
         assert_eq!(mode, "wal", "SQLite must run in WAL mode");
+        let page_size: i64 = pragma(db, "page_size").await;
+        assert_eq!(
+            page_size,
+            16 * 1024,
+            "a new SQLite database has 16 KiB pages"
+        );
     }
     server.stop().await;
+}
+
+/// The value of a SQLite pragma.
+async fn pragma<T: TryGetable>(db: &DatabaseConnection, name: &str) -> T {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("PRAGMA {name}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
 }
 
 async fn reopening_is_idempotent(engine: Engine) {
