@@ -394,10 +394,12 @@ fn count_ccda(xml: &str) -> Counts {
         let has_cda_template = rs.iter().any(|r| r.starts_with("2.16.840.1.113883.10.20."));
         let kind = match by_template {
             Some((k, _, _)) => *k,
-            None if !has_cda_template => match CDA_SECTIONS.iter().find(|(_, _, c)| c.contains(&code)) {
-                Some((k, _, _)) => *k,
-                None => continue,
-            },
+            None if !has_cda_template => {
+                match CDA_SECTIONS.iter().find(|(_, _, c)| c.contains(&code)) {
+                    Some((k, _, _)) => *k,
+                    None => continue,
+                }
+            }
             None => continue,
         };
         let narrative_has_text = section
@@ -445,7 +447,12 @@ fn ccda_documents_import_with_their_section_entry_counts() {
             .entries
             .iter()
             .find_map(|e| match &e.op {
-                Op::Put { resource, .. } if resource["resourceType"] == "DocumentReference" => {
+                // Notes kept from sections' narrative are DocumentReferences too, in text.
+                Op::Put { resource, .. }
+                    if resource["resourceType"] == "DocumentReference"
+                        && resource["content"][0]["attachment"]["contentType"]
+                            == "application/xml" =>
+                {
                     Some(resource)
                 }
                 _ => None,

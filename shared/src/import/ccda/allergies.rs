@@ -43,7 +43,9 @@ pub(crate) fn allergy(obs: Node<'_, '_>, ctx: &CdaContext) -> Value {
         (false, code) => {
             if let Some(code) = code {
                 r["code"] = code;
-            } else if let Some(v) = child(obs, "value").and_then(|v| codeable_concept(v, &ctx.narrative)) {
+            } else if let Some(v) =
+                child(obs, "value").and_then(|v| codeable_concept(v, &ctx.narrative))
+            {
                 r["code"] = v;
             }
             r["verificationStatus"] = verification("confirmed");
@@ -102,7 +104,10 @@ fn allergen(obs: Node<'_, '_>, ctx: &CdaContext) -> Option<Value> {
     if by_code.as_ref().is_some_and(|c| c.get("text").is_some()) {
         return by_code;
     }
-    if let Some(name) = entity.and_then(|e| child(e, "name")).and_then(super::xml::text) {
+    if let Some(name) = entity
+        .and_then(|e| child(e, "name"))
+        .and_then(super::xml::text)
+    {
         let mut cc = by_code.unwrap_or_else(|| json!({}));
         cc["text"] = json!(name);
         return Some(cc);

@@ -47,7 +47,8 @@ pub(crate) fn coverage(policy: Node<'_, '_>, ctx: &CdaContext) -> Value {
         .and_then(|c| child(c, "code"))
         .and_then(|c| attr(c, "code"))
     {
-        r["relationship"] = json!({ "coding": [{ "system": RELATIONSHIP, "code": relationship(code) }] });
+        r["relationship"] =
+            json!({ "coding": [{ "system": RELATIONSHIP, "code": relationship(code) }] });
     }
     if let Some(period) = children(policy, "participant")
         .find(|p| attr(*p, "typeCode") == Some("COV"))

@@ -19,15 +19,18 @@ pub(crate) fn codeable_concept(node: Node<'_, '_>, narrative: &Narrative) -> Opt
     }
     let translations: Vec<Node> = children(node, "translation").collect();
     codings.extend(translations.iter().copied().filter_map(coding));
-    let text = attr(node, "displayName")
-        .map(|d| d.trim().to_string())
+    let display = attr(node, "displayName").map(str::trim);
+    let text = display
+        .filter(|d| !is_placeholder(d, attr(node, "code")))
+        .map(str::to_string)
         .or_else(|| child(node, "originalText").and_then(|o| narrative.resolve(o)))
         .or_else(|| {
             translations
                 .iter()
                 .find_map(|t| attr(*t, "displayName"))
                 .map(|d| d.trim().to_string())
-        });
+        })
+        .or_else(|| display.map(str::to_string));
     if codings.is_empty() && text.is_none() {
         return None;
     }
@@ -39,6 +42,24 @@ pub(crate) fn codeable_concept(node: Node<'_, '_>, narrative: &Narrative) -> Opt
         cc.insert("text".into(), Value::String(t));
     }
     Some(Value::Object(cc))
+}
+
+/// A displayName that names no particular thing: the code itself, or a generic word some
+/// vendors put there ("Unknown", "Problem") while the real name is in the originalText.
+pub(crate) fn is_placeholder(display: &str, code: Option<&str>) -> bool {
+    const GENERIC: &[&str] = &[
+        "unknown",
+        "unk",
+        "problem",
+        "condition",
+        "diagnosis",
+        "medication",
+        "procedure",
+        "other",
+        "none",
+        "no information",
+    ];
+    Some(display) == code.map(str::trim) || GENERIC.contains(&display.to_lowercase().as_str())
 }
 
 /// The concept naming an entry: what [`codeable_concept`] reads from `code`, named, when
@@ -61,7 +82,11 @@ pub(crate) fn entry_concept(
         let value = attr(c, "code")?.trim();
         let system = attr(c, "codeSystemName")
             .map(str::to_string)
-            .or_else(|| attr(c, "codeSystem").and_then(code_system_name).map(str::to_string))
+            .or_else(|| {
+                attr(c, "codeSystem")
+                    .and_then(code_system_name)
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| "Code".to_string());
         Some(format!("{system} {value}"))
     })?;
@@ -303,13 +328,17 @@ mod tests {
             procedure_name(&format!(
                 r##"<code code="69209" {cpt} displayName="Removal impacted cerumen"><originalText><reference value="#p1"/></originalText></code>"##
             )),
-            Some(json!({ "coding": [{ "system": "http://www.ama-assn.org/go/cpt", "code": "69209", "display": "Removal impacted cerumen" }], "text": "Removal impacted cerumen" }))
+            Some(
+                json!({ "coding": [{ "system": "http://www.ama-assn.org/go/cpt", "code": "69209", "display": "Removal impacted cerumen" }], "text": "Removal impacted cerumen" })
+            )
         );
-        let by_original =
-            procedure_name(&format!(r##"<code code="69209" {cpt}><originalText><reference value="#p1"/></originalText></code>"##));
+        let by_original = procedure_name(&format!(
+            r##"<code code="69209" {cpt}><originalText><reference value="#p1"/></originalText></code>"##
+        ));
         assert_eq!(by_original.unwrap()["text"], "Cerumen Removal");
-        let by_entry_text =
-            procedure_name(&format!(r##"<code code="69209" {cpt}/><text><reference value="#p1"/></text>"##));
+        let by_entry_text = procedure_name(&format!(
+            r##"<code code="69209" {cpt}/><text><reference value="#p1"/></text>"##
+        ));
         assert_eq!(by_entry_text.unwrap()["text"], "Cerumen Removal");
         let by_system = procedure_name(&format!(r#"<code code="69209" {cpt}/>"#)).unwrap();
         assert_eq!(by_system["text"], "CPT 69209");

@@ -4,7 +4,9 @@
 //! sig as written, dose with unit, frequency, route and, for a request, the prescriber.
 
 use super::CdaContext;
-use super::datatypes::{When, attr_local, codeable_concept, effective, entry_concept, quantity, status_code};
+use super::datatypes::{
+    When, attr_local, codeable_concept, effective, entry_concept, quantity, status_code,
+};
 use super::participants::{author_name, authored_at, display_reference, performer_name};
 use super::sections::SectionKind;
 use super::xml::{attr, child, children, has_template, path};
@@ -23,8 +25,8 @@ const SUPPLY_ORDER: &[&str] = &[
 ];
 /// v3 TimingEvent codes that FHIR's event-timing shares (`Timing.repeat.when`).
 const EVENT_TIMING: &[&str] = &[
-    "AC", "ACD", "ACM", "ACV", "C", "CD", "CM", "CV", "HS", "IC", "ICD", "ICM", "ICV", "PC",
-    "PCD", "PCM", "PCV", "WAKE",
+    "AC", "ACD", "ACM", "ACV", "C", "CD", "CM", "CV", "HS", "IC", "ICD", "ICM", "ICV", "PC", "PCD",
+    "PCM", "PCV", "WAKE",
 ];
 
 pub(crate) fn medication_statement(sa: Node<'_, '_>, ctx: &CdaContext, kind: SectionKind) -> Value {
@@ -100,7 +102,9 @@ fn medication(sa: Node<'_, '_>, ctx: &CdaContext) -> Value {
     if by_code.as_ref().is_some_and(|c| c.get("text").is_some()) {
         return by_code.unwrap_or_default();
     }
-    let name = material.and_then(|m| child(m, "name")).and_then(super::xml::text);
+    let name = material
+        .and_then(|m| child(m, "name"))
+        .and_then(super::xml::text);
     if let Some(name) = name {
         let mut cc = by_code.unwrap_or_else(|| json!({}));
         cc["text"] = json!(name);
@@ -148,7 +152,11 @@ fn dosage(sa: Node<'_, '_>, ctx: &CdaContext) -> Option<Value> {
         .find_map(|a| {
             child(a, "text")
                 .and_then(|t| ctx.narrative.resolve(t))
-                .or_else(|| entry_concept(child(a, "code"), a, &ctx.narrative)?["text"].as_str().map(str::to_string))
+                .or_else(|| {
+                    entry_concept(child(a, "code"), a, &ctx.narrative)?["text"]
+                        .as_str()
+                        .map(str::to_string)
+                })
         })
     {
         d["patientInstruction"] = json!(instruction);
@@ -199,8 +207,9 @@ fn dose(q: Node<'_, '_>, sa: Node<'_, '_>) -> Option<Value> {
 fn timing(sa: Node<'_, '_>) -> Option<Value> {
     let mut repeat = serde_json::Map::new();
     let typed = |ty: &'static str| {
-        children(sa, "effectiveTime")
-            .filter(move |e| attr_local(*e, "type").is_some_and(|t| t.rsplit(':').next() == Some(ty)))
+        children(sa, "effectiveTime").filter(move |e| {
+            attr_local(*e, "type").is_some_and(|t| t.rsplit(':').next() == Some(ty))
+        })
     };
     for pivl in typed("PIVL_TS") {
         let Some(period) = child(pivl, "period") else {
@@ -217,7 +226,10 @@ fn timing(sa: Node<'_, '_>) -> Option<Value> {
             continue;
         }
         let per_day = 24.0 / value;
-        if attr(pivl, "institutionSpecified") == Some("true") && unit == "h" && per_day.fract() == 0.0 {
+        if attr(pivl, "institutionSpecified") == Some("true")
+            && unit == "h"
+            && per_day.fract() == 0.0
+        {
             // "every 8 hours, at times the institution sets" is "3 times a day".
             repeat.insert("frequency".into(), json!(per_day as u32));
             repeat.insert("period".into(), json!(1));
@@ -257,7 +269,9 @@ mod tests {
     #[test]
     fn a_pivl_period_is_every_so_often_unless_the_institution_sets_the_times() {
         assert_eq!(
-            timing_of(r#"<effectiveTime xsi:type="PIVL_TS"><period value="1" unit="wk"/></effectiveTime>"#),
+            timing_of(
+                r#"<effectiveTime xsi:type="PIVL_TS"><period value="1" unit="wk"/></effectiveTime>"#
+            ),
             Some(json!({ "frequency": 1, "period": 1, "periodUnit": "wk" }))
         );
         assert_eq!(
@@ -267,7 +281,9 @@ mod tests {
             Some(json!({ "frequency": 3, "period": 1, "periodUnit": "d" }))
         );
         assert_eq!(
-            timing_of(r#"<effectiveTime xsi:type="PIVL_TS"><period value="1" unit="fortnight"/></effectiveTime>"#),
+            timing_of(
+                r#"<effectiveTime xsi:type="PIVL_TS"><period value="1" unit="fortnight"/></effectiveTime>"#
+            ),
             None
         );
     }

@@ -323,7 +323,9 @@ fn document_reference(
     if let Some(id) = child(root, "id").and_then(patient::identifier) {
         r["masterIdentifier"] = id;
     }
-    if let Some(code) = child(root, "code").and_then(|c| datatypes::codeable_concept(c, &ctx.narrative)) {
+    if let Some(code) =
+        child(root, "code").and_then(|c| datatypes::codeable_concept(c, &ctx.narrative))
+    {
         r["type"] = code;
     }
     if let Some(when) = child(root, "effectiveTime")

@@ -7,7 +7,7 @@
 //! else from the time interval: an end date means resolved.
 
 use super::CdaContext;
-use super::datatypes::{When, effective, entry_concept, status_code};
+use super::datatypes::{When, effective, entry_concept, is_placeholder, status_code};
 use super::participants::{author_name, authored_at, display_reference, performer_name};
 use super::xml::{attr, child, children, has_template};
 use roxmltree::Node;
@@ -50,7 +50,11 @@ impl ConditionCategory {
     }
 }
 
-pub(crate) fn condition(node: Node<'_, '_>, ctx: &CdaContext, category: ConditionCategory) -> Value {
+pub(crate) fn condition(
+    node: Node<'_, '_>,
+    ctx: &CdaContext,
+    category: ConditionCategory,
+) -> Value {
     let mut r = ctx.resource("Condition", node, "subject");
     r["category"] = json!([{ "coding": [category.coding()] }]);
     let negated = attr(node, "negationInd") == Some("true");
@@ -58,8 +62,16 @@ pub(crate) fn condition(node: Node<'_, '_>, ctx: &CdaContext, category: Conditio
         ConditionCategory::HealthConcern => health_concern_name(node, ctx),
         _ => entry_concept(child(node, "value"), node, &ctx.narrative),
     };
-    r["code"] =
+    let mut code =
         code.unwrap_or_else(|| json!({ "text": "Problem (not named in the source document)" }));
+    // A negated generic "Problem" is how C-CDA says the patient has no known problems.
+    let generic = code["text"]
+        .as_str()
+        .is_none_or(|t| is_placeholder(t, None) || t.ends_with("in the source document)"));
+    if negated && generic {
+        code["text"] = json!("No known problems");
+    }
+    r["code"] = code;
     let when = effective(node);
     let clinical = problem_status(node).unwrap_or_else(|| implied_status(node, when.as_ref()));
     if !negated {

@@ -31,8 +31,10 @@ impl ObservationCategory {
     /// `Observation.category`: the FHIR category, and for functional and cognitive status
     /// US Core's finer category beside `survey`.
     fn categories(self) -> Value {
-        let fhir = |code: &str| json!({ "coding": [{ "system": OBSERVATION_CATEGORY, "code": code }] });
-        let us_core = |code: &str| json!({ "coding": [{ "system": US_CORE_CATEGORY, "code": code }] });
+        let fhir =
+            |code: &str| json!({ "coding": [{ "system": OBSERVATION_CATEGORY, "code": code }] });
+        let us_core =
+            |code: &str| json!({ "coding": [{ "system": US_CORE_CATEGORY, "code": code }] });
         match self {
             ObservationCategory::Laboratory => json!([fhir("laboratory")]),
             ObservationCategory::VitalSigns => json!([fhir("vital-signs")]),

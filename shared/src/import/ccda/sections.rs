@@ -371,9 +371,7 @@ pub(crate) fn targets(kind: SectionKind) -> &'static [(&'static str, Target)] {
         ],
         SectionKind::CareTeam => &[("2.16.840.1.113883.10.20.22.4.500", CareTeam)],
         SectionKind::Notes => &[("2.16.840.1.113883.10.20.22.4.202", Note)],
-        SectionKind::ReasonForReferral => {
-            &[("2.16.840.1.113883.10.20.22.4.140", ServiceRequest)]
-        }
+        SectionKind::ReasonForReferral => &[("2.16.840.1.113883.10.20.22.4.140", ServiceRequest)],
         SectionKind::HospitalCourse | SectionKind::DischargeInstructions => &[],
     }
 }
