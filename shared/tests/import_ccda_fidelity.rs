@@ -202,7 +202,7 @@ fn name_sources<'a, 'i>(ty: &str, n: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
 }
 
 /// The concept that names a resource, and the name a reader would show for it.
-fn shown_name<'a>(resource: &'a Value) -> (&'a Value, Option<&'a str>) {
+fn shown_name(resource: &Value) -> (&Value, Option<&str>) {
     let concept = match resource["resourceType"].as_str() {
         Some("MedicationStatement" | "MedicationRequest") => &resource["medicationCodeableConcept"],
         _ => &resource["code"],
