@@ -139,6 +139,13 @@ pub(crate) fn date_time(ts: &str) -> Option<String> {
         return None;
     }
     let d = |a: usize, b: usize| &digits[a..b];
+    // A month or day out of range ("20013031") is no date at all.
+    let in_range = |a: usize, max: u32| {
+        digits.len() < a + 2 || (1..=max).contains(&d(a, a + 2).parse::<u32>().unwrap_or(0))
+    };
+    if !in_range(4, 12) || !in_range(6, 31) {
+        return None;
+    }
     let date = match digits.len() {
         4..=5 => return Some(d(0, 4).into()),
         6..=7 => return Some(format!("{}-{}", d(0, 4), d(4, 6))),
@@ -362,5 +369,6 @@ mod tests {
         // No zone: FHIR forbids a time without one, so keep only the date.
         assert_eq!(date_time("20120806101500").as_deref(), Some("2012-08-06"));
         assert_eq!(date_time("garbage"), None);
+        assert_eq!(date_time("20013031"), None);
     }
 }

@@ -147,17 +147,10 @@ fn dosage(sa: Node<'_, '_>, ctx: &CdaContext) -> Option<Value> {
     if let Some(text) = sig(sa, ctx, name.as_deref()) {
         d["text"] = json!(text);
     }
+    // The instruction's own words; its code only says "instruction".
     if let Some(instruction) = related(sa, "act")
         .filter(|a| has_template(*a, INSTRUCTION))
-        .find_map(|a| {
-            child(a, "text")
-                .and_then(|t| ctx.narrative.resolve(t))
-                .or_else(|| {
-                    entry_concept(child(a, "code"), a, &ctx.narrative)?["text"]
-                        .as_str()
-                        .map(str::to_string)
-                })
-        })
+        .find_map(|a| child(a, "text").and_then(|t| ctx.narrative.resolve(t)))
     {
         d["patientInstruction"] = json!(instruction);
     }
