@@ -14,16 +14,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// The shared corpus: beside the workspace in the main checkout, as import_corpus.rs
-/// finds it; a worktree elsewhere reads it where the corpus lives (/work/shared/data),
-/// as clinical_view.rs does.
+/// The shared corpus, beside the workspace.
 fn data() -> PathBuf {
-    let beside = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
-    if beside.is_dir() {
-        beside.to_path_buf()
-    } else {
-        PathBuf::from("/work/shared/data")
-    }
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")).to_path_buf()
 }
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ccda");
 const ORIGINAL_ID: &str = "https://folio.health/fhir/StructureDefinition/original-id";
