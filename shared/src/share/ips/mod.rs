@@ -31,6 +31,7 @@ use super::bundle::{BundleAssembly, instant, urn_for};
 use super::clinical_date::clinical_date;
 use super::narrative::{narrative, paragraph, table as xhtml_table};
 use super::patient_record::{PatientRecord, resource_type};
+use crate::clinical_view::order_allergies;
 use crate::fhir::code_systems::LOINC;
 use crate::vault::VaultContents;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -86,6 +87,15 @@ impl PatientSummary {
         }
         for list in members.values_mut() {
             list.sort_by_key(|&(date, key)| (Reverse(date), key));
+        }
+        // Allergies in the order every view lists them: current first, drugs first, by
+        // criticality (the stable sort keeps the record key order on a full tie).
+        if let Some(allergies) = members.get_mut(&SummarySection::Allergies) {
+            order_allergies(allergies, |(_, key)| {
+                record
+                    .get(key)
+                    .map_or(&Value::Null, |stored| &stored.resource)
+            });
         }
 
         let mut assembly = BundleAssembly::new(&record);
