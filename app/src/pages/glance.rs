@@ -12,7 +12,7 @@ use crate::milestones;
 use crate::offline::LogSync;
 use crate::pages::record::category::List;
 use crate::pages::record::summary_of;
-use crate::pages::viewer::summary::Value;
+use crate::pages::viewer::summary::MeasuredValue;
 use crate::record::OpenRecord;
 use crate::session::Session;
 
@@ -184,7 +184,7 @@ fn ResultCard(card: Card<Series>) -> impl IntoView {
                                 <li>
                                     {s.name.clone()}": "
                                     <strong class=if out { "viewer-value-out" } else { "" }>
-                                        {latest.clone().map(|p| view! { <Value point=p/> })}
+                                        {latest.clone().map(|p| view! { <MeasuredValue point=p/> })}
                                     </strong>
                                     {out.then(|| view! { " " <span class="viewer-flag">"Out of range"</span> })}
                                 </li>

@@ -253,13 +253,14 @@ fn panels(
             by_identity.insert(id.clone(), n);
         }
     }
+    let units: HashMap<&str, Option<&String>> = series
+        .iter()
+        .map(|s| (s.key.as_str(), s.unit.as_ref()))
+        .collect();
     let plotted = |row: &Row| -> PanelResult {
         let mut point = row.point.clone();
-        let unit = series
-            .iter()
-            .find(|s| s.key == row.key)
-            .and_then(|s| s.unit.clone());
-        if point.unit != unit {
+        let unit = units.get(row.key.as_str()).copied().flatten();
+        if point.unit.as_ref() != unit {
             point.value = None;
         }
         PanelResult {

@@ -100,8 +100,8 @@ pub fn ItemSection(testid: &'static str, title: &'static str, items: Vec<Item>) 
         let rows = items
             .into_iter()
             .map(|item| {
-                let alert = item.alert.map(|a| view! { <span class="viewer-flag">{a}</span> });
                 let sources = item.sources_text();
+                let alert = item.alert.map(|a| view! { <span class="viewer-flag">{a}</span> });
                 let date = item.date.map(|d| view! { <span class="viewer-date">{d.text()}</span> });
                 let details = item
                     .details
@@ -162,7 +162,7 @@ fn SeriesCard(series: Series) -> impl IntoView {
         .map(|r| view! { <span class="muted">" Reference " {r} {series.unit.clone().map(|u| format!(" {u}"))}</span> });
     let (value, out, date, source) = match latest {
         Some(p) => (
-            view! { <Value point=p.clone()/> }.into_any(),
+            view! { <MeasuredValue point=p.clone()/> }.into_any(),
             p.out_of_range,
             p.date,
             p.source,
@@ -189,7 +189,7 @@ fn SeriesCard(series: Series) -> impl IntoView {
             };
             view! {
                 <li>
-                    <span class=class><Value point=p.clone()/></span>
+                    <span class=class><MeasuredValue point=p.clone()/></span>
                     {p.out_of_range.then_some(" (out of range)")}
                     " " <span class="viewer-date">{p.date.as_deref().map(date_text)}</span>
                 </li>
@@ -264,7 +264,7 @@ pub fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
 /// A value in the reader's units; the value as recorded, when it was converted, on hover
 /// and for screen readers.
 #[component]
-pub fn Value(point: Point) -> impl IntoView {
+pub fn MeasuredValue(point: Point) -> impl IntoView {
     match point.as_recorded() {
         Some(recorded) => view! {
             <span title=format!("As recorded: {recorded}")>{point.display}</span>
@@ -297,7 +297,7 @@ pub fn PanelSection(panels: Vec<Panel>) -> impl IntoView {
                         view! {
                             <tr>
                                 <th scope="row">{r.name}</th>
-                                <td class=if out { "viewer-value-out" } else { "" }><Value point=r.point/></td>
+                                <td class=if out { "viewer-value-out" } else { "" }><MeasuredValue point=r.point/></td>
                                 <td>{out.then(|| view! { <span class="viewer-flag">"Out of range"</span> })} {range}</td>
                             </tr>
                         }
