@@ -275,49 +275,69 @@ pub fn MeasuredValue(point: Point) -> impl IntoView {
     }
 }
 
+/// Panels shown at first, and added by each "Show earlier results".
+const PANELS_AT_A_TIME: usize = 12;
+
 /// Results by panel, newest first: each report with its tests, values, ranges and flags.
+/// A long record's thousands of panels are shown a dozen at a time.
 #[component]
 pub fn PanelSection(panels: Vec<Panel>) -> impl IntoView {
-    let body = if panels.is_empty() {
+    let total = panels.len();
+    let panels = StoredValue::new(panels);
+    let shown = RwSignal::new(PANELS_AT_A_TIME);
+    let body = if total == 0 {
         view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
     } else {
-        let rows = panels
-            .into_iter()
-            .map(|panel| {
-                let date = panel.date.as_deref().map(date_text);
-                let lines = panel
-                    .results
-                    .into_iter()
-                    .map(|r| {
-                        let out = r.point.out_of_range;
-                        let range = r.range.as_ref().and_then(|range| range.describe()).map(|text| {
-                            let unit = r.point.unit.clone().map(|u| format!(" {u}")).unwrap_or_default();
-                            view! { <span class="muted">" Reference " {text} {unit}</span> }
-                        });
-                        view! {
-                            <tr>
-                                <th scope="row">{r.name}</th>
-                                <td class=if out { "viewer-value-out" } else { "" }><MeasuredValue point=r.point/></td>
-                                <td>{out.then(|| view! { <span class="viewer-flag">"Out of range"</span> })} {range}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view();
-                view! {
-                    <li class="viewer-item viewer-panel">
-                        <p class="viewer-item-title"><strong>{panel.title}</strong> " " <span class="viewer-date">{date}</span></p>
-                        <table class="viewer-panel-results"><tbody>{lines}</tbody></table>
-                        <Source source=panel.source/>
-                    </li>
-                }
-            })
-            .collect_view();
-        view! { <ul class="viewer-list">{rows}</ul> }.into_any()
+        view! {
+            <ul class="viewer-list">
+                {move || panels.with_value(|all| {
+                    all.iter().take(shown.get()).cloned().map(panel_view).collect_view()
+                })}
+            </ul>
+            {move || (shown.get() < total).then(|| view! {
+                <p class="actions">
+                    <button type="button" class="button" data-testid="viewer-panels-more"
+                        on:click=move |_| shown.update(|n| *n += PANELS_AT_A_TIME)>
+                        {format!("Show earlier results ({} more)", total - shown.get())}
+                    </button>
+                </p>
+            })}
+        }
+        .into_any()
     };
     view! {
         <section class="viewer-section" data-testid="viewer-panels" aria-labelledby="viewer-panels-title">
             <h2 id="viewer-panels-title">"Results"</h2>
             {body}
         </section>
+    }
+}
+
+fn panel_view(panel: Panel) -> impl IntoView {
+    let date = panel.date.as_deref().map(date_text);
+    let lines = panel
+        .results
+        .into_iter()
+        .map(|r| {
+            let out = r.point.out_of_range;
+            let range = r.range.as_ref().and_then(|range| range.describe()).map(|text| {
+                let unit = r.point.unit.clone().map(|u| format!(" {u}")).unwrap_or_default();
+                view! { <span class="muted">" Reference " {text} {unit}</span> }
+            });
+            view! {
+                <tr>
+                    <th scope="row">{r.name}</th>
+                    <td class=if out { "viewer-value-out" } else { "" }><MeasuredValue point=r.point/></td>
+                    <td>{out.then(|| view! { <span class="viewer-flag">"Out of range"</span> })} {range}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <li class="viewer-item viewer-panel">
+            <p class="viewer-item-title"><strong>{panel.title}</strong> " " <span class="viewer-date">{date}</span></p>
+            <table class="viewer-panel-results"><tbody>{lines}</tbody></table>
+            <Source source=panel.source/>
+        </li>
     }
 }
