@@ -205,6 +205,12 @@ fn allergy(id: &str, name: &str, category: &str, criticality: &str, status: &str
     a
 }
 
+fn problem(id: &str, name: &str, date_field: &str, date: &str) -> Value {
+    json!({"resourceType": "Condition", "id": id,
+        "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+        "code": {"text": name}, "subject": {"reference": "Patient/p"}, date_field: date})
+}
+
 fn allergy_record() -> Value {
     let mut refuted = allergy("a6", "Sulfa drugs", "medication", "high", "active");
     refuted["verificationStatus"]["coding"][0]["code"] = json!("refuted");
@@ -217,6 +223,9 @@ fn allergy_record() -> Value {
         allergy("a5", "Penicillin", "medication", "high", "active"),
         refuted,
         allergy("a7", "Codeine", "medication", "unable-to-assess", "resolved"),
+        problem("c1", "Asthma", "onsetDateTime", "2015-04-01"),
+        problem("c2", "Hypertension", "onsetDateTime", "2020-05-01T10:00:00Z"),
+        problem("c3", "Migraine", "recordedDate", "2018-02-02"),
     ]
     .into_iter()
     .map(|r| json!({"fullUrl": format!("urn:uuid:{}", r["id"].as_str().unwrap()), "resource": r}))
@@ -245,9 +254,9 @@ fn allergies_list_drugs_first_by_criticality_current_before_past() {
     );
 }
 
-/// The summary a clinician receives lists the allergies in the viewer's order.
+/// The summary a clinician receives lists the allergies and problems in the viewer's order.
 #[test]
-fn the_patient_summary_and_the_viewer_order_allergies_alike() {
+fn the_patient_summary_and_the_viewer_order_allergies_and_problems_alike() {
     let record = allergy_record();
     let bytes = serde_json::to_vec(&record).unwrap();
     let at = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
@@ -260,22 +269,24 @@ fn the_patient_summary_and_the_viewer_order_allergies_alike() {
     }
     let summary = PatientSummary::build(&contents, at).unwrap().into_bundle();
     let entries = summary["entry"].as_array().unwrap();
-    let section = entries[0]["resource"]["section"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["code"]["coding"][0]["code"] == "48765-2")
-        .unwrap();
-    let in_summary: Vec<&str> = section["entry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|reference| {
-            let url = reference["reference"].as_str().unwrap();
-            let entry = entries.iter().find(|e| e["fullUrl"] == url).unwrap();
-            entry["resource"]["code"]["text"].as_str().unwrap()
-        })
-        .collect();
+    let in_summary = |loinc: &str| -> Vec<&str> {
+        let section = entries[0]["resource"]["section"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["code"]["coding"][0]["code"] == loinc)
+            .unwrap();
+        section["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|reference| {
+                let url = reference["reference"].as_str().unwrap();
+                let entry = entries.iter().find(|e| e["fullUrl"] == url).unwrap();
+                entry["resource"]["code"]["text"].as_str().unwrap()
+            })
+            .collect()
+    };
     let view = ClinicalView::from_json(&record, today());
     let in_view: Vec<&str> = view
         .allergies
@@ -283,8 +294,11 @@ fn the_patient_summary_and_the_viewer_order_allergies_alike() {
         .chain(&view.past_allergies)
         .map(|i| i.title.as_str())
         .collect();
-    assert_eq!(in_summary, in_view);
+    assert_eq!(in_summary("48765-2"), in_view);
     assert_eq!(in_view[0], "Penicillin");
+    let problems: Vec<&str> = view.problems.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(problems, ["Hypertension", "Migraine", "Asthma"]);
+    assert_eq!(in_summary("11450-4"), problems);
 }
 
 #[test]

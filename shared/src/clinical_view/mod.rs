@@ -32,6 +32,6 @@ pub use dates::{ClinicalDate, DatePrecision, date_text};
 pub use model::{
     ClinicalView, ClinicalViewBuilder, Document, Item, PatientBanner, read_at_a_glance,
 };
-pub use order::{AllergyRank, AllergyStanding, order_allergies};
+pub use order::{AllergyRank, AllergyStanding, ProblemRank, order_allergies, order_problems};
 pub use results::{Panel, PanelResult, Point, ReferenceRange, Series};
 pub use units::{UnitPreference, human_unit};

@@ -13,7 +13,9 @@ use super::fhir::{
     codes_of, concept_code, concept_text, date_part, first_date, number, parse_date,
     reference_display, resource_type, source_of, string,
 };
-use super::order::{AllergyRank, AllergyStanding, allergy_date, merge_by_code};
+use super::order::{
+    AllergyRank, AllergyStanding, ProblemRank, allergy_date, merge_by_code, problem_onset,
+};
 use super::results::ResultsBook;
 pub use super::results::{Panel, PanelResult, Point, ReferenceRange, Series};
 use super::units::UnitPreference;
@@ -328,10 +330,10 @@ impl<'a> ClinicalViewBuilder<'a> {
             }
         }
         view.past_problems = merge_by_code(past_problems);
-        sort_newest_first(&mut view.problems);
+        view.problems.sort_by_cached_key(ProblemRank::of_item);
+        view.past_problems.sort_by_cached_key(ProblemRank::of_item);
         sort_newest_first(&mut view.encounters);
         sort_newest_first(&mut view.immunizations);
-        sort_newest_first(&mut view.past_problems);
         sort_newest_first(&mut view.past_medications);
         sort_newest_first(&mut view.procedures);
         view.documents
@@ -581,10 +583,7 @@ fn problem(resource: &Value, sources: Vec<String>) -> Option<(Standing, Vec<Stri
     {
         details.push(format!("Verification: {verification}"));
     }
-    let onset = first_date(
-        resource,
-        &["/onsetDateTime", "/onsetPeriod/start", "/recordedDate"],
-    );
+    let onset = problem_onset(resource);
     if standing == Standing::Past {
         if let Some(status) = &status {
             details.push(format!("Status: {status}"));

@@ -7,8 +7,9 @@
 //! `medication`: the ones a prescriber must see), then by criticality (high, unable to
 //! assess, low, not given), then the most recent, then by name.
 //!
-//! **Problems**: merged by code across sources ([`merge_by_code`]), most recent first; past
-//! problems only when they also began on the same day, so episodes stay apart.
+//! **Problems**: merged by code across sources ([`merge_by_code`]); past problems only when
+//! they also began on the same day, so episodes stay apart. Listed by [`ProblemRank`]: the
+//! most recent onset first (by day), then by name.
 
 use std::cmp::Reverse;
 
@@ -97,6 +98,51 @@ pub fn is_drug_allergy(allergy: &Value) -> bool {
 pub fn allergy_date(allergy: &Value) -> Option<String> {
     first_date(
         allergy,
+        &["/onsetDateTime", "/onsetPeriod/start", "/recordedDate"],
+    )
+}
+
+/// Where a problem sits in its list (active or past). Sorting by it is the order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProblemRank {
+    newest_first: Reverse<Option<String>>,
+    name: String,
+}
+
+impl ProblemRank {
+    /// The rank of a problem that began on `onset` (a FHIR date or dateTime).
+    pub fn new(onset: Option<&str>, name: &str) -> ProblemRank {
+        let day = onset.map(|d| d.split('T').next().unwrap_or(d).to_owned());
+        ProblemRank {
+            newest_first: Reverse(day),
+            name: name.to_lowercase(),
+        }
+    }
+
+    /// The rank of a `Condition`.
+    pub fn of(condition: &Value) -> ProblemRank {
+        let name = condition.get("code").and_then(concept_text);
+        ProblemRank::new(
+            problem_onset(condition).as_deref(),
+            name.as_deref().unwrap_or(""),
+        )
+    }
+
+    /// The rank of a line of a view's problem list.
+    pub fn of_item(item: &Item) -> ProblemRank {
+        ProblemRank::new(item.date.as_ref().map(|d| d.written.as_str()), &item.title)
+    }
+}
+
+/// Sorts problems into their order; `resource` gives each one's `Condition`.
+pub fn order_problems<'v, T>(list: &mut [T], resource: impl Fn(&T) -> &'v Value) {
+    list.sort_by_cached_key(|item| ProblemRank::of(resource(item)));
+}
+
+/// When a problem began: its onset, else when it was recorded.
+pub fn problem_onset(condition: &Value) -> Option<String> {
+    first_date(
+        condition,
         &["/onsetDateTime", "/onsetPeriod/start", "/recordedDate"],
     )
 }
