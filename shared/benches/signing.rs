@@ -19,8 +19,8 @@ mod native {
     use folio_shared::care::Role;
     use folio_shared::keys::{AccountIdentity, KeyEpoch, SigningKey, VaultIdentity};
     use folio_shared::roster::{
-        Member, Roster, RosterAppend, RosterChange, SignedRosterEntry, WriteKind,
-        WriteStatement, sign_write, verify_write,
+        Member, Roster, RosterAppend, RosterChange, SignedRosterEntry, WriteKind, WriteStatement,
+        sign_write, verify_write,
     };
     use folio_shared::vault::VaultId;
     use uuid::Uuid;
@@ -43,7 +43,11 @@ mod native {
     /// A long-lived record's list: caregivers come and go (a removal every other entry)
     /// and the owner rotates the key after each removal, so the list stays short while the
     /// log grows to `ROSTER_ENTRIES`.
-    fn long_roster(vault: VaultId, owner: &SigningKey, owner_member: Member) -> Vec<SignedRosterEntry> {
+    fn long_roster(
+        vault: VaultId,
+        owner: &SigningKey,
+        owner_member: Member,
+    ) -> Vec<SignedRosterEntry> {
         let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut append = RosterAppend::genesis(vault, owner, owner_member, start).unwrap();
         let mut epoch = KeyEpoch::FIRST;
@@ -88,8 +92,7 @@ mod native {
         let roster = Roster::verify(vault, &entries, None).unwrap();
         let epoch = roster.current_epoch().unwrap();
         let segment: Vec<u8> = (0..SEGMENT_BYTES).map(|i| (i * 31 % 251) as u8).collect();
-        let statement =
-            WriteStatement::for_ciphertext(vault, epoch, WriteKind::Segment, &segment);
+        let statement = WriteStatement::for_ciphertext(vault, epoch, WriteKind::Segment, &segment);
         let signature = sign_write(&owner, &statement);
 
         let mut criterion = Criterion::default().sample_size(20).configure_from_args();
@@ -99,13 +102,22 @@ mod native {
         });
         group.bench_function("verify a segment statement", |b| {
             b.iter(|| {
-                verify_write(black_box(&roster), black_box(&statement), black_box(&signature))
-                    .unwrap()
+                verify_write(
+                    black_box(&roster),
+                    black_box(&statement),
+                    black_box(&signature),
+                )
+                .unwrap()
             })
         });
         group.bench_function("SHA-256 of a 1.5 MB segment", |b| {
             b.iter(|| {
-                WriteStatement::for_ciphertext(vault, epoch, WriteKind::Segment, black_box(&segment))
+                WriteStatement::for_ciphertext(
+                    vault,
+                    epoch,
+                    WriteKind::Segment,
+                    black_box(&segment),
+                )
             })
         });
         group.bench_function("verify a 1,000-entry roster", |b| {

@@ -119,8 +119,14 @@ fn genesis_add_remove_and_new_epoch_verify() {
     assert_eq!(members, [&story.owner.member, &story.manager.member]);
     assert_eq!(roster.owner(), &story.owner.member);
     assert_eq!(roster.current_epoch(), Some(KeyEpoch(2)));
-    assert_eq!(roster.epoch_recipient(KeyEpoch(1)), Some(&story.epoch1.recipient()));
-    assert_eq!(roster.epoch_recipient(KeyEpoch(2)), Some(&story.epoch2.recipient()));
+    assert_eq!(
+        roster.epoch_recipient(KeyEpoch(1)),
+        Some(&story.epoch1.recipient())
+    );
+    assert_eq!(
+        roster.epoch_recipient(KeyEpoch(2)),
+        Some(&story.epoch2.recipient())
+    );
     assert_eq!(roster.epoch_recipient(KeyEpoch(3)), None);
     assert_eq!(
         roster.head(),
@@ -142,7 +148,10 @@ fn rotation_recipients_are_exactly_the_current_members() {
     let roster = Roster::verify(story.vault, &story.entries, None).unwrap();
     assert_eq!(
         roster.rotation_recipients(),
-        [story.owner.account.recipient(), story.manager.account.recipient()]
+        [
+            story.owner.account.recipient(),
+            story.manager.account.recipient()
+        ]
     );
     // While the viewer was a member, they were one of them.
     let before_removal = Roster::verify(story.vault, &story.entries[..4], None).unwrap();
@@ -166,7 +175,13 @@ fn a_list_rolled_back_one_entry_is_detected() {
     // On its own the shorter list is a valid list: only the pin shows what is missing.
     Roster::verify(story.vault, rolled_back, None).unwrap();
     let error = Roster::verify(story.vault, rolled_back, Some(pinned)).unwrap_err();
-    assert_eq!(error, RosterError::RolledBack { pinned: 6, found: 5 });
+    assert_eq!(
+        error,
+        RosterError::RolledBack {
+            pinned: 6,
+            found: 5
+        }
+    );
     assert_eq!(
         error.to_string(),
         "the record's member list was rolled back to an older version"
@@ -270,7 +285,10 @@ fn an_owner_only_change_signed_by_someone_else_is_refused() {
         RosterChange::AddMember(newcomer.member.clone()),
     );
     let roster = Roster::verify(vault, &added, None).unwrap();
-    assert_eq!(roster.member(newcomer.member.account), Some(&newcomer.member));
+    assert_eq!(
+        roster.member(newcomer.member.account),
+        Some(&newcomer.member)
+    );
     // The client's own builder refuses the same change before signing it.
     let roster = Roster::verify(vault, entries, None).unwrap();
     let mut append = RosterAppend::after(roster, &story.manager.key);
@@ -331,7 +349,10 @@ fn only_the_vault_key_the_owner_named_is_accepted() {
         .unwrap_vault(&story.owner.account, KeyEpoch(2))
         .unwrap();
     let error = roster.accept_vault_key(KeyEpoch(2), &opened).unwrap_err();
-    assert_eq!(error, RosterError::KeyNotSignedByOwner { epoch: KeyEpoch(2) });
+    assert_eq!(
+        error,
+        RosterError::KeyNotSignedByOwner { epoch: KeyEpoch(2) }
+    );
     assert!(
         error
             .to_string()
@@ -570,6 +591,9 @@ fn entries_and_heads_travel_as_json() {
     assert_eq!(back, story.entries);
     let head = Roster::verify(story.vault, &back, None).unwrap().head();
     let head_json = serde_json::to_string(&head).unwrap();
-    assert_eq!(serde_json::from_str::<RosterHead>(&head_json).unwrap(), head);
+    assert_eq!(
+        serde_json::from_str::<RosterHead>(&head_json).unwrap(),
+        head
+    );
     assert!(json.contains("\"signer\":\"folio-sig1"), "{json}");
 }

@@ -167,7 +167,10 @@ fn any_flipped_bit_of_the_statement_breaks_the_signature() {
     )
     .unwrap_err();
     assert_eq!(error, WriteError::BadSignature);
-    assert_eq!(error.to_string(), "this change was altered after it was signed");
+    assert_eq!(
+        error.to_string(),
+        "this change was altered after it was signed"
+    );
     // So does any flipped bit of the signature itself.
     for bit in 0..512 {
         let mut flipped = signature;
@@ -306,8 +309,11 @@ fn a_signing_key_is_kept_wrapped_to_its_account() {
     let last = damaged.len() - 1;
     damaged[last] ^= 1;
     assert_eq!(
-        SigningKey::unwrap(&folio_shared::keys::WrappedKey::from_bytes(damaged), &account)
-            .unwrap_err(),
+        SigningKey::unwrap(
+            &folio_shared::keys::WrappedKey::from_bytes(damaged),
+            &account
+        )
+        .unwrap_err(),
         KeyError::Tampered
     );
 }
@@ -320,8 +326,7 @@ fn public_keys_read_back_from_their_text_and_secrets_stay_out_of_logs() {
     assert!(text.starts_with("folio-sig1"), "{text}");
     assert_eq!(text.parse::<SigningPublicKey>().unwrap(), public);
     assert_eq!(
-        serde_json::from_str::<SigningPublicKey>(&serde_json::to_string(&public).unwrap())
-            .unwrap(),
+        serde_json::from_str::<SigningPublicKey>(&serde_json::to_string(&public).unwrap()).unwrap(),
         public
     );
     let recipient = AccountIdentity::generate().recipient().to_string();

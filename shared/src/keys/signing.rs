@@ -65,7 +65,8 @@ impl SigningKey {
     /// account's other wraps.
     pub fn wrap_to(&self, account: &AccountRecipient) -> WrappedKey {
         let seed = Zeroizing::new(self.0.to_bytes());
-        let encoded = Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&seed[..]));
+        let encoded =
+            Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&seed[..]));
         let plaintext = Zeroizing::new(format!("{SIGNING_KEY_TAG}\n{}\n", encoded.as_str()));
         let mut out = Vec::with_capacity(256);
         age_file::seal(&account.0, plaintext.as_bytes(), &mut out);
@@ -74,15 +75,16 @@ impl SigningKey {
 
     /// Recovers a signing key wrapped by [`SigningKey::wrap_to`] with the account identity.
     pub fn unwrap(wrapped: &WrappedKey, account: &AccountIdentity) -> Result<Self, KeyError> {
-        let plaintext = age_file::open(std::iter::once(&account.0), wrapped.as_bytes())
-            .map_err(|failure| match failure {
-                AgeFailure::NoMatchingKey => KeyError::NotAMember,
-                AgeFailure::Tampered => KeyError::Tampered,
-                AgeFailure::Truncated => KeyError::Truncated,
+        let plaintext =
+            age_file::open(std::iter::once(&account.0), wrapped.as_bytes()).map_err(|failure| {
+                match failure {
+                    AgeFailure::NoMatchingKey => KeyError::NotAMember,
+                    AgeFailure::Tampered => KeyError::Tampered,
+                    AgeFailure::Truncated => KeyError::Truncated,
+                }
             })?;
         let plaintext = Zeroizing::new(plaintext);
-        let text =
-            std::str::from_utf8(&plaintext).map_err(|_| KeyError::Malformed("not UTF-8"))?;
+        let text = std::str::from_utf8(&plaintext).map_err(|_| KeyError::Malformed("not UTF-8"))?;
         let body = text
             .strip_suffix('\n')
             .ok_or(KeyError::Malformed("no final newline"))?;
@@ -179,9 +181,8 @@ impl FromStr for SigningPublicKey {
     type Err = InvalidSigningKey;
 
     fn from_str(s: &str) -> Result<Self, InvalidSigningKey> {
-        let checked =
-            bech32::primitives::decode::CheckedHrpstring::new::<bech32::Bech32>(s.trim())
-                .map_err(|_| InvalidSigningKey("not Bech32"))?;
+        let checked = bech32::primitives::decode::CheckedHrpstring::new::<bech32::Bech32>(s.trim())
+            .map_err(|_| InvalidSigningKey("not Bech32"))?;
         if checked.hrp().as_str() != PUBLIC_KEY_HRP {
             return Err(InvalidSigningKey("it does not start with folio-sig1"));
         }

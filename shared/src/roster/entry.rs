@@ -54,7 +54,9 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RosterChange {
     /// The first entry: the record's owner, signed with the owner's own key.
-    Genesis { owner: Member },
+    Genesis {
+        owner: Member,
+    },
     AddMember(Member),
     RemoveMember {
         account: Uuid,

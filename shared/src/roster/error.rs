@@ -27,7 +27,9 @@ pub enum RosterError {
         "the record's member list was changed by someone who is not a member of the record (entry {seq})"
     )]
     NotAMember { seq: u64 },
-    #[error("the record's member list was changed by a {role}, who may not make that change (entry {seq})")]
+    #[error(
+        "the record's member list was changed by a {role}, who may not make that change (entry {seq})"
+    )]
     NotAllowed { seq: u64, role: Role },
     #[error("the record's keys were changed by someone who is not its owner (entry {seq})")]
     KeysChangedByNonOwner { seq: u64 },
