@@ -14,6 +14,7 @@ pub mod import;
 pub mod keys;
 pub mod patient_reported;
 pub mod record;
+pub mod roster;
 pub mod segment_stream;
 pub mod share;
 pub mod shl;

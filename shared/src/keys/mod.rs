@@ -9,6 +9,7 @@ mod age_file;
 mod error;
 mod identity;
 mod recovery_code;
+mod signing;
 mod unlock;
 mod wrapped;
 
@@ -16,5 +17,6 @@ pub(crate) use age_file::{AgeFailure, open as open_age_file, seal as seal_age_fi
 pub use error::KeyError;
 pub use identity::{AccountIdentity, AccountRecipient, KeyEpoch, VaultIdentity, VaultRecipient};
 pub use recovery_code::{RecoveryCode, RecoveryCodeError};
+pub use signing::{InvalidSigningKey, SigningKey, SigningPublicKey};
 pub use unlock::{DeviceKey, PASSKEY_PRF_INPUT, Unlocker, UnlockerKind, UnlockerRecipient};
 pub use wrapped::WrappedKey;
