@@ -284,13 +284,7 @@ fn builder_credits_fallback_source_and_single_resources() {
     );
     let view = builder.build();
     assert_eq!(view.immunizations.len(), 1);
-    assert!(
-        view.immunizations[0]
-            .source
-            .as_deref()
-            .unwrap()
-            .contains("issuer")
-    );
+    assert!(view.immunizations[0].sources[0].contains("issuer"));
     let patient = view.patient.unwrap();
     assert_eq!(patient.name.as_deref(), Some("Ann Lee"));
     assert_eq!(patient.age, Some(35), "birthday tomorrow");

@@ -127,7 +127,7 @@ fn fhir_json_and_ndjson_files_import_with_their_resource_counts() {
 
 // ---- C-CDA: an independent roxmltree walk over the mapped sections ----
 
-const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
+const CDA_SECTIONS: &[(&str, &[&str], &[&str])] = &[
     (
         "problems",
         &[
@@ -135,7 +135,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.5.1",
             "2.16.840.1.113883.10.20.1.11",
         ],
-        "11450-4",
+        &["11450-4"],
     ),
     (
         "medications",
@@ -144,7 +144,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.1.1",
             "2.16.840.1.113883.10.20.1.8",
         ],
-        "10160-0",
+        &["10160-0"],
     ),
     (
         "allergies",
@@ -153,7 +153,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.6.1",
             "2.16.840.1.113883.10.20.1.2",
         ],
-        "48765-2",
+        &["48765-2"],
     ),
     (
         "results",
@@ -162,7 +162,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.3.1",
             "2.16.840.1.113883.10.20.1.14",
         ],
-        "30954-2",
+        &["30954-2"],
     ),
     (
         "vitals",
@@ -171,7 +171,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.4.1",
             "2.16.840.1.113883.10.20.1.16",
         ],
-        "8716-3",
+        &["8716-3"],
     ),
     (
         "immunizations",
@@ -180,7 +180,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.2.1",
             "2.16.840.1.113883.10.20.1.6",
         ],
-        "11369-6",
+        &["11369-6"],
     ),
     (
         "procedures",
@@ -189,7 +189,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.7.1",
             "2.16.840.1.113883.10.20.1.12",
         ],
-        "47519-4",
+        &["47519-4"],
     ),
     (
         "encounters",
@@ -198,7 +198,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.22.1",
             "2.16.840.1.113883.10.20.1.3",
         ],
-        "46240-8",
+        &["46240-8"],
     ),
     (
         "social",
@@ -206,7 +206,7 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.17",
             "2.16.840.1.113883.10.20.1.15",
         ],
-        "29762-2",
+        &["29762-2"],
     ),
     (
         "plan",
@@ -214,9 +214,87 @@ const CDA_SECTIONS: &[(&str, &[&str], &str)] = &[
             "2.16.840.1.113883.10.20.22.2.10",
             "2.16.840.1.113883.10.20.1.10",
         ],
-        "18776-5",
+        &["18776-5"],
     ),
-    ("goals", &["2.16.840.1.113883.10.20.22.2.60"], "61146-7"),
+    ("goals", &["2.16.840.1.113883.10.20.22.2.60"], &["61146-7"]),
+    (
+        "admission diagnoses",
+        &["2.16.840.1.113883.10.20.22.2.43"],
+        &["46241-6", "42347-5"],
+    ),
+    (
+        "discharge diagnoses",
+        &["2.16.840.1.113883.10.20.22.2.24"],
+        &["11535-2", "78375-3"],
+    ),
+    (
+        "admission medications",
+        &["2.16.840.1.113883.10.20.22.2.44"],
+        &["42346-7"],
+    ),
+    (
+        "discharge medications",
+        &[
+            "2.16.840.1.113883.10.20.22.2.11",
+            "2.16.840.1.113883.10.20.22.2.11.1",
+        ],
+        &["10183-2", "75311-1"],
+    ),
+    (
+        "health concerns",
+        &["2.16.840.1.113883.10.20.22.2.58"],
+        &["75310-3"],
+    ),
+    (
+        "family history",
+        &[
+            "2.16.840.1.113883.10.20.22.2.15",
+            "2.16.840.1.113883.10.20.1.4",
+        ],
+        &["10157-6"],
+    ),
+    (
+        "functional status",
+        &[
+            "2.16.840.1.113883.10.20.22.2.14",
+            "2.16.840.1.113883.10.20.1.5",
+        ],
+        &["47420-5"],
+    ),
+    (
+        "mental status",
+        &["2.16.840.1.113883.10.20.22.2.56"],
+        &["10190-7"],
+    ),
+    (
+        "payers",
+        &[
+            "2.16.840.1.113883.10.20.22.2.18",
+            "2.16.840.1.113883.10.20.1.9",
+        ],
+        &["48768-6"],
+    ),
+    (
+        "care team",
+        &["2.16.840.1.113883.10.20.22.2.500"],
+        &["85847-2"],
+    ),
+    ("notes", &["2.16.840.1.113883.10.20.22.2.65"], &["11506-3"]),
+    (
+        "reason for referral",
+        &["1.3.6.1.4.1.19376.1.5.3.1.3.1"],
+        &["42349-1"],
+    ),
+    (
+        "hospital course",
+        &["1.3.6.1.4.1.19376.1.5.3.1.3.5"],
+        &["8648-8"],
+    ),
+    (
+        "discharge instructions",
+        &["2.16.840.1.113883.10.20.22.2.41"],
+        &["8653-8"],
+    ),
 ];
 
 /// (section, entry template suffix after `2.16.840.1.113883.10.20.`, resource type)
@@ -255,6 +333,37 @@ const CDA_ENTRIES: &[(&str, &str, &str)] = &[
     ("plan", "22.4.42", "MedicationRequest"),
     ("plan", "22.4.121", "Goal"),
     ("goals", "22.4.121", "Goal"),
+    ("admission diagnoses", "22.4.4", "Condition"),
+    ("admission diagnoses", "1.28", "Condition"),
+    ("discharge diagnoses", "22.4.4", "Condition"),
+    ("discharge diagnoses", "1.28", "Condition"),
+    ("admission medications", "22.4.16", "MedicationStatement"),
+    ("discharge medications", "22.4.16", "MedicationStatement"),
+    ("health concerns", "22.4.132", "Condition"),
+    ("health concerns", "22.4.5", "Observation"),
+    ("family history", "22.4.45", "FamilyMemberHistory"),
+    ("family history", "1.23", "FamilyMemberHistory"),
+    ("functional status", "22.4.67", "Observation"),
+    ("functional status", "22.4.68", "Observation"),
+    ("functional status", "22.4.73", "Observation"),
+    ("functional status", "22.4.74", "Observation"),
+    ("functional status", "22.4.128", "Observation"),
+    ("functional status", "22.4.69", "Observation"),
+    ("mental status", "22.4.74", "Observation"),
+    ("mental status", "22.4.73", "Observation"),
+    ("mental status", "22.4.69", "Observation"),
+    ("payers", "22.4.61", "Coverage"),
+    ("payers", "1.26", "Coverage"),
+    ("care team", "22.4.500", "CareTeam"),
+    ("notes", "22.4.202", "DocumentReference"),
+    ("reason for referral", "22.4.140", "ServiceRequest"),
+];
+
+/// Sections whose narrative is kept as a note (a DocumentReference) when it holds text.
+const CDA_NARRATIVE_NOTES: &[&str] = &[
+    "hospital course",
+    "reason for referral",
+    "discharge instructions",
 ];
 
 fn roots<'a>(n: roxmltree::Node<'a, '_>) -> Vec<&'a str> {
@@ -285,12 +394,25 @@ fn count_ccda(xml: &str) -> Counts {
         let has_cda_template = rs.iter().any(|r| r.starts_with("2.16.840.1.113883.10.20."));
         let kind = match by_template {
             Some((k, _, _)) => *k,
-            None if !has_cda_template => match CDA_SECTIONS.iter().find(|(_, _, c)| *c == code) {
-                Some((k, _, _)) => *k,
-                None => continue,
-            },
+            None if !has_cda_template => {
+                match CDA_SECTIONS.iter().find(|(_, _, c)| c.contains(&code)) {
+                    Some((k, _, _)) => *k,
+                    None => continue,
+                }
+            }
             None => continue,
         };
+        let narrative_has_text = section
+            .children()
+            .find(|c| c.has_tag_name("text"))
+            .is_some_and(|t| {
+                t.descendants()
+                    .filter_map(|n| n.text())
+                    .any(|s| !s.trim().is_empty())
+            });
+        if CDA_NARRATIVE_NOTES.contains(&kind) && narrative_has_text {
+            *counts.entry("DocumentReference".into()).or_default() += 1;
+        }
         for entry in section.children().filter(|c| c.has_tag_name("entry")) {
             for el in entry.descendants().filter(|n| n.is_element()) {
                 let rs = roots(el);
@@ -325,7 +447,12 @@ fn ccda_documents_import_with_their_section_entry_counts() {
             .entries
             .iter()
             .find_map(|e| match &e.op {
-                Op::Put { resource, .. } if resource["resourceType"] == "DocumentReference" => {
+                // Notes kept from sections' narrative are DocumentReferences too, in text.
+                Op::Put { resource, .. }
+                    if resource["resourceType"] == "DocumentReference"
+                        && resource["content"][0]["attachment"]["contentType"]
+                            == "application/xml" =>
+                {
                     Some(resource)
                 }
                 _ => None,

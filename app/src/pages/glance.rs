@@ -1,6 +1,6 @@
 //! The start page's summary at a glance: allergies, active problems, current medications,
-//! the latest results and immunizations, a few of each, every card linking to its full list
-//! (`/record/<list>`).
+//! the latest results (tests only: no social history or questionnaire answers) and
+//! immunizations, a few of each, every card linking to its full list (`/record/<list>`).
 
 use folio_shared::api::VaultSummary;
 use folio_shared::clinical_view::{ClinicalView, Item, Series, read_at_a_glance};
@@ -12,6 +12,7 @@ use crate::milestones;
 use crate::offline::LogSync;
 use crate::pages::record::category::List;
 use crate::pages::record::summary_of;
+use crate::pages::viewer::summary::MeasuredValue;
 use crate::record::OpenRecord;
 use crate::session::Session;
 
@@ -151,7 +152,7 @@ fn ItemCard(
                             <li>
                                 {item.title}
                                 {item.alert.map(|a| view! { " " <span class="viewer-flag">{a}</span> })}
-                                {item.date.map(|d| view! { " " <span class="viewer-date">{d.get(..10).unwrap_or(&d).to_owned()}</span> })}
+                                {item.date.map(|d| view! { " " <span class="viewer-date">{d.text()}</span> })}
                             </li>
                         }).collect_view()}
                     </ul>
@@ -183,7 +184,7 @@ fn ResultCard(card: Card<Series>) -> impl IntoView {
                                 <li>
                                     {s.name.clone()}": "
                                     <strong class=if out { "viewer-value-out" } else { "" }>
-                                        {latest.as_ref().map(|p| p.display.clone())}
+                                        {latest.clone().map(|p| view! { <MeasuredValue point=p/> })}
                                     </strong>
                                     {out.then(|| view! { " " <span class="viewer-flag">"Out of range"</span> })}
                                 </li>

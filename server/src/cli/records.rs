@@ -1,13 +1,14 @@
 //! `folio records`: what a record holds, after merging the same facts reported by several
 //! sources, per resource type, each item with every source that reported it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Args;
+use folio_shared::clinical_view::AllergyRank;
 use folio_shared::import::merge::{RecordItem, merged_view};
-use folio_shared::record::Source;
+use folio_shared::record::{EntryId, Source};
 use folio_shared::vault::VaultId;
 use serde::Serialize;
 
@@ -96,7 +97,18 @@ pub async fn run(args: RecordsArgs) -> Result<()> {
         .filter(|(id, _)| wanted.is_none_or(|w| type_of(&id.0) == w))
         .map(|(id, stored)| RecordItem::of(id, stored))
         .collect();
-    let merged = merged_view(&items);
+    let mut merged = merged_view(&items);
+    // Allergies in the order every view lists them (current, drugs first, by criticality);
+    // the rest by id, as merged.
+    let resources: HashMap<&EntryId, &serde_json::Value> =
+        items.iter().map(|item| (item.id, item.resource)).collect();
+    merged.sort_by_cached_key(|m| {
+        let resource = resources.get(&m.primary).copied();
+        let rank = resource
+            .filter(|r| r["resourceType"] == "AllergyIntolerance")
+            .map(AllergyRank::of);
+        (type_of(&m.primary.0).to_owned(), rank)
+    });
     let mut types: BTreeMap<&str, TypeCount> = BTreeMap::new();
     for item in &items {
         types.entry(type_of(&item.id.0)).or_default().entries += 1;

@@ -4,6 +4,7 @@
 
 use chrono::Datelike;
 
+use super::dates::date_text;
 use super::fhir::parse_date;
 use super::model::{Series, fmt_number};
 
@@ -21,7 +22,7 @@ pub struct ChartPoint {
     pub x: f64,
     pub y: f64,
     pub out_of_range: bool,
-    /// "2024-03-01: 7.2 %", for the point's `<title>`.
+    /// "2024-03-01: 36.3 °C (as recorded: 97.3 °F)", for the point's `<title>`.
     pub label: String,
 }
 
@@ -97,11 +98,15 @@ impl ChartGeometry {
                     x: round(PAD_LEFT + fraction * plot_width),
                     y: round(y_of(*value)),
                     out_of_range: point.out_of_range,
-                    label: format!(
-                        "{}: {}",
-                        point.date.as_deref().unwrap_or("undated"),
-                        point.display
-                    ),
+                    label: {
+                        let date = point.date.as_deref().map_or("undated".into(), date_text);
+                        match point.as_recorded() {
+                            Some(recorded) => {
+                                format!("{date}: {} (as recorded: {recorded})", point.display)
+                            }
+                            None => format!("{date}: {}", point.display),
+                        }
+                    },
                 }
             })
             .collect();

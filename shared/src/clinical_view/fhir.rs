@@ -126,3 +126,28 @@ pub fn source_of(resource: &Value) -> Option<String> {
 pub fn number(value: &Value, pointer: &str) -> Option<f64> {
     value.pointer(pointer).and_then(Value::as_f64)
 }
+
+/// Every `system|code` of a CodeableConcept, else its words (lowercased): what two
+/// records of the same fact share.
+pub fn codes_of(concept: &Value) -> Vec<String> {
+    let codes: Vec<String> = concept
+        .get("coding")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|coding| {
+            let code = string(coding, "/code")?;
+            Some(format!(
+                "{}|{code}",
+                string(coding, "/system").unwrap_or("")
+            ))
+        })
+        .collect();
+    if codes.is_empty() {
+        concept_text(concept)
+            .map(|text| vec![text.to_lowercase()])
+            .unwrap_or_default()
+    } else {
+        codes
+    }
+}

@@ -3,15 +3,22 @@
 //! resource says where it came from.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
+use super::dates::ClinicalDate;
 use super::fhir::{
-    concept_code, concept_key, concept_text, date_part, first_date, number, parse_date,
+    codes_of, concept_code, concept_text, date_part, first_date, number, parse_date,
     reference_display, resource_type, source_of, string,
 };
+use super::order::{
+    AllergyRank, AllergyStanding, ProblemRank, allergy_date, merge_by_code, problem_onset,
+};
+use super::results::ResultsBook;
+pub use super::results::{Panel, PanelResult, Point, ReferenceRange, Series};
+use super::units::UnitPreference;
 
 /// The patient banner.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,73 +36,18 @@ pub struct PatientBanner {
 pub struct Item {
     pub title: String,
     pub details: Vec<String>,
-    /// A FHIR date or dateTime as written.
-    pub date: Option<String>,
-    pub source: Option<String>,
+    /// When, as written and as precisely as it is worth showing.
+    pub date: Option<ClinicalDate>,
+    /// Every provider that reported it (one line for the same fact from several).
+    pub sources: Vec<String>,
     /// A warning worth a badge: high criticality, a severe reaction.
     pub alert: Option<String>,
 }
 
-/// A reference range, from `Observation.referenceRange`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReferenceRange {
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-    pub text: Option<String>,
-}
-
-impl ReferenceRange {
-    /// True when `value` falls outside the numeric bounds.
-    pub fn excludes(&self, value: f64) -> bool {
-        self.low.is_some_and(|low| value < low) || self.high.is_some_and(|high| value > high)
-    }
-
-    /// The range in words: "4.0–10.0", "< 5.7", "> 40", or its text.
-    pub fn describe(&self) -> Option<String> {
-        match (self.low, self.high) {
-            (Some(low), Some(high)) => Some(format!("{}–{}", fmt_number(low), fmt_number(high))),
-            (Some(low), None) => Some(format!("≥ {}", fmt_number(low))),
-            (None, Some(high)) => Some(format!("≤ {}", fmt_number(high))),
-            (None, None) => self.text.clone(),
-        }
-    }
-}
-
-/// One measured value of a test.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Point {
-    pub date: Option<String>,
-    /// The numeric value, when there is one (a chart needs it).
-    pub value: Option<f64>,
-    /// The value as shown: "7.2 %", "Positive".
-    pub display: String,
-    /// Out of its reference range, or flagged abnormal by the lab.
-    pub out_of_range: bool,
-    pub interpretation: Option<String>,
-    pub source: Option<String>,
-}
-
-/// Every value of one test (or vital sign), oldest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Series {
-    /// The test's code (`system|code`, else its words): what makes values one series.
-    pub key: String,
-    pub name: String,
-    pub unit: Option<String>,
-    pub points: Vec<Point>,
-    /// The most recent reference range given.
-    pub range: Option<ReferenceRange>,
-}
-
-impl Series {
-    /// The most recent value.
-    pub fn latest(&self) -> Option<&Point> {
-        self.points.last()
-    }
-
-    /// True when a trend chart makes sense: more than one numeric value.
-    pub fn has_trend(&self) -> bool {
-        self.points.iter().filter(|p| p.value.is_some()).count() > 1
+impl Item {
+    /// The sources in words: "Valley Clinic, City Hospital".
+    pub fn sources_text(&self) -> Option<String> {
+        (!self.sources.is_empty()).then(|| self.sources.join(", "))
     }
 }
 
@@ -115,17 +67,29 @@ pub struct Document {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClinicalView {
     pub patient: Option<PatientBanner>,
+    /// Current allergies and intolerances, in [`AllergyRank`] order: drug allergies first,
+    /// then by criticality.
     pub allergies: Vec<Item>,
-    /// Active problems only (not resolved, inactive, refuted or entered in error).
+    /// Inactive, resolved and refuted allergies, in the same order.
+    pub past_allergies: Vec<Item>,
+    /// Active problems only (not resolved, inactive, refuted or entered in error), one
+    /// line per code however many sources report it, most recent first.
     pub problems: Vec<Item>,
-    /// Problems resolved, inactive or in remission, most recent first.
+    /// Problems resolved, inactive or in remission, merged the same way, most recent first.
     pub past_problems: Vec<Item>,
     /// Current medications only (active, intended, on hold, or without a status).
     pub medications: Vec<Item>,
     /// Medications stopped, completed, cancelled or not taken, most recent first.
     pub past_medications: Vec<Item>,
-    /// Laboratory and other results, most recently measured first.
+    /// Laboratory and other measured results, one series per test, most recently measured
+    /// first. Social history and questionnaire answers are not among them.
     pub results: Vec<Series>,
+    /// The same results by panel (a report and its observations), newest panel first.
+    pub panels: Vec<Panel>,
+    /// Social history: smoking, alcohol, income, housing, pregnancy status, and the like.
+    pub social_history: Vec<Series>,
+    /// Answers to questionnaires and assessment scores.
+    pub assessments: Vec<Series>,
     pub immunizations: Vec<Item>,
     pub vital_signs: Vec<Series>,
     pub documents: Vec<Document>,
@@ -171,7 +135,9 @@ pub fn read_at_a_glance(resource_type: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct ClinicalViewBuilder<'a> {
     today: Option<NaiveDate>,
-    resources: Vec<(Cow<'a, Value>, Option<String>)>,
+    units: UnitPreference,
+    /// Each resource with the providers to credit when it names none.
+    resources: Vec<(Cow<'a, Value>, Vec<String>)>,
 }
 
 impl ClinicalView {
@@ -186,6 +152,9 @@ impl ClinicalView {
     pub fn is_empty(&self) -> bool {
         self.patient.is_none()
             && self.allergies.is_empty()
+            && self.past_allergies.is_empty()
+            && self.social_history.is_empty()
+            && self.assessments.is_empty()
             && self.problems.is_empty()
             && self.past_problems.is_empty()
             && self.medications.is_empty()
@@ -203,8 +172,15 @@ impl<'a> ClinicalViewBuilder<'a> {
     pub fn new(today: NaiveDate) -> Self {
         ClinicalViewBuilder {
             today: Some(today),
+            units: UnitPreference::default(),
             resources: Vec::new(),
         }
+    }
+
+    /// Shows measurements in these units (metric unless told otherwise).
+    pub fn units(mut self, units: UnitPreference) -> Self {
+        self.units = units;
+        self
     }
 
     /// Adds a Bundle's entries (recursively, for bundles in bundles) or one resource.
@@ -235,14 +211,22 @@ impl<'a> ClinicalViewBuilder<'a> {
 
     /// Adds one resource.
     pub fn add_resource(&mut self, resource: Value, source: Option<&str>) {
-        self.resources
-            .push((Cow::Owned(resource), source.map(str::to_owned)));
+        self.resources.push((
+            Cow::Owned(resource),
+            source.map(str::to_owned).into_iter().collect(),
+        ));
     }
 
     /// Adds one resource the caller holds for at least as long as the builder.
     pub fn add_borrowed(&mut self, resource: &'a Value, source: Option<&str>) {
-        self.resources
-            .push((Cow::Borrowed(resource), source.map(str::to_owned)));
+        self.add_borrowed_from(resource, source.as_slice());
+    }
+
+    /// Adds one resource the caller holds, credited to every provider that reported it
+    /// (when the resource names none itself).
+    pub fn add_borrowed_from(&mut self, resource: &'a Value, sources: &[&str]) {
+        let sources = sources.iter().map(|s| (*s).to_owned()).collect();
+        self.resources.push((Cow::Borrowed(resource), sources));
     }
 
     pub fn build(self) -> ClinicalView {
@@ -252,49 +236,49 @@ impl<'a> ClinicalViewBuilder<'a> {
             resource_count: self.resources.len(),
             ..ClinicalView::default()
         };
-        let mut results: BTreeMap<String, Series> = BTreeMap::new();
-        let mut vitals: BTreeMap<String, Series> = BTreeMap::new();
+        let mut measured = ResultsBook::new(self.units);
+        let mut allergies: Vec<(AllergyRank, Item)> = Vec::new();
+        let mut problems: Vec<(Vec<String>, Item)> = Vec::new();
+        let mut past_problems: Vec<(Vec<String>, Item)> = Vec::new();
         for (resource, fallback) in &self.resources {
-            let source = source_of(resource).or_else(|| fallback.clone());
+            let sources: Vec<String> = match source_of(resource) {
+                Some(source) => vec![source],
+                None => fallback.clone(),
+            };
+            let source = (!sources.is_empty()).then(|| sources.join(", "));
             match resource_type(resource) {
                 "Patient" if view.patient.is_none() => {
                     view.patient = Some(patient(resource, today, source));
                 }
                 "AllergyIntolerance" => {
-                    if let Some(item) = allergy(resource, source) {
-                        view.allergies.push(item);
+                    if let Some(item) = allergy(resource, sources) {
+                        allergies.push((AllergyRank::of(resource), item));
                     }
                 }
-                "Condition" => match problem(resource, source) {
-                    Some((Standing::Current, item)) => view.problems.push(item),
-                    Some((Standing::Past, item)) => view.past_problems.push(item),
+                "Condition" => match problem(resource, sources) {
+                    Some((Standing::Current, codes, item)) => problems.push((codes, item)),
+                    Some((Standing::Past, codes, item)) => past_problems.push((codes, item)),
                     None => {}
                 },
                 "MedicationStatement" | "MedicationRequest" => {
-                    match medication(resource, &index, source) {
+                    match medication(resource, &index, sources) {
                         Some((Standing::Current, item)) => view.medications.push(item),
                         Some((Standing::Past, item)) => view.past_medications.push(item),
                         None => {}
                     }
                 }
                 "Procedure" => {
-                    if let Some(item) = procedure(resource, &index, source) {
+                    if let Some(item) = procedure(resource, &index, sources) {
                         view.procedures.push(item);
                     }
                 }
                 "Immunization" => {
-                    if let Some(item) = immunization(resource, source) {
+                    if let Some(item) = immunization(resource, sources) {
                         view.immunizations.push(item);
                     }
                 }
-                "Observation" => {
-                    let target = if is_vital_sign(resource) {
-                        &mut vitals
-                    } else {
-                        &mut results
-                    };
-                    observation(resource, source, target);
-                }
+                "Observation" => measured.add_observation(resource, source),
+                "DiagnosticReport" => measured.add_report(resource, source),
                 "DocumentReference" => {
                     view.documents
                         .extend(document_reference(resource, &index, source));
@@ -305,18 +289,40 @@ impl<'a> ClinicalViewBuilder<'a> {
                     }
                 }
                 "Encounter" => {
-                    if let Some(item) = encounter(resource, source) {
+                    if let Some(item) = encounter(resource, sources) {
                         view.encounters.push(item);
                     }
                 }
                 _ => {}
             }
         }
-        view.results = by_recency(results);
-        view.vital_signs = by_recency(vitals);
+        let measured = measured.finish();
+        view.results = measured.results;
+        view.panels = measured.panels;
+        view.vital_signs = measured.vital_signs;
+        view.social_history = measured.social_history;
+        view.assessments = measured.assessments;
+        allergies.sort_by(|a, b| a.0.cmp(&b.0));
+        for (rank, item) in allergies {
+            match rank.standing() {
+                AllergyStanding::Current => view.allergies.push(item),
+                AllergyStanding::NotCurrent => view.past_allergies.push(item),
+            }
+        }
+        view.problems = merge_by_code(problems);
+        // Past episodes of one problem stay apart: merged only when they began on one day.
+        for (codes, item) in &mut past_problems {
+            let day = item.date.as_ref().map_or("", |d| d.day());
+            for code in codes.iter_mut() {
+                code.push('@');
+                code.push_str(day);
+            }
+        }
+        view.past_problems = merge_by_code(past_problems);
+        view.problems.sort_by_cached_key(ProblemRank::of_item);
+        view.past_problems.sort_by_cached_key(ProblemRank::of_item);
         sort_newest_first(&mut view.encounters);
         sort_newest_first(&mut view.immunizations);
-        sort_newest_first(&mut view.past_problems);
         sort_newest_first(&mut view.past_medications);
         sort_newest_first(&mut view.procedures);
         view.documents
@@ -332,7 +338,7 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(resources: &'a [(Cow<'_, Value>, Option<String>)]) -> Self {
+    fn new(resources: &'a [(Cow<'_, Value>, Vec<String>)]) -> Self {
         let mut by_reference = HashMap::new();
         let mut attachment_urls = Vec::new();
         for (resource, _) in resources {
@@ -457,8 +463,12 @@ fn entered_in_error(resource: &Value) -> bool {
         )
 }
 
-fn allergy(resource: &Value, source: Option<String>) -> Option<Item> {
-    if entered_in_error(resource) {
+fn allergy(resource: &Value, sources: Vec<String>) -> Option<Item> {
+    // Refuted allergies are listed, among the past ones: that a test ruled one out is
+    // worth knowing.
+    if string(resource, "/status") == Some("entered-in-error")
+        || concept_code(resource.get("verificationStatus")).as_deref() == Some("entered-in-error")
+    {
         return None;
     }
     let title = resource
@@ -492,6 +502,11 @@ fn allergy(resource: &Value, source: Option<String>) -> Option<Item> {
     {
         details.push(format!("Status: {status}"));
     }
+    if let Some(verification) = concept_code(resource.get("verificationStatus"))
+        && verification != "confirmed"
+    {
+        details.push(format!("Verification: {verification}"));
+    }
     if let Some(category) = array(resource, "/category")
         .filter_map(Value::as_str)
         .next()
@@ -508,8 +523,8 @@ fn allergy(resource: &Value, source: Option<String>) -> Option<Item> {
     Some(Item {
         title,
         details,
-        date: first_date(resource, &["/onsetDateTime", "/recordedDate"]),
-        source,
+        date: allergy_date(resource).map(|d| ClinicalDate::new(d).to_the_day()),
+        sources,
         alert,
     })
 }
@@ -521,7 +536,8 @@ enum Standing {
     Past,
 }
 
-fn problem(resource: &Value, source: Option<String>) -> Option<(Standing, Item)> {
+/// A problem, with the codes it is merged on across sources.
+fn problem(resource: &Value, sources: Vec<String>) -> Option<(Standing, Vec<String>, Item)> {
     if entered_in_error(resource) {
         return None;
     }
@@ -556,10 +572,7 @@ fn problem(resource: &Value, source: Option<String>) -> Option<(Standing, Item)>
     {
         details.push(format!("Verification: {verification}"));
     }
-    let onset = first_date(
-        resource,
-        &["/onsetDateTime", "/onsetPeriod/start", "/recordedDate"],
-    );
+    let onset = problem_onset(resource);
     if standing == Standing::Past {
         if let Some(status) = &status {
             details.push(format!("Status: {status}"));
@@ -571,17 +584,18 @@ fn problem(resource: &Value, source: Option<String>) -> Option<(Standing, Item)>
     let item = Item {
         title,
         details,
-        date: onset,
-        source,
+        date: onset.map(|d| ClinicalDate::new(d).to_the_day()),
+        sources,
         alert: None,
     };
-    Some((standing, item))
+    let codes = resource.get("code").map(codes_of).unwrap_or_default();
+    Some((standing, codes, item))
 }
 
 fn medication(
     resource: &Value,
     index: &Index<'_>,
-    source: Option<String>,
+    sources: Vec<String>,
 ) -> Option<(Standing, Item)> {
     let status = string(resource, "/status");
     let standing = match status {
@@ -644,8 +658,9 @@ fn medication(
                 "/authoredOn",
                 "/dateAsserted",
             ],
-        ),
-        source,
+        )
+        .map(|d| ClinicalDate::new(d).to_the_day()),
+        sources,
         alert: None,
     };
     Some((standing, item))
@@ -666,7 +681,7 @@ fn reason(resource: &Value, index: &Index<'_>) -> Option<String> {
     (!reasons.is_empty()).then(|| reasons.join(", "))
 }
 
-fn procedure(resource: &Value, index: &Index<'_>, source: Option<String>) -> Option<Item> {
+fn procedure(resource: &Value, index: &Index<'_>, sources: Vec<String>) -> Option<Item> {
     let status = string(resource, "/status");
     if entered_in_error(resource) || status == Some("preparation") {
         return None;
@@ -718,13 +733,14 @@ fn procedure(resource: &Value, index: &Index<'_>, source: Option<String>) -> Opt
                 "/performedPeriod/start",
                 "/performedString",
             ],
-        ),
-        source,
+        )
+        .map(ClinicalDate::new),
+        sources,
         alert: None,
     })
 }
 
-fn immunization(resource: &Value, source: Option<String>) -> Option<Item> {
+fn immunization(resource: &Value, mut sources: Vec<String>) -> Option<Item> {
     if matches!(
         string(resource, "/status"),
         Some("entered-in-error" | "not-done")
@@ -739,190 +755,17 @@ fn immunization(resource: &Value, source: Option<String>) -> Option<Item> {
     if let Some(lot) = string(resource, "/lotNumber") {
         details.push(format!("Lot {lot}"));
     }
-    let performer = string(resource, "/performer/0/actor/display").map(str::to_owned);
+    if sources.is_empty() {
+        sources.extend(string(resource, "/performer/0/actor/display").map(str::to_owned));
+    }
     Some(Item {
         title,
         details,
-        date: first_date(resource, &["/occurrenceDateTime", "/occurrenceString"]),
-        source: source.or(performer),
+        date: first_date(resource, &["/occurrenceDateTime", "/occurrenceString"])
+            .map(|d| ClinicalDate::new(d).to_the_day()),
+        sources,
         alert: None,
     })
-}
-
-fn is_vital_sign(resource: &Value) -> bool {
-    array(resource, "/category")
-        .flat_map(|c| array(c, "/coding"))
-        .any(|c| string(c, "/code") == Some("vital-signs"))
-}
-
-fn observation(resource: &Value, source: Option<String>, series: &mut BTreeMap<String, Series>) {
-    if matches!(
-        string(resource, "/status"),
-        Some("entered-in-error" | "cancelled")
-    ) {
-        return;
-    }
-    let Some(code) = resource.get("code") else {
-        return;
-    };
-    let date = first_date(
-        resource,
-        &[
-            "/effectiveDateTime",
-            "/effectivePeriod/start",
-            "/effectiveInstant",
-            "/issued",
-        ],
-    );
-    let interpretation = array(resource, "/interpretation").next();
-    let components: Vec<&Value> = array(resource, "/component").collect();
-    if has_value(resource) || components.is_empty() {
-        add_point(
-            series,
-            code,
-            resource,
-            interpretation,
-            date.clone(),
-            source.clone(),
-        );
-    }
-    for component in components {
-        if let Some(component_code) = component.get("code") {
-            add_point(
-                series,
-                component_code,
-                component,
-                component.pointer("/interpretation/0").or(interpretation),
-                date.clone(),
-                source.clone(),
-            );
-        }
-    }
-}
-
-fn has_value(element: &Value) -> bool {
-    element
-        .as_object()
-        .is_some_and(|fields| fields.keys().any(|k| k.starts_with("value")))
-}
-
-fn add_point(
-    series: &mut BTreeMap<String, Series>,
-    code: &Value,
-    element: &Value,
-    interpretation: Option<&Value>,
-    date: Option<String>,
-    source: Option<String>,
-) {
-    let Some(key) = concept_key(code) else {
-        return;
-    };
-    let name = concept_text(code).unwrap_or_else(|| "Unnamed result".into());
-    let (value, unit, display) = value_of(element);
-    if display.is_empty() {
-        return;
-    }
-    let range = element
-        .pointer("/referenceRange/0")
-        .map(|range| ReferenceRange {
-            low: number(range, "/low/value"),
-            high: number(range, "/high/value"),
-            text: string(range, "/text").map(str::to_owned),
-        })
-        .filter(|r| r.low.is_some() || r.high.is_some() || r.text.is_some());
-    let interpretation_code = interpretation
-        .and_then(|i| concept_code(Some(i)))
-        .map(|c| c.to_ascii_uppercase());
-    let abnormal_code = interpretation_code.as_deref().is_some_and(|c| {
-        matches!(
-            c,
-            "H" | "L" | "HH" | "LL" | "HU" | "LU" | "A" | "AA" | ">" | "<"
-        )
-    });
-    let out_of_range = abnormal_code
-        || value
-            .zip(range.as_ref())
-            .is_some_and(|(v, r)| r.excludes(v));
-    let entry = series.entry(key.clone()).or_insert_with(|| Series {
-        key,
-        name,
-        unit: None,
-        points: Vec::new(),
-        range: None,
-    });
-    if entry.unit.is_none() {
-        entry.unit = unit;
-    }
-    entry.points.push(Point {
-        date,
-        value,
-        display,
-        out_of_range,
-        interpretation: interpretation.and_then(concept_text),
-        source,
-    });
-    if range.is_some() {
-        entry.range = range;
-    }
-}
-
-/// The numeric value, its unit and the value as shown.
-fn value_of(element: &Value) -> (Option<f64>, Option<String>, String) {
-    if let Some(quantity) = element.get("valueQuantity") {
-        let value = number(quantity, "/value");
-        let unit = string(quantity, "/unit")
-            .or_else(|| string(quantity, "/code"))
-            .map(str::to_owned);
-        let comparator = string(quantity, "/comparator").unwrap_or("");
-        let display = match value {
-            Some(v) => format!(
-                "{comparator}{} {}",
-                fmt_number(v),
-                unit.as_deref().unwrap_or("")
-            )
-            .trim()
-            .to_owned(),
-            None => String::new(),
-        };
-        return (value, unit, display);
-    }
-    if let Some(concept) = element.get("valueCodeableConcept") {
-        return (None, None, concept_text(concept).unwrap_or_default());
-    }
-    if let Some(text) = string(element, "/valueString") {
-        return (None, None, text.to_owned());
-    }
-    if let Some(value) = element.get("valueInteger").and_then(Value::as_f64) {
-        return (Some(value), None, fmt_number(value));
-    }
-    if let Some(value) = element.get("valueBoolean").and_then(Value::as_bool) {
-        return (None, None, if value { "Yes" } else { "No" }.into());
-    }
-    if let Some(low) = number(element, "/valueRange/low/value") {
-        let high = number(element, "/valueRange/high/value");
-        let display = match high {
-            Some(high) => format!("{}–{}", fmt_number(low), fmt_number(high)),
-            None => format!("≥ {}", fmt_number(low)),
-        };
-        return (None, None, display);
-    }
-    (None, None, String::new())
-}
-
-/// Series sorted oldest-first inside, and by their latest value, newest first.
-fn by_recency(series: BTreeMap<String, Series>) -> Vec<Series> {
-    let mut list: Vec<Series> = series
-        .into_values()
-        .map(|mut s| {
-            s.points.sort_by_key(|p| p.date.clone());
-            s
-        })
-        .collect();
-    list.sort_by(|a, b| {
-        let latest = |s: &Series| s.points.last().and_then(|p| p.date.clone());
-        latest(b).cmp(&latest(a)).then_with(|| a.name.cmp(&b.name))
-    });
-    list
 }
 
 fn sort_newest_first(items: &mut [Item]) {
@@ -985,7 +828,7 @@ fn binary(resource: &Value, source: Option<String>) -> Option<Document> {
     })
 }
 
-fn encounter(resource: &Value, source: Option<String>) -> Option<Item> {
+fn encounter(resource: &Value, mut sources: Vec<String>) -> Option<Item> {
     if string(resource, "/status") == Some("entered-in-error") {
         return None;
     }
@@ -1001,12 +844,14 @@ fn encounter(resource: &Value, source: Option<String>) -> Option<Item> {
     if let Some(practitioner) = string(resource, "/participant/0/individual/display") {
         details.push(practitioner.to_owned());
     }
-    let provider = string(resource, "/serviceProvider/display").map(str::to_owned);
+    if sources.is_empty() {
+        sources.extend(string(resource, "/serviceProvider/display").map(str::to_owned));
+    }
     Some(Item {
         title,
         details,
-        date: first_date(resource, &["/period/start", "/period/end"]),
-        source: source.or(provider),
+        date: first_date(resource, &["/period/start", "/period/end"]).map(ClinicalDate::new),
+        sources,
         alert: None,
     })
 }

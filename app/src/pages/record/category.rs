@@ -1,7 +1,8 @@
 //! `/record/<list>`: one kind of entry in full, where each card of the start page leads:
 //! medications current and past (dose, prescriber, reason, source), problems active and
-//! past, allergies (severity, reaction), results and vital signs with their trends,
-//! immunizations, procedures, documents and visits.
+//! past, allergies current and past (severity, reaction), results by panel with their
+//! trends, vital signs, social history and questionnaire answers, immunizations,
+//! procedures, documents and visits.
 
 use folio_shared::clinical_view::ClinicalView;
 use leptos::prelude::*;
@@ -9,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::summary_of;
 use crate::components::guard::RequireUnlocked;
-use crate::pages::viewer::summary::{DocumentSection, ItemSection, SeriesSection};
+use crate::pages::viewer::summary::{DocumentSection, ItemSection, PanelSection, SeriesSection};
 use crate::record::{OpenRecord, RecordAttachments};
 use crate::session::Session;
 
@@ -148,13 +149,17 @@ fn Lists(list: List, record: OpenRecord) -> impl IntoView {
     provide_context(RecordAttachments(StoredValue::new(record)));
     let ClinicalView {
         allergies,
+        past_allergies,
         problems,
         past_problems,
         medications,
         past_medications,
         results,
+        panels,
         immunizations,
         vital_signs,
+        social_history,
+        assessments,
         documents,
         procedures,
         encounters,
@@ -168,6 +173,7 @@ fn Lists(list: List, record: OpenRecord) -> impl IntoView {
         .into_any(),
         List::Allergies => view! {
             <ItemSection testid="viewer-allergies" title="Allergies and intolerances" items=allergies/>
+            <ItemSection testid="viewer-past-allergies" title="Past and ruled-out allergies" items=past_allergies/>
         }
         .into_any(),
         List::Problems => view! {
@@ -176,7 +182,10 @@ fn Lists(list: List, record: OpenRecord) -> impl IntoView {
         }
         .into_any(),
         List::Results => view! {
-            <SeriesSection testid="viewer-results" title="Results" series=results/>
+            <PanelSection panels=panels/>
+            <SeriesSection testid="viewer-results" title="Result trends" series=results/>
+            <SeriesSection testid="viewer-social-history" title="Social history" series=social_history/>
+            <SeriesSection testid="viewer-assessments" title="Questionnaires and assessments" series=assessments/>
         }
         .into_any(),
         List::Immunizations => view! {

@@ -62,7 +62,8 @@ pub(crate) fn summary_of(record: &OpenRecord) -> ClinicalView {
         .iter()
         .map(|(id, stored)| RecordItem::of(id, stored))
         .collect();
-    let mut builder = ClinicalViewBuilder::new(dates::now().date_naive());
+    let mut builder =
+        ClinicalViewBuilder::new(dates::now().date_naive()).units(crate::units::preference());
     for merged in merged_view(&items) {
         let Some(stored) = record.contents.get(&merged.primary) else {
             continue;
@@ -78,8 +79,7 @@ pub(crate) fn summary_of(record: &OpenRecord) -> ClinicalView {
                 credits.push(credit);
             }
         }
-        let credit = (!credits.is_empty()).then(|| credits.join(", "));
-        builder.add_borrowed(&stored.resource, credit.as_deref());
+        builder.add_borrowed_from(&stored.resource, &credits);
     }
     builder.build()
 }
@@ -91,7 +91,9 @@ fn build(record: &OpenRecord) -> (ClinicalView, RecordSearch, Vec<Series>) {
     let series = view
         .results
         .iter()
-        .chain(view.vital_signs.iter())
+        .chain(&view.vital_signs)
+        .chain(&view.social_history)
+        .chain(&view.assessments)
         .cloned()
         .collect();
     (view, RecordSearch::new(&record.contents), series)

@@ -29,7 +29,7 @@ pub struct Opened {
 /// files alone never loads the importers.
 pub async fn open_files(files: &[File], now: DateTime<Utc>) -> Opened {
     let mut worker = None::<Result<ImportWorker, String>>;
-    let mut builder = ClinicalViewBuilder::new(now.date_naive());
+    let mut builder = ClinicalViewBuilder::new(now.date_naive()).units(crate::units::preference());
     let mut fhir: Vec<Value> = Vec::new();
     let mut unverified_cards = 0;
     let mut skipped = Vec::new();

@@ -1,9 +1,13 @@
 //! The summary on one screen, in a clinician's order: patient, allergies, problems,
-//! medications, results with trends, immunizations, vital signs, procedures, documents,
-//! encounters, then the history: past medications and past problems.
+//! medications, results by panel with trends, immunizations, vital signs, social history
+//! and questionnaire answers, procedures, documents, encounters, then the history: past
+//! medications, past problems and past allergies. Values are in the reader's units, each
+//! with the value as recorded on hover when it was converted.
 //! Every section has a stable `data-testid` for the browser tests.
 
-use folio_shared::clinical_view::{ClinicalView, Document, Item, PatientBanner, Series};
+use folio_shared::clinical_view::{
+    ClinicalView, Document, Item, Panel, PatientBanner, Point, Series, date_text,
+};
 use leptos::prelude::*;
 
 use super::chart::TrendChart;
@@ -16,13 +20,17 @@ pub fn Summary(view: ClinicalView) -> impl IntoView {
     let ClinicalView {
         patient,
         allergies,
+        past_allergies,
         problems,
         past_problems,
         medications,
         past_medications,
         results,
+        panels,
         immunizations,
         vital_signs,
+        social_history,
+        assessments,
         documents,
         procedures,
         encounters,
@@ -33,14 +41,18 @@ pub fn Summary(view: ClinicalView) -> impl IntoView {
         <ItemSection testid="viewer-allergies" title="Allergies and intolerances" items=allergies/>
         <ItemSection testid="viewer-problems" title="Active problems" items=problems/>
         <ItemSection testid="viewer-medications" title="Current medications" items=medications/>
-        <SeriesSection testid="viewer-results" title="Recent results" series=results/>
+        <PanelSection panels=panels/>
+        <SeriesSection testid="viewer-results" title="Result trends" series=results/>
         <ItemSection testid="viewer-immunizations" title="Immunizations" items=immunizations/>
         <SeriesSection testid="viewer-vitals" title="Vital signs" series=vital_signs/>
+        <SeriesSection testid="viewer-social-history" title="Social history" series=social_history/>
+        <SeriesSection testid="viewer-assessments" title="Questionnaires and assessments" series=assessments/>
         <ItemSection testid="viewer-procedures" title="Procedures" items=procedures/>
         <DocumentSection documents=documents/>
         <ItemSection testid="viewer-encounters" title="Encounters" items=encounters/>
         <ItemSection testid="viewer-past-medications" title="Past medications" items=past_medications/>
         <ItemSection testid="viewer-past-problems" title="Past problems" items=past_problems/>
+        <ItemSection testid="viewer-past-allergies" title="Past and ruled-out allergies" items=past_allergies/>
     }
 }
 
@@ -88,8 +100,9 @@ pub fn ItemSection(testid: &'static str, title: &'static str, items: Vec<Item>) 
         let rows = items
             .into_iter()
             .map(|item| {
+                let sources = item.sources_text();
                 let alert = item.alert.map(|a| view! { <span class="viewer-flag">{a}</span> });
-                let date = item.date.map(|d| view! { <span class="viewer-date">{date_text(&d)}</span> });
+                let date = item.date.map(|d| view! { <span class="viewer-date">{d.text()}</span> });
                 let details = item
                     .details
                     .into_iter()
@@ -99,7 +112,7 @@ pub fn ItemSection(testid: &'static str, title: &'static str, items: Vec<Item>) 
                     <li class="viewer-item">
                         <p class="viewer-item-title"><strong>{item.title}</strong> " " {alert} " " {date}</p>
                         <ul class="viewer-details">{details}</ul>
-                        <Source source=item.source/>
+                        <Source source=sources/>
                     </li>
                 }
             })
@@ -148,8 +161,13 @@ fn SeriesCard(series: Series) -> impl IntoView {
         .and_then(|r| r.describe())
         .map(|r| view! { <span class="muted">" Reference " {r} {series.unit.clone().map(|u| format!(" {u}"))}</span> });
     let (value, out, date, source) = match latest {
-        Some(p) => (p.display, p.out_of_range, p.date, p.source),
-        None => (String::new(), false, None, None),
+        Some(p) => (
+            view! { <MeasuredValue point=p.clone()/> }.into_any(),
+            p.out_of_range,
+            p.date,
+            p.source,
+        ),
+        None => (().into_any(), false, None, None),
     };
     let flag = out.then(|| view! { <span class="viewer-flag">"Out of range"</span> });
     let class = if out {
@@ -171,7 +189,7 @@ fn SeriesCard(series: Series) -> impl IntoView {
             };
             view! {
                 <li>
-                    <span class=class>{p.display.clone()}</span>
+                    <span class=class><MeasuredValue point=p.clone()/></span>
                     {p.out_of_range.then_some(" (out of range)")}
                     " " <span class="viewer-date">{p.date.as_deref().map(date_text)}</span>
                 </li>
@@ -243,10 +261,83 @@ pub fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
     }
 }
 
-/// A FHIR date or dateTime as a clinician reads it: the date, and the time when given.
-fn date_text(date: &str) -> String {
-    match date.split_once('T') {
-        Some((day, time)) => format!("{day} {}", time.get(..5).unwrap_or(time)),
-        None => date.to_owned(),
+/// A value in the reader's units; the value as recorded, when it was converted, on hover
+/// and for screen readers.
+#[component]
+pub fn MeasuredValue(point: Point) -> impl IntoView {
+    match point.as_recorded() {
+        Some(recorded) => view! {
+            <span title=format!("As recorded: {recorded}")>{point.display}</span>
+            <span class="visually-hidden">{format!(" (as recorded: {recorded})")}</span>
+        }
+        .into_any(),
+        None => view! { <span>{point.display}</span> }.into_any(),
+    }
+}
+
+/// Panels shown at first, and added by each "Show earlier results".
+const PANELS_AT_A_TIME: usize = 12;
+
+/// Results by panel, newest first: each report with its tests, values, ranges and flags.
+/// A long record's thousands of panels are shown a dozen at a time.
+#[component]
+pub fn PanelSection(panels: Vec<Panel>) -> impl IntoView {
+    let total = panels.len();
+    let panels = StoredValue::new(panels);
+    let shown = RwSignal::new(PANELS_AT_A_TIME);
+    let body = if total == 0 {
+        view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="viewer-list">
+                {move || panels.with_value(|all| {
+                    all.iter().take(shown.get()).cloned().map(panel_view).collect_view()
+                })}
+            </ul>
+            {move || (shown.get() < total).then(|| view! {
+                <p class="actions">
+                    <button type="button" class="button" data-testid="viewer-panels-more"
+                        on:click=move |_| shown.update(|n| *n += PANELS_AT_A_TIME)>
+                        {format!("Show earlier results ({} more)", total - shown.get())}
+                    </button>
+                </p>
+            })}
+        }
+        .into_any()
+    };
+    view! {
+        <section class="viewer-section" data-testid="viewer-panels" aria-labelledby="viewer-panels-title">
+            <h2 id="viewer-panels-title">"Results"</h2>
+            {body}
+        </section>
+    }
+}
+
+fn panel_view(panel: Panel) -> impl IntoView {
+    let date = panel.date.as_deref().map(date_text);
+    let lines = panel
+        .results
+        .into_iter()
+        .map(|r| {
+            let out = r.point.out_of_range;
+            let range = r.range.as_ref().and_then(|range| range.describe()).map(|text| {
+                let unit = r.point.unit.clone().map(|u| format!(" {u}")).unwrap_or_default();
+                view! { <span class="muted">" Reference " {text} {unit}</span> }
+            });
+            view! {
+                <tr>
+                    <th scope="row">{r.name}</th>
+                    <td class=if out { "viewer-value-out" } else { "" }><MeasuredValue point=r.point/></td>
+                    <td>{out.then(|| view! { <span class="viewer-flag">"Out of range"</span> })} {range}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <li class="viewer-item viewer-panel">
+            <p class="viewer-item-title"><strong>{panel.title}</strong> " " <span class="viewer-date">{date}</span></p>
+            <table class="viewer-panel-results"><tbody>{lines}</tbody></table>
+            <Source source=panel.source/>
+        </li>
     }
 }

@@ -5,7 +5,8 @@
 //! `type` and `category`. Reactions and their severity come from nested observations.
 
 use super::CdaContext;
-use super::datatypes::{codeable_concept, effective};
+use super::datatypes::{codeable_concept, effective, entry_concept};
+use super::participants::{author_name, authored_at, display_reference};
 use super::xml::{attr, child, children, has_template, path};
 use crate::fhir::code_systems::SNOMED;
 use roxmltree::Node;
@@ -25,11 +26,7 @@ const SEVERITY: &[&str] = &[
 pub(crate) fn allergy(obs: Node<'_, '_>, ctx: &CdaContext) -> Value {
     let mut r = ctx.resource("AllergyIntolerance", obs, "patient");
     let negated = attr(obs, "negationInd") == Some("true");
-    let allergen = path(
-        obs,
-        &["participant", "participantRole", "playingEntity", "code"],
-    )
-    .and_then(codeable_concept);
+    let allergen = allergen(obs, ctx);
     let kind = child(obs, "value")
         .and_then(|v| attr(v, "code"))
         .unwrap_or_default();
@@ -46,7 +43,9 @@ pub(crate) fn allergy(obs: Node<'_, '_>, ctx: &CdaContext) -> Value {
         (false, code) => {
             if let Some(code) = code {
                 r["code"] = code;
-            } else if let Some(v) = child(obs, "value").and_then(codeable_concept) {
+            } else if let Some(v) =
+                child(obs, "value").and_then(|v| codeable_concept(v, &ctx.narrative))
+            {
                 r["code"] = v;
             }
             r["verificationStatus"] = verification("confirmed");
@@ -76,7 +75,7 @@ pub(crate) fn allergy(obs: Node<'_, '_>, ctx: &CdaContext) -> Value {
         .filter_map(|er| child(er, "observation"))
         .filter(|o| has_template(*o, REACTION))
         .filter_map(|o| {
-            let manifestation = child(o, "value").and_then(codeable_concept)?;
+            let manifestation = entry_concept(child(o, "value"), o, &ctx.narrative)?;
             let mut reaction = json!({ "manifestation": [manifestation] });
             if let Some(sev) = severity(o).or_else(|| severity(obs)) {
                 reaction["severity"] = json!(sev);
@@ -87,7 +86,33 @@ pub(crate) fn allergy(obs: Node<'_, '_>, ctx: &CdaContext) -> Value {
     if !reactions.is_empty() {
         r["reaction"] = Value::Array(reactions);
     }
+    if let Some(at) = authored_at(obs) {
+        r["recordedDate"] = json!(at);
+    }
+    if let Some(author) = author_name(obs) {
+        r["recorder"] = display_reference(author);
+    }
     r
+}
+
+/// The substance: its code named by displayName or originalText, else the entity's
+/// `name`, else the entry's narrative text, else its code system and code.
+fn allergen(obs: Node<'_, '_>, ctx: &CdaContext) -> Option<Value> {
+    let entity = path(obs, &["participant", "participantRole", "playingEntity"]);
+    let code = entity.and_then(|e| child(e, "code"));
+    let by_code = code.and_then(|c| codeable_concept(c, &ctx.narrative));
+    if by_code.as_ref().is_some_and(|c| c.get("text").is_some()) {
+        return by_code;
+    }
+    if let Some(name) = entity
+        .and_then(|e| child(e, "name"))
+        .and_then(super::xml::text)
+    {
+        let mut cc = by_code.unwrap_or_else(|| json!({}));
+        cc["text"] = json!(name);
+        return Some(cc);
+    }
+    entry_concept(code, obs, &ctx.narrative)
 }
 
 fn verification(code: &str) -> Value {

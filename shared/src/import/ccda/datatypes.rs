@@ -2,24 +2,35 @@
 //! CD/CE → CodeableConcept (OIDs to FHIR system URIs), TS → dateTime, IVL_TS → Period,
 //! PQ → Quantity (UCUM), IVL_PQ → Range, and an observation's `value` → `value[x]`.
 
-use super::xml::{attr, child, children, text};
+use super::narrative::Narrative;
+use super::xml::{attr, child, children};
 use crate::fhir::code_systems::{UCUM, system_uri_for_oid};
 use roxmltree::Node;
 use serde_json::{Map, Value, json};
 
 /// A CD-like element (code, value xsi:type CD, vaccineCode…) as a CodeableConcept, with
-/// its translations as further codings. None when it carries neither a code nor text.
-pub(crate) fn codeable_concept(node: Node<'_, '_>) -> Option<Value> {
+/// its translations as further codings. Its `text` is the name the document gives: the
+/// `displayName`, else the `originalText` (inline or through its narrative reference),
+/// else a translation's `displayName`. None when it carries neither a code nor a name.
+pub(crate) fn codeable_concept(node: Node<'_, '_>, narrative: &Narrative) -> Option<Value> {
     let mut codings: Vec<Value> = Vec::new();
     if let Some(c) = coding(node) {
         codings.push(c);
     }
-    codings.extend(children(node, "translation").filter_map(coding));
-    // originalText is often only a `<reference>` into the narrative; then there is none.
-    let mut text = child(node, "originalText").and_then(text);
-    if codings.is_empty() && text.is_none() {
-        text = attr(node, "displayName").map(str::to_string);
-    }
+    let translations: Vec<Node> = children(node, "translation").collect();
+    codings.extend(translations.iter().copied().filter_map(coding));
+    let display = attr(node, "displayName").map(str::trim);
+    let text = display
+        .filter(|d| !is_placeholder(d, attr(node, "code")))
+        .map(str::to_string)
+        .or_else(|| child(node, "originalText").and_then(|o| narrative.resolve(o)))
+        .or_else(|| {
+            translations
+                .iter()
+                .find_map(|t| attr(*t, "displayName"))
+                .map(|d| d.trim().to_string())
+        })
+        .or_else(|| display.map(str::to_string));
     if codings.is_empty() && text.is_none() {
         return None;
     }
@@ -31,6 +42,74 @@ pub(crate) fn codeable_concept(node: Node<'_, '_>) -> Option<Value> {
         cc.insert("text".into(), Value::String(t));
     }
     Some(Value::Object(cc))
+}
+
+/// A displayName that names no particular thing: the code itself, or a generic word some
+/// vendors put there ("Unknown", "Problem") while the real name is in the originalText.
+pub(crate) fn is_placeholder(display: &str, code: Option<&str>) -> bool {
+    const GENERIC: &[&str] = &[
+        "unknown",
+        "unk",
+        "problem",
+        "condition",
+        "diagnosis",
+        "medication",
+        "procedure",
+        "other",
+        "none",
+        "no information",
+    ];
+    Some(display) == code.map(str::trim) || GENERIC.contains(&display.to_lowercase().as_str())
+}
+
+/// The concept naming an entry: what [`codeable_concept`] reads from `code`, named, when
+/// the code itself carries no name, by the entry's own narrative text (`entry/text`), and
+/// as the last resort by its code system and code ("CPT 69209"), never by a bare code.
+/// None when there is neither a code nor any text.
+pub(crate) fn entry_concept(
+    code: Option<Node<'_, '_>>,
+    entry: Node<'_, '_>,
+    narrative: &Narrative,
+) -> Option<Value> {
+    let mut cc = code.and_then(|c| codeable_concept(c, narrative));
+    let named = cc.as_ref().is_some_and(|c| c.get("text").is_some());
+    if named {
+        return cc;
+    }
+    let entry_text = child(entry, "text").and_then(|t| narrative.resolve(t));
+    let fallback = entry_text.or_else(|| {
+        let c = code?;
+        let value = attr(c, "code")?.trim();
+        let system = attr(c, "codeSystemName")
+            .map(str::to_string)
+            .or_else(|| {
+                attr(c, "codeSystem")
+                    .and_then(code_system_name)
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "Code".to_string());
+        Some(format!("{system} {value}"))
+    })?;
+    let cc = cc.get_or_insert_with(|| json!({}));
+    cc["text"] = Value::String(fallback);
+    Some(cc.clone())
+}
+
+/// A short, readable name of the code systems C-CDA entries use most.
+fn code_system_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.16.840.1.113883.6.96" => "SNOMED CT",
+        "2.16.840.1.113883.6.1" => "LOINC",
+        "2.16.840.1.113883.6.88" => "RxNorm",
+        "2.16.840.1.113883.12.292" => "CVX",
+        "2.16.840.1.113883.6.90" => "ICD-10-CM",
+        "2.16.840.1.113883.6.4" => "ICD-10-PCS",
+        "2.16.840.1.113883.6.103" | "2.16.840.1.113883.6.104" => "ICD-9-CM",
+        "2.16.840.1.113883.6.12" => "CPT",
+        "2.16.840.1.113883.6.285" | "2.16.840.1.113883.6.14" => "HCPCS",
+        "2.16.840.1.113883.6.69" => "NDC",
+        _ => return None,
+    })
 }
 
 fn coding(node: Node<'_, '_>) -> Option<Value> {
@@ -60,6 +139,13 @@ pub(crate) fn date_time(ts: &str) -> Option<String> {
         return None;
     }
     let d = |a: usize, b: usize| &digits[a..b];
+    // A month or day out of range ("20013031") is no date at all.
+    let in_range = |a: usize, max: u32| {
+        digits.len() < a + 2 || (1..=max).contains(&d(a, a + 2).parse::<u32>().unwrap_or(0))
+    };
+    if !in_range(4, 12) || !in_range(6, 31) {
+        return None;
+    }
     let date = match digits.len() {
         4..=5 => return Some(d(0, 4).into()),
         6..=7 => return Some(format!("{}-{}", d(0, 4), d(4, 6))),
@@ -128,6 +214,14 @@ impl When {
         }
     }
 
+    /// As a Period: a point in time is its start.
+    pub(crate) fn into_period(self) -> Value {
+        match self {
+            When::At(t) => json!({ "start": t }),
+            When::Period(p) => p,
+        }
+    }
+
     pub(crate) fn start(&self) -> Option<String> {
         match self {
             When::At(t) => Some(t.clone()),
@@ -180,7 +274,10 @@ pub(crate) fn range(node: Node<'_, '_>) -> Option<Value> {
 }
 
 /// An observation's `value` as FHIR `value[x]`: (element suffix, value).
-pub(crate) fn observation_value(value: Node<'_, '_>) -> Option<(&'static str, Value)> {
+pub(crate) fn observation_value(
+    value: Node<'_, '_>,
+    narrative: &Narrative,
+) -> Option<(&'static str, Value)> {
     let ty = attr_local(value, "type").unwrap_or("");
     let ty = ty.rsplit(':').next().unwrap_or(ty);
     match ty {
@@ -198,8 +295,10 @@ pub(crate) fn observation_value(value: Node<'_, '_>) -> Option<(&'static str, Va
         "TS" => attr(value, "value")
             .and_then(date_time)
             .map(|t| ("DateTime", json!(t))),
-        "CD" | "CE" | "CV" | "CO" | "CS" => codeable_concept(value).map(|c| ("CodeableConcept", c)),
-        _ => text(value).map(|t| ("String", json!(t))),
+        "CD" | "CE" | "CV" | "CO" | "CS" => {
+            codeable_concept(value, narrative).map(|c| ("CodeableConcept", c))
+        }
+        _ => narrative.resolve(value).map(|t| ("String", json!(t))),
     }
 }
 
@@ -208,14 +307,51 @@ pub(crate) fn status_code<'a>(node: Node<'a, '_>) -> Option<&'a str> {
     child(node, "statusCode").and_then(|s| attr(s, "code"))
 }
 
-/// The first CodeableConcept at `names` (e.g. `consumable/manufacturedProduct/…/code`).
-pub(crate) fn concept_at(node: Node<'_, '_>, names: &[&str]) -> Option<Value> {
-    super::xml::path(node, names).and_then(codeable_concept)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::date_time;
+    use super::{Narrative, date_time, entry_concept};
+    use roxmltree::Document;
+    use serde_json::json;
+
+    /// The concept naming the document's only `procedure` from its `code`.
+    fn procedure_name(body: &str) -> Option<serde_json::Value> {
+        let xml = format!(
+            r##"<section xmlns="urn:hl7-org:v3"><text><td ID="p1">Cerumen Removal</td></text><entry><procedure>{body}</procedure></entry></section>"##
+        );
+        let doc = Document::parse(&xml).unwrap();
+        let narrative = Narrative::new(&doc);
+        let procedure = doc
+            .descendants()
+            .find(|n| n.has_tag_name("procedure"))
+            .unwrap();
+        let code = procedure.children().find(|n| n.has_tag_name("code"));
+        entry_concept(code, procedure, &narrative)
+    }
+
+    #[test]
+    fn an_entry_is_named_by_display_name_then_original_text_then_its_narrative() {
+        let cpt = r#"codeSystem="2.16.840.1.113883.6.12""#;
+        assert_eq!(
+            procedure_name(&format!(
+                r##"<code code="69209" {cpt} displayName="Removal impacted cerumen"><originalText><reference value="#p1"/></originalText></code>"##
+            )),
+            Some(
+                json!({ "coding": [{ "system": "http://www.ama-assn.org/go/cpt", "code": "69209", "display": "Removal impacted cerumen" }], "text": "Removal impacted cerumen" })
+            )
+        );
+        let by_original = procedure_name(&format!(
+            r##"<code code="69209" {cpt}><originalText><reference value="#p1"/></originalText></code>"##
+        ));
+        assert_eq!(by_original.unwrap()["text"], "Cerumen Removal");
+        let by_entry_text = procedure_name(&format!(
+            r##"<code code="69209" {cpt}/><text><reference value="#p1"/></text>"##
+        ));
+        assert_eq!(by_entry_text.unwrap()["text"], "Cerumen Removal");
+        let by_system = procedure_name(&format!(r#"<code code="69209" {cpt}/>"#)).unwrap();
+        assert_eq!(by_system["text"], "CPT 69209");
+        assert_eq!(by_system["coding"][0]["code"], "69209");
+        assert_eq!(procedure_name(r#"<code nullFlavor="UNK"/>"#), None);
+    }
 
     #[test]
     fn hl7_timestamps_become_fhir_date_times() {
@@ -233,5 +369,6 @@ mod tests {
         // No zone: FHIR forbids a time without one, so keep only the date.
         assert_eq!(date_time("20120806101500").as_deref(), Some("2012-08-06"));
         assert_eq!(date_time("garbage"), None);
+        assert_eq!(date_time("20013031"), None);
     }
 }

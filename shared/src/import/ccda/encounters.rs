@@ -3,7 +3,8 @@
 //! unknown (v3 NullFlavor UNK) and the code goes to `type`.
 
 use super::CdaContext;
-use super::datatypes::{codeable_concept, effective, status_code};
+use super::datatypes::{effective, entry_concept, status_code};
+use super::participants::{display_reference, performer_name};
 use super::xml::child;
 use roxmltree::Node;
 use serde_json::{Value, json};
@@ -20,8 +21,11 @@ pub(crate) fn encounter(enc: Node<'_, '_>, ctx: &CdaContext) -> Value {
         _ => "unknown",
     });
     r["class"] = json!({ "system": "http://terminology.hl7.org/CodeSystem/v3-NullFlavor", "code": "UNK", "display": "unknown" });
-    if let Some(code) = child(enc, "code").and_then(codeable_concept) {
+    if let Some(code) = entry_concept(child(enc, "code"), enc, &ctx.narrative) {
         r["type"] = json!([code]);
+    }
+    if let Some(who) = performer_name(enc) {
+        r["participant"] = json!([{ "individual": display_reference(who) }]);
     }
     match when {
         Some(super::datatypes::When::At(t)) => r["period"] = json!({ "start": t }),

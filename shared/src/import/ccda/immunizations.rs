@@ -1,7 +1,8 @@
 //! Immunization Activity → Immunization (vaccine code is CVX in C-CDA).
 
 use super::CdaContext;
-use super::datatypes::{codeable_concept, concept_at, effective, quantity, status_code};
+use super::datatypes::{codeable_concept, effective, entry_concept, quantity, status_code};
+use super::participants::{display_reference, performer_name};
 use super::xml::{attr, child, path, text};
 use roxmltree::Node;
 use serde_json::{Value, json};
@@ -17,7 +18,7 @@ pub(crate) fn immunization(sa: Node<'_, '_>, ctx: &CdaContext) -> Value {
             _ => "completed",
         }
     });
-    r["vaccineCode"] = concept_at(
+    let code = path(
         sa,
         &[
             "consumable",
@@ -25,8 +26,9 @@ pub(crate) fn immunization(sa: Node<'_, '_>, ctx: &CdaContext) -> Value {
             "manufacturedMaterial",
             "code",
         ],
-    )
-    .unwrap_or_else(|| json!({ "text": "Vaccine (not coded in the source document)" }));
+    );
+    r["vaccineCode"] = entry_concept(code, sa, &ctx.narrative)
+        .unwrap_or_else(|| json!({ "text": "Vaccine (not named in the source document)" }));
     // occurrence[x] is required: an undated immunization keeps that fact as text.
     match effective(sa).and_then(|w| w.start()) {
         Some(t) => r["occurrenceDateTime"] = json!(t),
@@ -48,8 +50,11 @@ pub(crate) fn immunization(sa: Node<'_, '_>, ctx: &CdaContext) -> Value {
     if let Some(dose) = child(sa, "doseQuantity").and_then(quantity) {
         r["doseQuantity"] = dose;
     }
-    if let Some(route) = child(sa, "routeCode").and_then(codeable_concept) {
+    if let Some(route) = child(sa, "routeCode").and_then(|c| codeable_concept(c, &ctx.narrative)) {
         r["route"] = route;
+    }
+    if let Some(who) = performer_name(sa) {
+        r["performer"] = json!([{ "actor": display_reference(who) }]);
     }
     r
 }

@@ -3,8 +3,11 @@
 //!
 //! One file per section concept. Sections are found by templateId or LOINC code (see
 //! [`sections`]); within a mapped section, every element carrying a mapped entry template
-//! becomes one resource, and an entry with none is reported as unmapped. Sections Folio
-//! does not map are reported with their entry count. The original document is kept
+//! becomes one resource, and an entry with none is reported as unmapped. Names, sigs and
+//! notes written only in a section's narrative are read through the entries' references
+//! into it (see [`narrative`]); sections whose narrative is the content (Hospital Course,
+//! Reason for Referral) are kept as notes. Sections Folio does not map are reported with
+//! their entry count. The original document is kept
 //! whole, base64 in a DocumentReference (`content.attachment.data`), so nothing the
 //! mapping leaves out is lost.
 //!
@@ -15,10 +18,16 @@
 //! walk.
 
 mod allergies;
+mod care_team;
+mod coverage;
 mod datatypes;
 mod encounters;
+mod family_history;
 mod immunizations;
 mod medications;
+mod narrative;
+mod notes;
+mod participants;
 mod patient;
 mod plan_of_care;
 mod problems;
@@ -31,6 +40,8 @@ use super::EntrySink;
 use super::error::{ImportError, ImportErrorKind};
 use super::identity::{ORIGINAL_ID_EXTENSION, derived_id, sha256_hex};
 use base64::Engine;
+use narrative::Narrative;
+use problems::ConditionCategory;
 use results::ObservationCategory;
 use roxmltree::{Document, Node, ParsingOptions};
 use sections::{SectionKind, Target, section_kind, target_of};
@@ -43,6 +54,9 @@ pub(crate) struct CdaContext {
     document_key: String,
     patient_reference: String,
     siblings: SiblingIndex,
+    narrative: Narrative,
+    /// The document's own date, for notes taken from its sections' narrative.
+    document_date: Option<String>,
 }
 
 impl CdaContext {
@@ -142,6 +156,10 @@ pub(crate) fn import_ccda(sink: &mut EntrySink<'_>, bytes: &[u8]) -> Result<(), 
         document_key: document_key.clone(),
         patient_reference: format!("Patient/{patient_id}"),
         siblings: SiblingIndex::new(&doc),
+        narrative: Narrative::new(&doc),
+        document_date: child(root, "effectiveTime")
+            .and_then(|e| attr(e, "value"))
+            .and_then(datatypes::date_time),
     };
     let mut source = sink.source();
     if source.provider.is_none() {
@@ -199,6 +217,11 @@ fn map_section(
         }
         return;
     };
+    if kind.keeps_narrative()
+        && let Some(note) = notes::section_note(section, ctx)
+    {
+        out.push(note);
+    }
     for entry in entries {
         let mut mapped = 0;
         for node in entry.descendants().filter(|n| n.is_element()) {
@@ -232,8 +255,17 @@ fn map_section(
 
 fn map_entry(ctx: &CdaContext, kind: SectionKind, target: Target, node: Node<'_, '_>) -> Value {
     match target {
-        Target::Condition => problems::condition(node, ctx),
-        Target::MedicationStatement => medications::medication_statement(node, ctx),
+        Target::Condition => {
+            let category = match kind {
+                SectionKind::AdmissionDiagnoses | SectionKind::DischargeDiagnoses => {
+                    ConditionCategory::EncounterDiagnosis
+                }
+                SectionKind::HealthConcerns => ConditionCategory::HealthConcern,
+                _ => ConditionCategory::ProblemListItem,
+            };
+            problems::condition(node, ctx, category)
+        }
+        Target::MedicationStatement => medications::medication_statement(node, ctx, kind),
         Target::MedicationRequest => medications::planned_medication(node, ctx),
         Target::AllergyIntolerance => allergies::allergy(node, ctx),
         Target::DiagnosticReport => {
@@ -247,6 +279,9 @@ fn map_entry(ctx: &CdaContext, kind: SectionKind, target: Target, node: Node<'_,
             let category = match kind {
                 SectionKind::VitalSigns => ObservationCategory::VitalSigns,
                 SectionKind::SocialHistory => ObservationCategory::SocialHistory,
+                SectionKind::FunctionalStatus => ObservationCategory::FunctionalStatus,
+                SectionKind::MentalStatus => ObservationCategory::CognitiveStatus,
+                SectionKind::HealthConcerns => ObservationCategory::Survey,
                 _ => ObservationCategory::Laboratory,
             };
             results::observation(node, ctx, category)
@@ -256,6 +291,10 @@ fn map_entry(ctx: &CdaContext, kind: SectionKind, target: Target, node: Node<'_,
         Target::Encounter => encounters::encounter(node, ctx),
         Target::ServiceRequest => plan_of_care::service_request(node, ctx),
         Target::Goal => plan_of_care::goal(node, ctx),
+        Target::Coverage => coverage::coverage(node, ctx),
+        Target::CareTeam => care_team::care_team(node, ctx),
+        Target::FamilyMemberHistory => family_history::family_member_history(node, ctx),
+        Target::Note => notes::note_activity(node, ctx),
     }
 }
 
@@ -284,7 +323,9 @@ fn document_reference(
     if let Some(id) = child(root, "id").and_then(patient::identifier) {
         r["masterIdentifier"] = id;
     }
-    if let Some(code) = child(root, "code").and_then(datatypes::codeable_concept) {
+    if let Some(code) =
+        child(root, "code").and_then(|c| datatypes::codeable_concept(c, &ctx.narrative))
+    {
         r["type"] = code;
     }
     if let Some(when) = child(root, "effectiveTime")

@@ -2,7 +2,7 @@
 //! ServiceRequest (intent from the moodCode); Goal Observation → Goal.
 
 use super::CdaContext;
-use super::datatypes::{codeable_concept, effective, quantity, status_code};
+use super::datatypes::{effective, entry_concept, quantity, status_code};
 use super::xml::{attr, child, text};
 use roxmltree::Node;
 use serde_json::{Value, json};
@@ -20,7 +20,7 @@ pub(crate) fn service_request(node: Node<'_, '_>, ctx: &CdaContext) -> Value {
         Some("PRP") => "proposal",
         _ => "plan",
     });
-    if let Some(code) = child(node, "code").and_then(codeable_concept) {
+    if let Some(code) = entry_concept(child(node, "code"), node, &ctx.narrative) {
         r["code"] = code;
     }
     if let Some(w) = effective(node) {
@@ -37,8 +37,7 @@ pub(crate) fn goal(obs: Node<'_, '_>, ctx: &CdaContext) -> Value {
         _ => "active",
     });
     // description is required; the goal's code, else its value as text, else say so.
-    r["description"] = child(obs, "code")
-        .and_then(codeable_concept)
+    r["description"] = entry_concept(child(obs, "code"), obs, &ctx.narrative)
         .or_else(|| {
             child(obs, "value")
                 .and_then(text)

@@ -3,7 +3,10 @@
 //! reference range.
 
 use super::CdaContext;
-use super::datatypes::{codeable_concept, effective, observation_value, range, status_code};
+use super::datatypes::{
+    codeable_concept, effective, entry_concept, observation_value, range, status_code,
+};
+use super::participants::{author_name, display_reference, performer_name};
 use super::xml::{attr, child, children, text};
 use roxmltree::Node;
 use serde_json::{Value, json};
@@ -16,14 +19,33 @@ pub(crate) enum ObservationCategory {
     Laboratory,
     VitalSigns,
     SocialHistory,
+    /// An assessment such as a health status ("alive and well").
+    Survey,
+    FunctionalStatus,
+    CognitiveStatus,
 }
 
+const US_CORE_CATEGORY: &str = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category";
+
 impl ObservationCategory {
-    fn code(self) -> &'static str {
+    /// `Observation.category`: the FHIR category, and for functional and cognitive status
+    /// US Core's finer category beside `survey`.
+    fn categories(self) -> Value {
+        let fhir =
+            |code: &str| json!({ "coding": [{ "system": OBSERVATION_CATEGORY, "code": code }] });
+        let us_core =
+            |code: &str| json!({ "coding": [{ "system": US_CORE_CATEGORY, "code": code }] });
         match self {
-            ObservationCategory::Laboratory => "laboratory",
-            ObservationCategory::VitalSigns => "vital-signs",
-            ObservationCategory::SocialHistory => "social-history",
+            ObservationCategory::Laboratory => json!([fhir("laboratory")]),
+            ObservationCategory::VitalSigns => json!([fhir("vital-signs")]),
+            ObservationCategory::SocialHistory => json!([fhir("social-history")]),
+            ObservationCategory::Survey => json!([fhir("survey")]),
+            ObservationCategory::FunctionalStatus => {
+                json!([fhir("survey"), us_core("functional-status")])
+            }
+            ObservationCategory::CognitiveStatus => {
+                json!([fhir("survey"), us_core("cognitive-status")])
+            }
         }
     }
 }
@@ -35,11 +57,9 @@ pub(crate) fn observation(
 ) -> Value {
     let mut r = ctx.resource("Observation", obs, "subject");
     r["status"] = json!(observation_status(obs));
-    r["category"] =
-        json!([{ "coding": [{ "system": OBSERVATION_CATEGORY, "code": category.code() }] }]);
-    r["code"] = child(obs, "code")
-        .and_then(codeable_concept)
-        .unwrap_or_else(|| json!({ "text": "Observation (not coded in the source document)" }));
+    r["category"] = category.categories();
+    r["code"] = entry_concept(child(obs, "code"), obs, &ctx.narrative)
+        .unwrap_or_else(|| json!({ "text": "Observation (not named in the source document)" }));
     // An observation in an organizer often leaves its time to the organizer.
     let when = effective(obs).or_else(|| {
         obs.ancestors()
@@ -52,12 +72,15 @@ pub(crate) fn observation(
     }
     if let Some(value) = child(obs, "value")
         && attr(value, "nullFlavor").is_none()
-        && let Some((suffix, v)) = observation_value(value)
+        && let Some((suffix, v)) = observation_value(value, &ctx.narrative)
     {
         r[format!("value{suffix}")] = v;
     }
+    if let Some(who) = performer_name(obs).or_else(|| author_name(obs)) {
+        r["performer"] = json!([display_reference(who)]);
+    }
     let interpretations: Vec<Value> = children(obs, "interpretationCode")
-        .filter_map(codeable_concept)
+        .filter_map(|c| codeable_concept(c, &ctx.narrative))
         .collect();
     if !interpretations.is_empty() {
         r["interpretation"] = Value::Array(interpretations);
@@ -103,9 +126,8 @@ pub(crate) fn diagnostic_report(
     r["category"] = json!([{ "coding": [{
         "system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"
     }] }]);
-    r["code"] = child(organizer, "code")
-        .and_then(codeable_concept)
-        .unwrap_or_else(|| json!({ "text": "Results (not coded in the source document)" }));
+    r["code"] = entry_concept(child(organizer, "code"), organizer, &ctx.narrative)
+        .unwrap_or_else(|| json!({ "text": "Results (not named in the source document)" }));
     if let Some(w) = effective(organizer) {
         w.set(&mut r, "effective");
     }

@@ -19,6 +19,33 @@ pub(crate) enum SectionKind {
     SocialHistory,
     PlanOfCare,
     Goals,
+    AdmissionDiagnoses,
+    DischargeDiagnoses,
+    AdmissionMedications,
+    DischargeMedications,
+    HealthConcerns,
+    FamilyHistory,
+    FunctionalStatus,
+    MentalStatus,
+    Payers,
+    CareTeam,
+    Notes,
+    ReasonForReferral,
+    HospitalCourse,
+    DischargeInstructions,
+}
+
+impl SectionKind {
+    /// Sections whose narrative is itself the clinical content (a hospital course, the
+    /// reason for a referral): kept as a note of their own, whatever entries they have.
+    pub(crate) fn keeps_narrative(self) -> bool {
+        matches!(
+            self,
+            SectionKind::HospitalCourse
+                | SectionKind::ReasonForReferral
+                | SectionKind::DischargeInstructions
+        )
+    }
 }
 
 const C: &str = "2.16.840.1.113883.10.20.22";
@@ -27,7 +54,8 @@ struct SectionRule {
     kind: SectionKind,
     /// Section templateId roots (C-CDA entries-optional and entries-required, CCD 1.0).
     templates: &'static [&'static str],
-    loinc: &'static str,
+    /// LOINC section codes, used only when no C-CDA templateId names the section.
+    loinc: &'static [&'static str],
 }
 
 const SECTIONS: &[SectionRule] = &[
@@ -38,7 +66,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.5.1",
             "2.16.840.1.113883.10.20.1.11",
         ],
-        loinc: "11450-4",
+        loinc: &["11450-4"],
     },
     SectionRule {
         kind: SectionKind::Medications,
@@ -47,7 +75,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.1.1",
             "2.16.840.1.113883.10.20.1.8",
         ],
-        loinc: "10160-0",
+        loinc: &["10160-0"],
     },
     SectionRule {
         kind: SectionKind::Allergies,
@@ -56,7 +84,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.6.1",
             "2.16.840.1.113883.10.20.1.2",
         ],
-        loinc: "48765-2",
+        loinc: &["48765-2"],
     },
     SectionRule {
         kind: SectionKind::Results,
@@ -65,7 +93,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.3.1",
             "2.16.840.1.113883.10.20.1.14",
         ],
-        loinc: "30954-2",
+        loinc: &["30954-2"],
     },
     SectionRule {
         kind: SectionKind::VitalSigns,
@@ -74,7 +102,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.4.1",
             "2.16.840.1.113883.10.20.1.16",
         ],
-        loinc: "8716-3",
+        loinc: &["8716-3"],
     },
     SectionRule {
         kind: SectionKind::Immunizations,
@@ -83,7 +111,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.2.1",
             "2.16.840.1.113883.10.20.1.6",
         ],
-        loinc: "11369-6",
+        loinc: &["11369-6"],
     },
     SectionRule {
         kind: SectionKind::Procedures,
@@ -92,7 +120,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.7.1",
             "2.16.840.1.113883.10.20.1.12",
         ],
-        loinc: "47519-4",
+        loinc: &["47519-4"],
     },
     SectionRule {
         kind: SectionKind::Encounters,
@@ -101,7 +129,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.22.1",
             "2.16.840.1.113883.10.20.1.3",
         ],
-        loinc: "46240-8",
+        loinc: &["46240-8"],
     },
     SectionRule {
         kind: SectionKind::SocialHistory,
@@ -109,7 +137,7 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.17",
             "2.16.840.1.113883.10.20.1.15",
         ],
-        loinc: "29762-2",
+        loinc: &["29762-2"],
     },
     SectionRule {
         kind: SectionKind::PlanOfCare,
@@ -117,12 +145,94 @@ const SECTIONS: &[SectionRule] = &[
             "2.16.840.1.113883.10.20.22.2.10",
             "2.16.840.1.113883.10.20.1.10",
         ],
-        loinc: "18776-5",
+        loinc: &["18776-5"],
     },
     SectionRule {
         kind: SectionKind::Goals,
         templates: &["2.16.840.1.113883.10.20.22.2.60"],
-        loinc: "61146-7",
+        loinc: &["61146-7"],
+    },
+    SectionRule {
+        kind: SectionKind::AdmissionDiagnoses,
+        templates: &["2.16.840.1.113883.10.20.22.2.43"],
+        loinc: &["46241-6", "42347-5"],
+    },
+    SectionRule {
+        kind: SectionKind::DischargeDiagnoses,
+        templates: &["2.16.840.1.113883.10.20.22.2.24"],
+        loinc: &["11535-2", "78375-3"],
+    },
+    SectionRule {
+        kind: SectionKind::AdmissionMedications,
+        templates: &["2.16.840.1.113883.10.20.22.2.44"],
+        loinc: &["42346-7"],
+    },
+    SectionRule {
+        kind: SectionKind::DischargeMedications,
+        templates: &[
+            "2.16.840.1.113883.10.20.22.2.11",
+            "2.16.840.1.113883.10.20.22.2.11.1",
+        ],
+        loinc: &["10183-2", "75311-1"],
+    },
+    SectionRule {
+        kind: SectionKind::HealthConcerns,
+        templates: &["2.16.840.1.113883.10.20.22.2.58"],
+        loinc: &["75310-3"],
+    },
+    SectionRule {
+        kind: SectionKind::FamilyHistory,
+        templates: &[
+            "2.16.840.1.113883.10.20.22.2.15",
+            "2.16.840.1.113883.10.20.1.4",
+        ],
+        loinc: &["10157-6"],
+    },
+    SectionRule {
+        kind: SectionKind::FunctionalStatus,
+        templates: &[
+            "2.16.840.1.113883.10.20.22.2.14",
+            "2.16.840.1.113883.10.20.1.5",
+        ],
+        loinc: &["47420-5"],
+    },
+    SectionRule {
+        kind: SectionKind::MentalStatus,
+        templates: &["2.16.840.1.113883.10.20.22.2.56"],
+        loinc: &["10190-7"],
+    },
+    SectionRule {
+        kind: SectionKind::Payers,
+        templates: &[
+            "2.16.840.1.113883.10.20.22.2.18",
+            "2.16.840.1.113883.10.20.1.9",
+        ],
+        loinc: &["48768-6"],
+    },
+    SectionRule {
+        kind: SectionKind::CareTeam,
+        templates: &["2.16.840.1.113883.10.20.22.2.500"],
+        loinc: &["85847-2"],
+    },
+    SectionRule {
+        kind: SectionKind::Notes,
+        templates: &["2.16.840.1.113883.10.20.22.2.65"],
+        loinc: &["11506-3"],
+    },
+    SectionRule {
+        kind: SectionKind::ReasonForReferral,
+        templates: &["1.3.6.1.4.1.19376.1.5.3.1.3.1"],
+        loinc: &["42349-1"],
+    },
+    SectionRule {
+        kind: SectionKind::HospitalCourse,
+        templates: &["1.3.6.1.4.1.19376.1.5.3.1.3.5"],
+        loinc: &["8648-8"],
+    },
+    SectionRule {
+        kind: SectionKind::DischargeInstructions,
+        templates: &["2.16.840.1.113883.10.20.22.2.41"],
+        loinc: &["8653-8"],
     },
 ];
 
@@ -138,7 +248,7 @@ pub(crate) fn section_kind(section: Node<'_, '_>) -> Option<SectionKind> {
     // Only when no templateId says otherwise: a section with a template Folio does not map
     // (e.g. discharge medications) must not be taken for its LOINC lookalike.
     let code = child(section, "code").and_then(|c| attr(c, "code"))?;
-    let by_code = SECTIONS.iter().find(|r| r.loinc == code)?;
+    let by_code = SECTIONS.iter().find(|r| r.loinc.contains(&code))?;
     let known_other = roots
         .iter()
         .any(|r| r.starts_with(C) || r.starts_with("2.16.840.1.113883.10.20.1."));
@@ -159,6 +269,11 @@ pub(crate) enum Target {
     ServiceRequest,
     MedicationRequest,
     Goal,
+    Coverage,
+    CareTeam,
+    FamilyMemberHistory,
+    /// A Note Activity → DocumentReference.
+    Note,
 }
 
 /// Entry templates mapped in each kind of section.
@@ -219,6 +334,45 @@ pub(crate) fn targets(kind: SectionKind) -> &'static [(&'static str, Target)] {
             ("2.16.840.1.113883.10.20.22.4.121", Goal),
         ],
         SectionKind::Goals => &[("2.16.840.1.113883.10.20.22.4.121", Goal)],
+        // Problem Observations inside Hospital Admission / Discharge Diagnosis acts.
+        SectionKind::AdmissionDiagnoses | SectionKind::DischargeDiagnoses => &[
+            ("2.16.840.1.113883.10.20.22.4.4", Condition),
+            ("2.16.840.1.113883.10.20.1.28", Condition),
+        ],
+        // Medication Activities, inside Admission / Discharge Medication acts or not.
+        SectionKind::AdmissionMedications | SectionKind::DischargeMedications => {
+            &[("2.16.840.1.113883.10.20.22.4.16", MedicationStatement)]
+        }
+        // The Health Concern Act is the concern; the observations inside it describe it.
+        SectionKind::HealthConcerns => &[
+            ("2.16.840.1.113883.10.20.22.4.132", Condition),
+            ("2.16.840.1.113883.10.20.22.4.5", Observation),
+        ],
+        SectionKind::FamilyHistory => &[
+            ("2.16.840.1.113883.10.20.22.4.45", FamilyMemberHistory),
+            ("2.16.840.1.113883.10.20.1.23", FamilyMemberHistory),
+        ],
+        SectionKind::FunctionalStatus => &[
+            ("2.16.840.1.113883.10.20.22.4.67", Observation),
+            ("2.16.840.1.113883.10.20.22.4.68", Observation),
+            ("2.16.840.1.113883.10.20.22.4.73", Observation),
+            ("2.16.840.1.113883.10.20.22.4.74", Observation),
+            ("2.16.840.1.113883.10.20.22.4.128", Observation),
+            ("2.16.840.1.113883.10.20.22.4.69", Observation),
+        ],
+        SectionKind::MentalStatus => &[
+            ("2.16.840.1.113883.10.20.22.4.74", Observation),
+            ("2.16.840.1.113883.10.20.22.4.73", Observation),
+            ("2.16.840.1.113883.10.20.22.4.69", Observation),
+        ],
+        SectionKind::Payers => &[
+            ("2.16.840.1.113883.10.20.22.4.61", Coverage),
+            ("2.16.840.1.113883.10.20.1.26", Coverage),
+        ],
+        SectionKind::CareTeam => &[("2.16.840.1.113883.10.20.22.4.500", CareTeam)],
+        SectionKind::Notes => &[("2.16.840.1.113883.10.20.22.4.202", Note)],
+        SectionKind::ReasonForReferral => &[("2.16.840.1.113883.10.20.22.4.140", ServiceRequest)],
+        SectionKind::HospitalCourse | SectionKind::DischargeInstructions => &[],
     }
 }
 

@@ -31,6 +31,7 @@ use super::bundle::{BundleAssembly, instant, urn_for};
 use super::clinical_date::clinical_date;
 use super::narrative::{narrative, paragraph, table as xhtml_table};
 use super::patient_record::{PatientRecord, resource_type};
+use crate::clinical_view::{order_allergies, order_problems};
 use crate::fhir::code_systems::LOINC;
 use crate::vault::VaultContents;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -86,6 +87,17 @@ impl PatientSummary {
         }
         for list in members.values_mut() {
             list.sort_by_key(|&(date, key)| (Reverse(date), key));
+        }
+        // Allergies and problems in the order every view lists them: allergies current
+        // first, drugs first, by criticality; problems newest onset first (the stable sort
+        // keeps the record key order on a full tie).
+        if let Some(allergies) = members.get_mut(&SummarySection::Allergies) {
+            order_allergies(allergies, |(_, key)| resource_at(&record, key));
+        }
+        for section in [SummarySection::Problems, SummarySection::PastIllness] {
+            if let Some(problems) = members.get_mut(&section) {
+                order_problems(problems, |(_, key)| resource_at(&record, key));
+            }
         }
 
         let mut assembly = BundleAssembly::new(&record);
@@ -230,6 +242,14 @@ fn is_medication(resource: &Value) -> bool {
             | "MedicationAdministration"
             | "MedicationDispense"
     )
+}
+
+/// The resource stored under `key`; every section member is in the record, so the null
+/// is only there to keep the lookup total.
+fn resource_at<'r>(record: &PatientRecord<'r>, key: &str) -> &'r Value {
+    record
+        .get(key)
+        .map_or(&Value::Null, |stored| &stored.resource)
 }
 
 /// The UUID of a `urn:uuid:` URL: a valid FHIR id.

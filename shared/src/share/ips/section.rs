@@ -4,7 +4,9 @@
 //! A summary is not the record: it says what matters now, as the IPS asks ("current and
 //! relevant"), and each rule below only leaves things out, never makes them up.
 //! - **Allergies and intolerances**: all, except entered in error. A resolved allergy
-//!   is still worth a clinician's glance; the table shows its status.
+//!   is still worth a clinician's glance; the table shows its status. They are listed in
+//!   the order every view of the record uses ([`crate::clinical_view::AllergyRank`]):
+//!   current first, drug allergies first, then by criticality.
 //! - **Medication summary**: current medications only (statement `active`, `intended`,
 //!   `on-hold` or `unknown`; request `active`, `on-hold` or `unknown`; administration or
 //!   dispense in progress, in preparation, on hold or unknown). The narrative says how
