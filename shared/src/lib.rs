@@ -8,6 +8,7 @@
 pub mod api;
 pub mod care;
 pub mod clinical_view;
+pub mod document_view;
 pub mod export;
 pub mod fhir;
 pub mod import;

@@ -63,17 +63,6 @@ pub struct Document {
     pub source: Option<String>,
 }
 
-impl Document {
-    /// True for content the viewer can show from a blob: URL (PDF or image).
-    pub fn viewable(&self) -> bool {
-        self.data.is_some()
-            && self.content_type.as_deref().is_some_and(|t| {
-                let t = t.to_ascii_lowercase();
-                t.starts_with("application/pdf") || t.starts_with("image/")
-            })
-    }
-}
-
 /// The summary of a shared record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClinicalView {

@@ -8,6 +8,7 @@ use folio_shared::import::attachment_blob_id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::document::Content;
 use crate::api::ApiError;
 use crate::offline;
 use crate::record::OpenRecord;
@@ -27,57 +28,39 @@ pub fn revoke(url: &str) {
     let _ = web_sys::Url::revoke_object_url(url);
 }
 
-/// A document's embedded content: an image shown in place, a PDF to open or download.
+/// A document whose content the record holds inline (base64 in the resource): an image is
+/// shown at once; a note, a PDF or a clinical document when asked for, since reading a long
+/// document for every line of a list would slow the page.
 #[component]
 pub fn BlobLink(document: Document) -> impl IntoView {
     let content_type = document.content_type.clone().unwrap_or_default();
-    let bytes = document.data.as_deref().and_then(|data| {
-        STANDARD
-            .decode(data.split_whitespace().collect::<String>())
-            .ok()
-    });
-    match bytes {
-        Some(bytes) => {
-            view! { <Content bytes=bytes content_type=content_type title=document.title/> }
-                .into_any()
-        }
-        None => view! { <p class="muted">"The content of this document could not be decoded."</p> }
-            .into_any(),
-    }
-}
-
-/// Decrypted bytes of a PDF or an image, shown as such, from a `blob:` URL revoked when the
-/// view goes.
-#[component]
-pub fn Content(bytes: Vec<u8>, content_type: String, title: String) -> impl IntoView {
-    let Some(url) = blob_url(&bytes, &content_type) else {
-        return view! { <p class="muted">"This browser could not show the document."</p> }
+    let shown_at_once = content_type.to_ascii_lowercase().starts_with("image/");
+    let asked = RwSignal::new(shown_at_once);
+    let document = StoredValue::new(document);
+    move || {
+        if !asked.get() {
+            return view! {
+                <button type="button" class="button" data-testid="document-show"
+                    on:click=move |_| asked.set(true)>"Show the document"</button>
+            }
             .into_any();
-    };
-    let revoke_url = url.clone();
-    on_cleanup(move || revoke(&revoke_url));
-    let extension = if content_type.starts_with("application/pdf") {
-        "pdf"
-    } else {
-        content_type.rsplit('/').next().unwrap_or("bin")
-    };
-    let file_name = format!("document.{extension}");
-    if content_type.starts_with("image/") {
-        view! {
-            <figure class="viewer-figure">
-                <img class="viewer-image" src=url.clone() alt=title/>
-                <figcaption><a href=url download=file_name>"Download image"</a></figcaption>
-            </figure>
         }
-        .into_any()
-    } else {
-        view! {
-            <p class="actions">
-                <a href=url.clone() target="_blank" rel="noopener">"Open PDF"</a>
-                <a href=url download=file_name>"Download PDF"</a>
-            </p>
+        let bytes = document.with_value(|d| {
+            d.data.as_deref().and_then(|data| {
+                STANDARD
+                    .decode(data.split_whitespace().collect::<String>())
+                    .ok()
+            })
+        });
+        match bytes {
+            Some(bytes) => view! {
+                <Content bytes=bytes content_type=content_type.clone()
+                    title=document.with_value(|d| d.title.clone())/>
+            }
+            .into_any(),
+            None => view! { <p class="muted">"The content of this document could not be decoded."</p> }
+                .into_any(),
         }
-        .into_any()
     }
 }
 

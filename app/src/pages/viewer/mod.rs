@@ -16,6 +16,7 @@
 
 mod access;
 pub(crate) mod chart;
+pub(crate) mod document;
 mod fetch;
 pub(crate) mod files;
 mod link;

@@ -229,7 +229,7 @@ pub fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
                 let date = d.date.as_deref().map(date_text);
                 let kind = d.content_type.clone().unwrap_or_else(|| "unknown type".into());
                 let in_record = d.url.as_deref().and_then(|url| url.strip_prefix(ATTACHMENT_URL_SCHEME));
-                let content = if d.viewable() {
+                let content = if d.data.is_some() {
                     view! { <BlobLink document=d.clone()/> }.into_any()
                 } else if let (Some(id), Some(RecordAttachments(record))) = (in_record, use_context::<RecordAttachments>()) {
                     view! {
