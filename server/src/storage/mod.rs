@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod blobs;
 pub mod ceremonies;
 pub mod devices;
+pub mod fresh_proofs;
 pub mod entity;
 pub mod memberships;
 pub mod migration;
