@@ -472,6 +472,7 @@ async fn rows_of(
         ("devices", "account_id", account),
         ("sessions", "account_id", account),
         ("recovery_codes", "account_id", account),
+        ("fresh_proofs", "account_id", account),
         ("vaults", "owner_id", account),
         ("segments", "vault_id", vault),
     ] {

@@ -178,16 +178,16 @@ async fn every_account_critical_route_needs_a_fresh_proof_of_its_caller(engine: 
     let new_code = RecoveryCode::generate();
 
     // A device token alone: refused everywhere, with a problem naming the fresh proof.
-    use AccountCriticalAction::*;
+    use AccountCriticalAction as A;
     let routes = [
-        (ReplaceRecoveryCode, Method::PUT, "/api/v1/account/recovery-code".to_owned(), Some(recovery_setup(&patient, &new_code))),
-        (RemoveRecoveryCode, Method::DELETE, "/api/v1/account/recovery-code".to_owned(), None),
-        (RemovePasskey, Method::DELETE, format!("/api/v1/account/passkeys/{}", patient.passkey_id), None),
-        (RevokeDevice, Method::DELETE, format!("/api/v1/account/devices/{other_device}"), None),
-        (DeleteRecord, Method::DELETE, format!("/api/v1/vaults/{vault}"), None),
-        (DeleteAccount, Method::DELETE, "/api/v1/account".to_owned(), None),
-        (InviteCaregiver, Method::POST, format!("/api/v1/vaults/{vault}/caregivers"), Some(invitation())),
-        (RemoveCaregiver, Method::DELETE, format!("/api/v1/vaults/{vault}/caregivers/{}", Uuid::new_v4()), None),
+        (A::ReplaceRecoveryCode, Method::PUT, "/api/v1/account/recovery-code".to_owned(), Some(recovery_setup(&patient, &new_code))),
+        (A::RemoveRecoveryCode, Method::DELETE, "/api/v1/account/recovery-code".to_owned(), None),
+        (A::RemovePasskey, Method::DELETE, format!("/api/v1/account/passkeys/{}", patient.passkey_id), None),
+        (A::RevokeDevice, Method::DELETE, format!("/api/v1/account/devices/{other_device}"), None),
+        (A::DeleteRecord, Method::DELETE, format!("/api/v1/vaults/{vault}"), None),
+        (A::DeleteAccount, Method::DELETE, "/api/v1/account".to_owned(), None),
+        (A::InviteCaregiver, Method::POST, format!("/api/v1/vaults/{vault}/caregivers"), Some(invitation())),
+        (A::RemoveCaregiver, Method::DELETE, format!("/api/v1/vaults/{vault}/caregivers/{}", Uuid::new_v4()), None),
     ];
     for (action, method, path, body) in &routes {
         let answer = call(&server, device, method.clone(), path, body.clone()).await;
@@ -203,7 +203,7 @@ async fn every_account_critical_route_needs_a_fresh_proof_of_its_caller(engine: 
         Some(json!({"display_name": "Second", "discoverable": false})),
     )
     .await;
-    assert_needs_fresh_proof(&add, AddPasskey, "session: add a passkey");
+    assert_needs_fresh_proof(&add, A::AddPasskey, "session: add a passkey");
     for (action, method, path, body) in &routes {
         let answer = call(&server, session, method.clone(), path, body.clone()).await;
         assert_needs_fresh_proof(&answer, *action, &format!("session: {method} {path}"));

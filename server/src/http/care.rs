@@ -528,12 +528,6 @@ pub async fn refuse_access(
     principal: Principal,
     Path((vault_id, id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<Caregiver>, ApiError> {
-    super::fresh_proof::require(
-        &state,
-        &principal,
-        folio_shared::api::account::AccountCriticalAction::RemoveCaregiver,
-    )
-    .await?;
     let vault = authorize(
         &state,
         &principal,

@@ -42,13 +42,6 @@ fn method_of(name: &str) -> Option<FreshProofMethod> {
     .find(|m| method_name(*m) == name)
 }
 
-fn held_by(holder: Holder) -> sea_orm::sea_query::SimpleExpr {
-    match holder {
-        Holder::Session(id) => fresh_proof::Column::SessionId.eq(id),
-        Holder::Device(id) => fresh_proof::Column::DeviceId.eq(id),
-    }
-}
-
 /// Records that `holder` proved just now, and returns until when the proof counts.
 pub async fn record(
     db: &impl sea_orm::ConnectionTrait,
@@ -81,8 +74,12 @@ pub async fn record(
 
 /// How `holder` proved within the last [`FRESH_PROOF_TTL`], one entry per live proof.
 pub async fn live(db: &DatabaseConnection, holder: Holder) -> Result<Vec<FreshProofMethod>, DbErr> {
+    let of_holder = match holder {
+        Holder::Session(id) => fresh_proof::Column::SessionId.eq(id),
+        Holder::Device(id) => fresh_proof::Column::DeviceId.eq(id),
+    };
     let rows = fresh_proof::Entity::find()
-        .filter(held_by(holder))
+        .filter(of_holder)
         .filter(fresh_proof::Column::ProvenAt.gt(Utc::now() - FRESH_PROOF_TTL))
         .all(db)
         .await?;
