@@ -194,7 +194,8 @@ async fn every_account_critical_route_needs_a_fresh_proof_of_its_caller(engine: 
         assert_needs_fresh_proof(&answer, *action, &format!("device: {method} {path}"));
     }
     // Adding a passkey takes a session; an old session alone is refused too.
-    let session = Caller::session(&patient.session);
+    let sign_up_session = patient.session.clone();
+    let session = Caller::session(&sign_up_session);
     let add = call(
         &server,
         session,
@@ -265,7 +266,8 @@ async fn age_proofs(server: &TestServer, seconds: i64) {
 async fn a_proof_older_than_five_minutes_is_refused(engine: Engine) {
     let server = TestServer::start(engine).await;
     let mut patient = PasskeyAccount::sign_up(&server).await;
-    let session = Caller::session(&patient.session);
+    let sign_up_session = patient.session.clone();
+    let session = Caller::session(&sign_up_session);
     let code = RecoveryCode::generate();
     patient.confirm().await;
     age_proofs(&server, 5 * 60 + 1).await;
