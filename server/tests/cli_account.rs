@@ -119,7 +119,10 @@ fn sign_out_everywhere_revokes_this_profile_too_until_it_logs_in_again() {
         "--json",
     ]);
     assert_eq!(ended["devices_signed_out"], 1, "{ended}");
-    assert_eq!(ended["sessions_ended"], 0, "the CLI keeps no session open: {ended}");
+    assert_eq!(
+        ended["sessions_ended"], 0,
+        "the CLI keeps no session open: {ended}"
+    );
     let refused = failure(&["account", "whoami", "--profile", profile, "--json"]);
     assert!(refused.contains("revoked"), "{refused}");
 

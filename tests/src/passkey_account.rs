@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use folio_server::cli::soft_passkey::SoftPasskey;
-use folio_server::client::{ClientError, VaultClient};
 use folio_server::client::account::{AccountClient, SessionClient};
+use folio_server::client::{ClientError, VaultClient};
 use folio_shared::api::account::{
     AccountUnlock, Assertion, AuthenticationOptions, FreshProof, RecoverySetup, RegistrationStart,
     SignUp,

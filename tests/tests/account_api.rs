@@ -423,7 +423,11 @@ async fn deleting_the_account_needs_a_fresh_proof_and_removes_everything(engine:
     );
     let origin = patient.origin.clone();
     let assertion = patient.answer(&start, &origin);
-    patient.session.fresh_proof_finish(&assertion).await.unwrap();
+    patient
+        .session
+        .fresh_proof_finish(&assertion)
+        .await
+        .unwrap();
 
     let before = rows_of(&server, patient.account_id, vault.vault_id.0).await;
     assert!(
@@ -433,7 +437,10 @@ async fn deleting_the_account_needs_a_fresh_proof_and_removes_everything(engine:
     let deleted = reqwest::Client::new()
         .delete(server.url("/api/v1/account"))
         .header("cookie", patient.session.cookie())
-        .header("x-folio-csrf", &patient.session.signed_in.session.csrf_token)
+        .header(
+            "x-folio-csrf",
+            &patient.session.signed_in.session.csrf_token,
+        )
         .send()
         .await
         .unwrap();

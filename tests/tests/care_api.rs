@@ -754,6 +754,7 @@ async fn a_parent_holds_a_childs_record_then_hands_it_to_the_child(engine: Engin
         .find(|c| c.account_id == Some(parent.account_id))
         .unwrap();
     assert_eq!(previous.status, CaregiverStatus::Active);
+    child.confirm().await;
     child
         .client
         .remove_caregiver(kid_vault, previous.id)

@@ -126,7 +126,11 @@ async fn pair_device(patient: &PasskeyAccount, name: &str) -> (Uuid, String) {
 }
 
 /// Registers a new software passkey through `caller` (a session that has a fresh proof).
-async fn add_passkey(server: &TestServer, caller: Caller<'_>, origin: &url::Url) -> (SoftPasskey, Uuid) {
+async fn add_passkey(
+    server: &TestServer,
+    caller: Caller<'_>,
+    origin: &url::Url,
+) -> (SoftPasskey, Uuid) {
     let (status, body) = call(
         server,
         caller,
@@ -180,14 +184,54 @@ async fn every_account_critical_route_needs_a_fresh_proof_of_its_caller(engine: 
     // A device token alone: refused everywhere, with a problem naming the fresh proof.
     use AccountCriticalAction as A;
     let routes = [
-        (A::ReplaceRecoveryCode, Method::PUT, "/api/v1/account/recovery-code".to_owned(), Some(recovery_setup(&patient, &new_code))),
-        (A::RemoveRecoveryCode, Method::DELETE, "/api/v1/account/recovery-code".to_owned(), None),
-        (A::RemovePasskey, Method::DELETE, format!("/api/v1/account/passkeys/{}", patient.passkey_id), None),
-        (A::RevokeDevice, Method::DELETE, format!("/api/v1/account/devices/{other_device}"), None),
-        (A::DeleteRecord, Method::DELETE, format!("/api/v1/vaults/{vault}"), None),
-        (A::DeleteAccount, Method::DELETE, "/api/v1/account".to_owned(), None),
-        (A::InviteCaregiver, Method::POST, format!("/api/v1/vaults/{vault}/caregivers"), Some(invitation())),
-        (A::RemoveCaregiver, Method::DELETE, format!("/api/v1/vaults/{vault}/caregivers/{}", Uuid::new_v4()), None),
+        (
+            A::ReplaceRecoveryCode,
+            Method::PUT,
+            "/api/v1/account/recovery-code".to_owned(),
+            Some(recovery_setup(&patient, &new_code)),
+        ),
+        (
+            A::RemoveRecoveryCode,
+            Method::DELETE,
+            "/api/v1/account/recovery-code".to_owned(),
+            None,
+        ),
+        (
+            A::RemovePasskey,
+            Method::DELETE,
+            format!("/api/v1/account/passkeys/{}", patient.passkey_id),
+            None,
+        ),
+        (
+            A::RevokeDevice,
+            Method::DELETE,
+            format!("/api/v1/account/devices/{other_device}"),
+            None,
+        ),
+        (
+            A::DeleteRecord,
+            Method::DELETE,
+            format!("/api/v1/vaults/{vault}"),
+            None,
+        ),
+        (
+            A::DeleteAccount,
+            Method::DELETE,
+            "/api/v1/account".to_owned(),
+            None,
+        ),
+        (
+            A::InviteCaregiver,
+            Method::POST,
+            format!("/api/v1/vaults/{vault}/caregivers"),
+            Some(invitation()),
+        ),
+        (
+            A::RemoveCaregiver,
+            Method::DELETE,
+            format!("/api/v1/vaults/{vault}/caregivers/{}", Uuid::new_v4()),
+            None,
+        ),
     ];
     for (action, method, path, body) in &routes {
         let answer = call(&server, device, method.clone(), path, body.clone()).await;
@@ -211,36 +255,101 @@ async fn every_account_critical_route_needs_a_fresh_proof_of_its_caller(engine: 
     }
 
     // After the device confirms with a user-verified passkey answer, the same calls succeed.
-    let proof = patient.confirm_device(&VaultClient::new(&server.base_url, &token)).await;
+    let proof = patient
+        .confirm_device(&VaultClient::new(&server.base_url, &token))
+        .await;
     assert_eq!(proof.method, FreshProofMethod::Passkey);
     let seconds_left = (proof.expires_at - chrono::Utc::now()).num_seconds();
     assert!((290..=300).contains(&seconds_left), "{seconds_left} s");
     // ... for that device only: the session has proved nothing.
-    let (status, _) = call(&server, session, Method::PUT, "/api/v1/account/recovery-code", Some(recovery_setup(&patient, &new_code))).await;
+    let (status, _) = call(
+        &server,
+        session,
+        Method::PUT,
+        "/api/v1/account/recovery-code",
+        Some(recovery_setup(&patient, &new_code)),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, invited) = call(&server, device, Method::POST, &format!("/api/v1/vaults/{vault}/caregivers"), Some(invitation())).await;
+    let (status, invited) = call(
+        &server,
+        device,
+        Method::POST,
+        &format!("/api/v1/vaults/{vault}/caregivers"),
+        Some(invitation()),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{invited}");
-    let (status, body) = call(&server, device, Method::DELETE, &format!("/api/v1/vaults/{vault}/caregivers/{}", invited["id"].as_str().unwrap()), None).await;
+    let (status, body) = call(
+        &server,
+        device,
+        Method::DELETE,
+        &format!(
+            "/api/v1/vaults/{vault}/caregivers/{}",
+            invited["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = call(&server, device, Method::PUT, "/api/v1/account/recovery-code", Some(recovery_setup(&patient, &new_code))).await;
+    let (status, body) = call(
+        &server,
+        device,
+        Method::PUT,
+        "/api/v1/account/recovery-code",
+        Some(recovery_setup(&patient, &new_code)),
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let (status, body) = call(&server, device, Method::DELETE, &format!("/api/v1/account/devices/{other_device}"), None).await;
+    let (status, body) = call(
+        &server,
+        device,
+        Method::DELETE,
+        &format!("/api/v1/account/devices/{other_device}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 
     patient.confirm().await;
     let origin = patient.origin.clone();
     let (_, second) = add_passkey(&server, session, &origin).await;
-    let (status, body) = call(&server, device, Method::DELETE, &format!("/api/v1/account/passkeys/{second}"), None).await;
+    let (status, body) = call(
+        &server,
+        device,
+        Method::DELETE,
+        &format!("/api/v1/account/passkeys/{second}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let (status, body) = call(&server, device, Method::DELETE, "/api/v1/account/recovery-code", None).await;
+    let (status, body) = call(
+        &server,
+        device,
+        Method::DELETE,
+        "/api/v1/account/recovery-code",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let (status, body) = call(&server, device, Method::DELETE, &format!("/api/v1/vaults/{vault}"), None).await;
+    let (status, body) = call(
+        &server,
+        device,
+        Method::DELETE,
+        &format!("/api/v1/vaults/{vault}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, body) = call(&server, device, Method::DELETE, "/api/v1/account", None).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, _) = call(&server, device, Method::GET, "/api/v1/account", None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the device {device_id} went with the account");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the device {device_id} went with the account"
+    );
     server.stop().await;
 }
 
@@ -271,12 +380,30 @@ async fn a_proof_older_than_five_minutes_is_refused(engine: Engine) {
     let code = RecoveryCode::generate();
     patient.confirm().await;
     age_proofs(&server, 5 * 60 + 1).await;
-    let answer = call(&server, session, Method::PUT, "/api/v1/account/recovery-code", Some(recovery_setup(&patient, &code))).await;
-    assert_needs_fresh_proof(&answer, AccountCriticalAction::ReplaceRecoveryCode, "an old proof");
+    let answer = call(
+        &server,
+        session,
+        Method::PUT,
+        "/api/v1/account/recovery-code",
+        Some(recovery_setup(&patient, &code)),
+    )
+    .await;
+    assert_needs_fresh_proof(
+        &answer,
+        AccountCriticalAction::ReplaceRecoveryCode,
+        "an old proof",
+    );
     // Just inside the five minutes it still counts.
     patient.confirm().await;
     age_proofs(&server, 5 * 60 - 10).await;
-    let (status, body) = call(&server, session, Method::PUT, "/api/v1/account/recovery-code", Some(recovery_setup(&patient, &code))).await;
+    let (status, body) = call(
+        &server,
+        session,
+        Method::PUT,
+        "/api/v1/account/recovery-code",
+        Some(recovery_setup(&patient, &code)),
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     server.stop().await;
 }
@@ -294,11 +421,29 @@ async fn an_answer_without_user_verification_is_refused(engine: Engine) {
     options.options.public_key.user_verification = UserVerificationPolicy::Preferred;
     let origin = patient.origin.clone();
     let assertion = patient.answer(&options, &origin);
-    let refused = patient.session.fresh_proof_finish(&assertion).await.unwrap_err();
+    let refused = patient
+        .session
+        .fresh_proof_finish(&assertion)
+        .await
+        .unwrap_err();
     assert_eq!(refused.status(), Some(StatusCode::UNAUTHORIZED));
-    assert!(refused.to_string().contains("did not verify you"), "{refused}");
-    let answer = call(&server, Caller::session(&patient.session), Method::DELETE, "/api/v1/account", None).await;
-    assert_needs_fresh_proof(&answer, AccountCriticalAction::DeleteAccount, "after a touch-only answer");
+    assert!(
+        refused.to_string().contains("did not verify you"),
+        "{refused}"
+    );
+    let answer = call(
+        &server,
+        Caller::session(&patient.session),
+        Method::DELETE,
+        "/api/v1/account",
+        None,
+    )
+    .await;
+    assert_needs_fresh_proof(
+        &answer,
+        AccountCriticalAction::DeleteAccount,
+        "after a touch-only answer",
+    );
     server.stop().await;
 }
 
@@ -316,9 +461,23 @@ async fn a_stolen_device_token_cannot_replace_the_recovery_code_and_recover(engi
     let patient = PasskeyAccount::sign_up(&server).await;
     let (_, stolen) = pair_device(&patient, "stolen phone").await;
     let attackers = RecoveryCode::generate();
-    let answer = call(&server, Caller::Device(&stolen), Method::PUT, "/api/v1/account/recovery-code", Some(recovery_setup(&patient, &attackers))).await;
-    assert_needs_fresh_proof(&answer, AccountCriticalAction::ReplaceRecoveryCode, "stolen token");
-    assert_eq!(recover(&server, &attackers).await.status(), StatusCode::UNAUTHORIZED);
+    let answer = call(
+        &server,
+        Caller::Device(&stolen),
+        Method::PUT,
+        "/api/v1/account/recovery-code",
+        Some(recovery_setup(&patient, &attackers)),
+    )
+    .await;
+    assert_needs_fresh_proof(
+        &answer,
+        AccountCriticalAction::ReplaceRecoveryCode,
+        "stolen token",
+    );
+    assert_eq!(
+        recover(&server, &attackers).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Nor can it prove with a recovery code of its own making, or another account's.
     let other = PasskeyAccount::sign_up(&server).await;
     let refused = VaultClient::new(&server.base_url, &stolen)
@@ -326,7 +485,11 @@ async fn a_stolen_device_token_cannot_replace_the_recovery_code_and_recover(engi
         .await
         .unwrap_err();
     assert_eq!(refused.status(), Some(StatusCode::UNAUTHORIZED));
-    assert_eq!(recover(&server, &patient.recovery).await.status(), StatusCode::OK, "the owner's code still works");
+    assert_eq!(
+        recover(&server, &patient.recovery).await.status(),
+        StatusCode::OK,
+        "the owner's code still works"
+    );
     server.stop().await;
 }
 
@@ -335,24 +498,76 @@ async fn signing_in_with_the_recovery_code_proves_only_what_recovering_needs(eng
     let patient = PasskeyAccount::sign_up(&server).await;
     let (device_id, _) = pair_device(&patient, "phone").await;
     let response = recover(&server, &patient.recovery).await;
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let signed_in: SignedIn = response.json().await.unwrap();
-    let recovering = Caller::Session { cookie: &cookie, csrf: &signed_in.session.csrf_token };
+    let recovering = Caller::Session {
+        cookie: &cookie,
+        csrf: &signed_in.session.csrf_token,
+    };
 
     add_passkey(&server, recovering, &patient.origin).await;
     let new_code = RecoveryCode::generate();
-    let (status, body) = call(&server, recovering, Method::PUT, "/api/v1/account/recovery-code", Some(recovery_setup(&patient, &new_code))).await;
+    let (status, body) = call(
+        &server,
+        recovering,
+        Method::PUT,
+        "/api/v1/account/recovery-code",
+        Some(recovery_setup(&patient, &new_code)),
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // The rest needs a proof asked for on purpose.
-    let answer = call(&server, recovering, Method::DELETE, &format!("/api/v1/account/devices/{device_id}"), None).await;
-    assert_needs_fresh_proof(&answer, AccountCriticalAction::RevokeDevice, "recovered session");
-    let answer = call(&server, recovering, Method::DELETE, &format!("/api/v1/account/passkeys/{}", patient.passkey_id), None).await;
-    assert_needs_fresh_proof(&answer, AccountCriticalAction::RemovePasskey, "recovered session");
+    let answer = call(
+        &server,
+        recovering,
+        Method::DELETE,
+        &format!("/api/v1/account/devices/{device_id}"),
+        None,
+    )
+    .await;
+    assert_needs_fresh_proof(
+        &answer,
+        AccountCriticalAction::RevokeDevice,
+        "recovered session",
+    );
+    let answer = call(
+        &server,
+        recovering,
+        Method::DELETE,
+        &format!("/api/v1/account/passkeys/{}", patient.passkey_id),
+        None,
+    )
+    .await;
+    assert_needs_fresh_proof(
+        &answer,
+        AccountCriticalAction::RemovePasskey,
+        "recovered session",
+    );
     // The new recovery code is such a proof.
-    let (status, body) = call(&server, recovering, Method::POST, "/api/v1/auth/fresh-proof/recovery-code", Some(json!({"verifier": b64(&new_code.sign_in_verifier())}))).await;
+    let (status, body) = call(
+        &server,
+        recovering,
+        Method::POST,
+        "/api/v1/auth/fresh-proof/recovery-code",
+        Some(json!({"verifier": b64(&new_code.sign_in_verifier())})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["method"], "recovery_code");
-    let (status, body) = call(&server, recovering, Method::DELETE, &format!("/api/v1/account/devices/{device_id}"), None).await;
+    let (status, body) = call(
+        &server,
+        recovering,
+        Method::DELETE,
+        &format!("/api/v1/account/devices/{device_id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     server.stop().await;
 }
@@ -362,25 +577,45 @@ async fn removing_a_passkey_ends_the_sessions_it_started(engine: Engine) {
     let mut patient = PasskeyAccount::sign_up(&server).await;
     patient.confirm().await;
     let origin = patient.origin.clone();
-    let (mut second, second_id) = add_passkey(&server, Caller::session(&patient.session), &origin).await;
+    let (mut second, second_id) =
+        add_passkey(&server, Caller::session(&patient.session), &origin).await;
     // A session signed in with the second passkey, another with the first.
     let options = patient.login_start().await;
-    let credential = second.authenticate(&origin, options.options.clone()).unwrap();
+    let credential = second
+        .authenticate(&origin, options.options.clone())
+        .unwrap();
     let with_second = patient
         .client
-        .login_finish(&folio_shared::api::account::Assertion { ceremony_id: options.ceremony_id, credential })
+        .login_finish(&folio_shared::api::account::Assertion {
+            ceremony_id: options.ceremony_id,
+            credential,
+        })
         .await
         .unwrap();
     assert_eq!(with_second.signed_in.passkey_id, Some(second_id));
     let with_first = patient.sign_in().await.unwrap();
 
     patient.confirm_session(&with_first).await;
-    let (status, body) = call(&server, Caller::session(&with_first), Method::DELETE, &format!("/api/v1/account/passkeys/{second_id}"), None).await;
+    let (status, body) = call(
+        &server,
+        Caller::session(&with_first),
+        Method::DELETE,
+        &format!("/api/v1/account/passkeys/{second_id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let ended = with_second.account().await.unwrap_err();
     assert_eq!(ended.status(), Some(StatusCode::UNAUTHORIZED), "{ended}");
-    with_first.account().await.expect("the first passkey's session goes on");
-    patient.session.account().await.expect("and so does the sign-up session");
+    with_first
+        .account()
+        .await
+        .expect("the first passkey's session goes on");
+    patient
+        .session
+        .account()
+        .await
+        .expect("and so does the sign-up session");
     server.stop().await;
 }
 
@@ -396,13 +631,27 @@ async fn signing_out_everywhere_ends_every_session_and_device(engine: Engine) {
     let ended = device.sign_out_everywhere().await.unwrap();
     assert_eq!((ended.sessions_ended, ended.devices_signed_out), (2, 2));
     for session in [&patient.session, &other_session] {
-        assert_eq!(session.account().await.unwrap_err().status(), Some(StatusCode::UNAUTHORIZED));
+        assert_eq!(
+            session.account().await.unwrap_err().status(),
+            Some(StatusCode::UNAUTHORIZED)
+        );
     }
     for token in [&token, &other_token] {
-        let (status, _) = call(&server, Caller::Device(token), Method::GET, "/api/v1/account", None).await;
+        let (status, _) = call(
+            &server,
+            Caller::Device(token),
+            Method::GET,
+            "/api/v1/account",
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    bystander.session.account().await.expect("another account is untouched");
+    bystander
+        .session
+        .account()
+        .await
+        .expect("another account is untouched");
     // The passkey still signs in.
     patient.sign_in().await.expect("signing in again works");
     server.stop().await;

@@ -28,7 +28,11 @@ fn answer(path: &Path, profile: &mut Profile, options: AuthenticationOptions) ->
 }
 
 /// Confirms with the profile's passkey for the profile's device token.
-pub async fn confirm_device(path: &Path, profile: &mut Profile, client: &VaultClient) -> Result<()> {
+pub async fn confirm_device(
+    path: &Path,
+    profile: &mut Profile,
+    client: &VaultClient,
+) -> Result<()> {
     let options = client
         .fresh_proof_start()
         .await

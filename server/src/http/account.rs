@@ -12,9 +12,9 @@ use folio_shared::api::account::{
 
 use super::AppState;
 use super::auth::{AnySession, Principal, SignedInWith, cleared_session_cookie};
+use super::fresh_proof;
 use super::json::ApiJson;
 use super::problem::ApiError;
-use super::fresh_proof;
 use super::sign_in::account_unlock;
 use super::wire;
 use crate::storage::passkeys::RemoveError;
@@ -92,7 +92,12 @@ pub async fn put_recovery_code(
     principal: Principal,
     ApiJson(request): ApiJson<RecoverySetup>,
 ) -> Result<StatusCode, ApiError> {
-    fresh_proof::require(&state, &principal, AccountCriticalAction::ReplaceRecoveryCode).await?;
+    fresh_proof::require(
+        &state,
+        &principal,
+        AccountCriticalAction::ReplaceRecoveryCode,
+    )
+    .await?;
     let wrapped = wire::wrapped_key("wrapped_key", &request.wrapped_key)?;
     let verifier = wire::bytes32("verifier", &request.verifier)?;
     recovery_codes::replace(state.storage.db(), principal.account_id, &verifier, wrapped)
@@ -119,7 +124,12 @@ pub async fn delete_recovery_code(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<StatusCode, ApiError> {
-    fresh_proof::require(&state, &principal, AccountCriticalAction::RemoveRecoveryCode).await?;
+    fresh_proof::require(
+        &state,
+        &principal,
+        AccountCriticalAction::RemoveRecoveryCode,
+    )
+    .await?;
     match recovery_codes::remove(state.storage.db(), principal.account_id).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(RemoveError::NotFound) => Err(ApiError::NotFound(

@@ -16,8 +16,8 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use folio_shared::api::Problem;
 use folio_shared::api::account::{
-    AccountCriticalAction, Assertion, AuthenticationOptions, FreshProof, FreshProofMethod,
-    Recover, SessionScope,
+    AccountCriticalAction, Assertion, AuthenticationOptions, FreshProof, FreshProofMethod, Recover,
+    SessionScope,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -94,12 +94,10 @@ impl FromRequestParts<AppState> for Prover {
                 holder: (&principal).into(),
             }),
             Err(rejection) => match AnySession::from_request_parts(parts, state).await {
-                Ok(AnySession(session)) if session.scope == SessionScope::Recovery => {
-                    Ok(Prover {
-                        account_id: session.account_id,
-                        holder: (&session).into(),
-                    })
-                }
+                Ok(AnySession(session)) if session.scope == SessionScope::Recovery => Ok(Prover {
+                    account_id: session.account_id,
+                    holder: (&session).into(),
+                }),
                 _ => Err(rejection),
             },
         }

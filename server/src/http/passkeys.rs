@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use folio_shared::api::Problem;
 use folio_shared::api::account::{
-    AccountCriticalAction, AddPasskey, PasskeySummary, RegistrationOptions, RegistrationStart, RenamePasskey,
-    SessionScope, UnlockKey,
+    AccountCriticalAction, AddPasskey, PasskeySummary, RegistrationOptions, RegistrationStart,
+    RenamePasskey, SessionScope, UnlockKey,
 };
 use uuid::Uuid;
 use webauthn_rs::prelude::CredentialID;

@@ -83,5 +83,8 @@ pub async fn live(db: &DatabaseConnection, holder: Holder) -> Result<Vec<FreshPr
         .filter(fresh_proof::Column::ProvenAt.gt(Utc::now() - FRESH_PROOF_TTL))
         .all(db)
         .await?;
-    Ok(rows.iter().filter_map(|row| method_of(&row.method)).collect())
+    Ok(rows
+        .iter()
+        .filter_map(|row| method_of(&row.method))
+        .collect())
 }
