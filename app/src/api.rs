@@ -10,8 +10,9 @@ use std::cell::RefCell;
 
 use folio_shared::api::account::{
     AccountUnlock, AddPasskey, Assertion, AuthenticationOptions, CSRF_HEADER, DeviceSummary,
-    LoginStart, Pairing, PasskeySummary, Recover, RecoverySetup, RegistrationOptions,
-    RegistrationStart, RenamePasskey, SessionInfo, SignUp, SignedIn, UnlockKey,
+    FreshProof, LoginStart, Pairing, PasskeySummary, Recover, RecoverySetup, RegistrationOptions,
+    RegistrationStart, RenamePasskey, SessionInfo, SignUp, SignedIn, SignedOutEverywhere,
+    UnlockKey,
 };
 use folio_shared::api::care::{
     AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, ConfirmCaregiver,
@@ -338,12 +339,29 @@ pub async fn revoke_device(id: Uuid) -> Result<(), ApiError> {
     .await
 }
 
-pub async fn delete_account_start() -> Result<AuthenticationOptions, ApiError> {
-    request("POST", "/api/v1/account/deletion/start", None::<&()>).await
+/// Deletes the account. Needs a fresh proof of this session.
+pub async fn delete_account() -> Result<(), ApiError> {
+    let answer = request("DELETE", "/api/v1/account", None::<&()>).await;
+    if answer.is_ok() {
+        forget_session();
+    }
+    answer
 }
 
-pub async fn delete_account_finish(assertion: &Assertion) -> Result<(), ApiError> {
-    let answer = post("/api/v1/account/deletion/finish", assertion).await;
+/// Asks for a challenge the account's passkeys answer with user verification: the start of
+/// confirming it's the user before an account-critical change.
+pub async fn fresh_proof_start() -> Result<AuthenticationOptions, ApiError> {
+    request("POST", "/api/v1/auth/fresh-proof/start", None::<&()>).await
+}
+
+/// The passkey's answer: this session may make account-critical changes for five minutes.
+pub async fn fresh_proof_finish(assertion: &Assertion) -> Result<FreshProof, ApiError> {
+    post("/api/v1/auth/fresh-proof/finish", assertion).await
+}
+
+/// Ends every session and revokes every device of the account, this one included.
+pub async fn sign_out_everywhere() -> Result<SignedOutEverywhere, ApiError> {
+    let answer = request("POST", "/api/v1/auth/sign-out-everywhere", None::<&()>).await;
     if answer.is_ok() {
         forget_session();
     }

@@ -1,13 +1,16 @@
 //! The exchanges that take several steps between the server, the authenticator and the key
-//! hierarchy: signing up, signing in, recovering, adding a passkey, linking a device.
+//! hierarchy: signing up, signing in, recovering, adding a passkey, linking a device, and
+//! confirming it's you before an account-critical change.
 //!
 //! Pages start them and show their outcome. Each updates the [`Session`] as soon as the
 //! server has acted, so a failure halfway leaves the app agreeing with the server: an
 //! account that exists is signed in, an identity that was unwrapped stays unlocked.
 
+use std::future::Future;
+
 use folio_shared::api::account::{
-    AddPasskey, Assertion, DeviceSummary, LoginStart, Recover, RegistrationStart, SessionInfo,
-    SignUp,
+    AddPasskey, Assertion, AuthenticationOptions, DeviceSummary, LoginStart, Recover,
+    RegistrationStart, SessionInfo, SignUp, SignedOutEverywhere, needs_fresh_proof,
 };
 use folio_shared::keys::{AccountIdentity, RecoveryCode};
 use leptos::task::spawn_local;
@@ -29,6 +32,8 @@ pub enum Failure {
     Keys(String),
     /// The step needs the account identity, which is not in memory.
     NotUnlocked,
+    /// The user dismissed the passkey prompt that confirms it's them: nothing changed.
+    NotConfirmed,
 }
 
 impl Failure {
@@ -48,6 +53,10 @@ impl std::fmt::Display for Failure {
             Failure::NotUnlocked => {
                 f.write_str("Unlock your records first: this step needs your account key.")
             }
+            Failure::NotConfirmed => f.write_str(
+                "You did not confirm it's you, so nothing was changed. Try again and answer \
+                 your passkey's prompt (PIN, fingerprint or face).",
+            ),
         }
     }
 }
@@ -71,6 +80,49 @@ pub struct SignedUp {
     /// What did not work after the account was made (it exists regardless, and the
     /// recovery code must still be shown).
     pub warning: Option<String>,
+}
+
+/// What a page shows while the passkey confirms it's the user.
+pub const CONFIRM_PROMPT: &str =
+    "Confirm it's you: your passkey will ask for your PIN, fingerprint or face.";
+
+/// Confirms it's the user with one of the account's passkeys (user verification required):
+/// the server then lets this session make account-critical changes for five minutes.
+/// Returns the options the passkey answered, which name the account's credentials.
+pub async fn confirm_it_is_you() -> Result<AuthenticationOptions, Failure> {
+    let options = api::fresh_proof_start().await?;
+    let used = passkey::get(&options.options, Mediation::Modal, false)
+        .await
+        .map_err(|error| match error {
+            PasskeyError::Cancelled => Failure::NotConfirmed,
+            other => Failure::Passkey(other),
+        })?;
+    api::fresh_proof_finish(&Assertion {
+        ceremony_id: options.ceremony_id,
+        credential: used.credential,
+    })
+    .await?;
+    Ok(options)
+}
+
+/// Makes an account-critical `call`; when the server asks for a fresh proof, announces
+/// [`CONFIRM_PROMPT`], confirms with a passkey and makes the call again. A proof lasts five
+/// minutes, so a second change soon after asks nothing.
+pub async fn confirmed<T, Fut>(
+    announce: impl Fn(&'static str),
+    call: impl Fn() -> Fut,
+) -> Result<T, Failure>
+where
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    match call().await {
+        Err(ApiError::Problem(problem)) if needs_fresh_proof(&problem) => {
+            announce(CONFIRM_PROMPT);
+            confirm_it_is_you().await?;
+            Ok(call().await?)
+        }
+        answer => Ok(answer?),
+    }
 }
 
 /// Makes an account: its identity, recovery code and first passkey, then its first vault.
@@ -230,18 +282,21 @@ pub struct AddedPasskey {
 }
 
 /// Registers another passkey for the unlocked account, set up to unlock it when the
-/// authenticator supports PRF. `display_name` is what the authenticator will show.
+/// authenticator supports PRF. `display_name` is what the authenticator will show. Adding a
+/// passkey is account-critical: `announce` tells the page when a passkey must confirm first
+/// (a session just recovered with the recovery code need not).
 pub async fn add_passkey(
     session: Session,
     display_name: String,
     name: String,
+    announce: impl Fn(&'static str),
 ) -> Result<AddedPasskey, Failure> {
     let account = session.account_identity().ok_or(Failure::NotUnlocked)?;
-    let options = api::add_passkey_start(&RegistrationStart {
+    let start = RegistrationStart {
         display_name,
         discoverable: true,
-    })
-    .await?;
+    };
+    let options = confirmed(announce, || api::add_passkey_start(&start)).await?;
     let created = passkey::create(&options.options).await?;
     let credential_id = created.credential.raw_id.clone();
     let wrapped_key = created
@@ -308,10 +363,15 @@ pub async fn let_passkey_unlock(
 }
 
 /// Replaces the recovery code: the old one stops working. Returns the new one, to show once.
-pub async fn new_recovery_code(session: Session) -> Result<RecoveryCode, Failure> {
+/// Confirmed with a passkey when the server asks (see [`confirmed`]).
+pub async fn new_recovery_code(
+    session: Session,
+    announce: impl Fn(&'static str),
+) -> Result<RecoveryCode, Failure> {
     let account = session.account_identity().ok_or(Failure::NotUnlocked)?;
     let code = RecoveryCode::generate();
-    api::set_recovery_code(&unlocking::recovery_setup(&account, &code)).await?;
+    let setup = unlocking::recovery_setup(&account, &code);
+    confirmed(announce, || api::set_recovery_code(&setup)).await?;
     Ok(code)
 }
 
@@ -334,22 +394,27 @@ pub async fn give_key_to_new_devices(
     Ok(())
 }
 
-/// Deletes the account and everything in it, after a passkey confirms it is the owner.
+/// Deletes the account and everything in it, after a passkey confirms it is the owner: this
+/// one always asks, however recently the user confirmed.
 pub async fn delete_account(session: Session) -> Result<(), Failure> {
     let account_id = session.info_untracked().map(|info| info.account_id);
-    let options = api::delete_account_start().await?;
-    let used = passkey::get(&options.options, Mediation::Modal, false).await?;
-    api::delete_account_finish(&Assertion {
-        ceremony_id: options.ceremony_id,
-        credential: used.credential,
-    })
-    .await?;
+    let options = confirm_it_is_you().await?;
+    api::delete_account().await?;
     session.signed_out();
     offline::forget();
     if let Some(account_id) = account_id {
         passkey::forget_account(&options.options, account_id).await;
     }
     Ok(())
+}
+
+/// Ends every session and signs out every linked device, this browser included, then
+/// forgets the session and the account key here.
+pub async fn sign_out_everywhere(session: Session) -> Result<SignedOutEverywhere, Failure> {
+    let ended = api::sign_out_everywhere().await?;
+    session.signed_out();
+    offline::kept::forget().await;
+    Ok(ended)
 }
 
 /// Signs out on the server, and forgets the session and the account key here whatever the

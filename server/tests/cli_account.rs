@@ -1,4 +1,4 @@
-//! `folio account create|login|whoami` as a script runs them: the real binary against a
+//! `folio account create|login|whoami|sign-out-everywhere` as a script runs them: the real binary against a
 //! running `folio serve`, with `--json` parsed as a script would.
 
 use std::path::Path;
@@ -7,7 +7,7 @@ use folio_shared::keys::RecoveryCode;
 
 mod common;
 
-use common::{folio, folio_json, serve};
+use common::{failure, folio, folio_json, serve};
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -89,6 +89,53 @@ fn create_then_whoami_then_login_against_a_running_server() {
     );
     assert!(
         stdout.contains("Recovery code:") && stdout.contains("not shown again"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn sign_out_everywhere_revokes_this_profile_too_until_it_logs_in_again() {
+    let server = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.json");
+    let profile = path_str(&profile);
+    folio_json(&[
+        "account",
+        "create",
+        "--server",
+        &server.url,
+        "--profile",
+        profile,
+        "--json",
+    ]);
+    // A second login leaves one device: the first was revoked by it.
+    folio_json(&["account", "login", "--profile", profile, "--json"]);
+
+    let ended = folio_json(&[
+        "account",
+        "sign-out-everywhere",
+        "--profile",
+        profile,
+        "--json",
+    ]);
+    assert_eq!(ended["devices_signed_out"], 1, "{ended}");
+    assert_eq!(
+        ended["sessions_ended"], 0,
+        "the CLI keeps no session open: {ended}"
+    );
+    let refused = failure(&["account", "whoami", "--profile", profile, "--json"]);
+    assert!(refused.contains("revoked"), "{refused}");
+
+    // The passkey still signs in, confirms and gives the profile a new device.
+    folio_json(&["account", "login", "--profile", profile, "--json"]);
+    let whoami = folio_json(&["account", "whoami", "--profile", profile, "--json"]);
+    assert_eq!(whoami["unlocks"], true);
+
+    let text = folio(&["account", "sign-out-everywhere", "--profile", profile]);
+    assert!(text.status.success());
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("Signed out everywhere") && stdout.contains("folio account login"),
         "{stdout}"
     );
 }

@@ -3,10 +3,11 @@
 
 use base64::Engine as _;
 use folio_server::cli::soft_passkey::SoftPasskey;
-use folio_server::client::ClientError;
 use folio_server::client::account::{AccountClient, SessionClient};
+use folio_server::client::{ClientError, VaultClient};
 use folio_shared::api::account::{
-    AccountUnlock, Assertion, AuthenticationOptions, RecoverySetup, RegistrationStart, SignUp,
+    AccountUnlock, Assertion, AuthenticationOptions, FreshProof, RecoverySetup, RegistrationStart,
+    SignUp,
 };
 use folio_shared::keys::{AccountIdentity, PASSKEY_PRF_INPUT, RecoveryCode, Unlocker, WrappedKey};
 use url::Url;
@@ -88,6 +89,35 @@ impl PasskeyAccount {
                 .authenticate(origin, options.options.clone())
                 .expect("the passkey answers"),
         }
+    }
+
+    /// Proves, for the sign-up session, with the passkey (user-verified): what
+    /// account-critical changes need for the next five minutes.
+    pub async fn confirm(&mut self) -> FreshProof {
+        let session = self.session.clone();
+        self.confirm_session(&session).await
+    }
+
+    /// Proves for `session` with the passkey.
+    pub async fn confirm_session(&mut self, session: &SessionClient) -> FreshProof {
+        let options = session.fresh_proof_start().await.expect("proof options");
+        let origin = self.origin.clone();
+        let assertion = self.answer(&options, &origin);
+        session
+            .fresh_proof_finish(&assertion)
+            .await
+            .expect("the passkey proves")
+    }
+
+    /// Proves for a device of the account with the passkey.
+    pub async fn confirm_device(&mut self, device: &VaultClient) -> FreshProof {
+        let options = device.fresh_proof_start().await.expect("proof options");
+        let origin = self.origin.clone();
+        let assertion = self.answer(&options, &origin);
+        device
+            .fresh_proof_finish(&assertion)
+            .await
+            .expect("the passkey proves")
     }
 
     /// Signs in with the passkey: start, answer, finish.

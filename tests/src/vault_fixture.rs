@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use folio_server::client::VaultClient;
-use folio_shared::keys::{AccountIdentity, KeyEpoch, VaultIdentity};
+use folio_shared::keys::{AccountIdentity, KeyEpoch, RecoveryCode, Unlocker, VaultIdentity};
 use folio_shared::record::{Entry, EntryId, Op, Source};
 use folio_shared::vault::{Sealer, VaultId, VaultKeyring};
 use serde_json::json;
@@ -17,6 +17,9 @@ pub struct Patient {
     pub vault_id: VaultId,
     pub vault_key: VaultIdentity,
     pub client: VaultClient,
+    /// The account's recovery code, when the fixture made the account: what [`Patient::confirm`]
+    /// proves with.
+    pub recovery: Option<RecoveryCode>,
 }
 
 impl Patient {
@@ -34,9 +37,36 @@ impl Patient {
         )
         .await
         .expect("an account");
+        let recovery = RecoveryCode::generate();
+        folio_server::storage::recovery_codes::replace(
+            server.server().storage().db(),
+            account_id,
+            &recovery.sign_in_verifier(),
+            account
+                .wrap_to(&Unlocker::from_recovery_code(&recovery).recipient())
+                .as_bytes()
+                .to_vec(),
+        )
+        .await
+        .expect("a recovery code");
         let mut patient = Patient::with_account(server, account, token.0).await;
         patient.account_id = account_id;
+        patient.recovery = Some(recovery);
         patient
+    }
+
+    /// Proves, for this device, that it holds the account (with the recovery code): what
+    /// account-critical changes (inviting or removing caregivers, deleting the record) need
+    /// for the next five minutes.
+    pub async fn confirm(&self) {
+        let recovery = self
+            .recovery
+            .as_ref()
+            .expect("a patient the fixture signed up, with its recovery code");
+        self.client
+            .fresh_proof_with_recovery_code(&recovery.sign_in_verifier())
+            .await
+            .expect("the recovery code proves");
     }
 
     /// Creates a vault for an account that already has a device token.
@@ -64,6 +94,7 @@ impl Patient {
             vault_id,
             vault_key,
             client,
+            recovery: None,
         }
     }
 

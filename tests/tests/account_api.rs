@@ -146,6 +146,7 @@ async fn an_unknown_credential_is_refused(engine: Engine) {
     let origin = patient.origin.clone();
     let assertion = patient.answer(&options, &origin);
     // The passkey is removed (the recovery code remains a way in) before its answer lands.
+    patient.confirm().await;
     remove_passkey(&server, &patient.session, patient.passkey_id).await;
     let (status, detail) = refused(patient.client.login_finish(&assertion).await);
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -309,7 +310,7 @@ async fn sessions_end_on_sign_out_and_when_idle(engine: Engine) {
 
 async fn the_recovery_code_signs_in_once_to_add_a_passkey_and_can_be_replaced(engine: Engine) {
     let server = TestServer::start(engine).await;
-    let patient = PasskeyAccount::sign_up(&server).await;
+    let mut patient = PasskeyAccount::sign_up(&server).await;
     let http = reqwest::Client::new();
     let recover = |verifier: [u8; 32]| {
         http.post(server.url("/api/v1/auth/recover"))
@@ -339,7 +340,8 @@ async fn the_recovery_code_signs_in_once_to_add_a_passkey_and_can_be_replaced(en
         .unwrap();
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
 
-    // Replacing the code: the old one stops signing in at once.
+    // Replacing the code (confirmed with the passkey): the old one stops signing in at once.
+    patient.confirm().await;
     let new_code = RecoveryCode::generate();
     let response = http
         .put(server.url("/api/v1/account/recovery-code"))
@@ -368,7 +370,8 @@ async fn the_recovery_code_signs_in_once_to_add_a_passkey_and_can_be_replaced(en
 
 async fn the_last_way_in_cannot_be_removed(engine: Engine) {
     let server = TestServer::start(engine).await;
-    let patient = PasskeyAccount::sign_up(&server).await;
+    let mut patient = PasskeyAccount::sign_up(&server).await;
+    patient.confirm().await;
     let http = reqwest::Client::new();
     let delete_code = http
         .delete(server.url("/api/v1/account/recovery-code"))
@@ -388,7 +391,7 @@ async fn the_last_way_in_cannot_be_removed(engine: Engine) {
     server.stop().await;
 }
 
-async fn deleting_the_account_needs_its_passkey_and_removes_everything(engine: Engine) {
+async fn deleting_the_account_needs_a_fresh_proof_and_removes_everything(engine: Engine) {
     let server = TestServer::start(engine).await;
     let mut patient = PasskeyAccount::sign_up(&server).await;
     // A vault with a segment, through a device of this account.
@@ -408,23 +411,8 @@ async fn deleting_the_account_needs_its_passkey_and_removes_everything(engine: E
     let vault = Patient::with_account(&server, patient.account.clone(), paired.token.clone()).await;
     vault.upload_marker("DELETE-ME-MARKER").await;
 
-    let http = reqwest::Client::new();
-    let cookie = patient.session.cookie().to_owned();
-    let csrf = patient.session.signed_in.session.csrf_token.clone();
-    let with_session = |request: reqwest::RequestBuilder| {
-        request
-            .header("cookie", &cookie)
-            .header("x-folio-csrf", &csrf)
-    };
-    let start: folio_shared::api::account::AuthenticationOptions =
-        with_session(http.post(server.url("/api/v1/account/deletion/start")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    // Someone else's passkey cannot confirm it.
+    // Deleting needs a fresh proof of this session, from a passkey of this account.
+    let start = patient.session.fresh_proof_start().await.unwrap();
     let mut stranger = PasskeyAccount::sign_up(&server).await;
     let foreign = stranger
         .passkey
@@ -433,17 +421,26 @@ async fn deleting_the_account_needs_its_passkey_and_removes_everything(engine: E
         foreign.is_err(),
         "a stranger's passkey has no credential in the options"
     );
+    let origin = patient.origin.clone();
+    let assertion = patient.answer(&start, &origin);
+    patient
+        .session
+        .fresh_proof_finish(&assertion)
+        .await
+        .unwrap();
 
     let before = rows_of(&server, patient.account_id, vault.vault_id.0).await;
     assert!(
         before.iter().all(|(_, n)| *n > 0),
         "rows before deletion: {before:?}"
     );
-
-    let origin = patient.origin.clone();
-    let assertion = patient.answer(&start, &origin);
-    let deleted = with_session(http.post(server.url("/api/v1/account/deletion/finish")))
-        .json(&assertion)
+    let deleted = reqwest::Client::new()
+        .delete(server.url("/api/v1/account"))
+        .header("cookie", patient.session.cookie())
+        .header(
+            "x-folio-csrf",
+            &patient.session.signed_in.session.csrf_token,
+        )
         .send()
         .await
         .unwrap();
@@ -482,6 +479,7 @@ async fn rows_of(
         ("devices", "account_id", account),
         ("sessions", "account_id", account),
         ("recovery_codes", "account_id", account),
+        ("fresh_proofs", "account_id", account),
         ("vaults", "owner_id", account),
         ("segments", "vault_id", vault),
     ] {
@@ -517,5 +515,5 @@ on_every_engine!(
     sessions_end_on_sign_out_and_when_idle,
     the_recovery_code_signs_in_once_to_add_a_passkey_and_can_be_replaced,
     the_last_way_in_cannot_be_removed,
-    deleting_the_account_needs_its_passkey_and_removes_everything,
+    deleting_the_account_needs_a_fresh_proof_and_removes_everything,
 );

@@ -128,6 +128,8 @@ struct Outcomes {
 async fn try_everything(owner: &Patient, actor: &Patient, tag: &str) -> Outcomes {
     let vault = owner.vault_id;
     let client = &actor.client;
+    // Each actor has confirmed it is them, so their role alone decides.
+    actor.confirm().await;
     let sealed = owner.sealer().seal(&marked_record(tag, "Actor")).unwrap();
     let attachment = seal_attachment(&owner.vault_key.recipient(), tag.as_bytes());
     // Compaction as the actor sees the log (or an empty log when they cannot read it).
@@ -168,6 +170,7 @@ const NOT_FOUND: StatusCode = StatusCode::NOT_FOUND;
 async fn every_role_may_do_what_its_role_allows_and_nothing_more(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     owner.upload_marker("matrix").await;
     let manager = Patient::sign_up(&server).await;
     let viewer = Patient::sign_up(&server).await;
@@ -296,6 +299,7 @@ async fn every_role_may_do_what_its_role_allows_and_nothing_more(engine: Engine)
 async fn a_server_that_swaps_the_caregivers_key_is_caught_by_the_safety_code(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     owner.upload_marker("swap").await;
     let caregiver = Patient::sign_up(&server).await;
     let invited = owner
@@ -357,6 +361,7 @@ async fn a_server_that_swaps_the_caregivers_key_is_caught_by_the_safety_code(eng
 async fn a_removed_caregivers_keys_open_nothing_added_after_the_rotation(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     owner.upload_marker("before-removal").await;
     let kept = Patient::sign_up(&server).await;
     let removed = Patient::sign_up(&server).await;
@@ -478,6 +483,7 @@ async fn a_removed_caregivers_keys_open_nothing_added_after_the_rotation(engine:
 async fn an_invitation_is_taken_once_by_someone_other_than_the_owner(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     let caregiver = Patient::sign_up(&server).await;
     let latecomer = Patient::sign_up(&server).await;
     let invited = owner
@@ -572,6 +578,7 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
     let clock = Clock::default();
     let server = TestServer::start_with(engine, |c| c.clock = clock.clone()).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     owner.upload_marker("emergency").await;
     let contact = Patient::sign_up(&server).await;
 
@@ -668,6 +675,7 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
 async fn a_parent_holds_a_childs_record_then_hands_it_to_the_child(engine: Engine) {
     let server = TestServer::start(engine).await;
     let parent = Patient::sign_up(&server).await;
+    parent.confirm().await;
     let child = Patient::sign_up(&server).await;
 
     // The parent makes a second record, held for the child, and fills it.
@@ -746,6 +754,7 @@ async fn a_parent_holds_a_childs_record_then_hands_it_to_the_child(engine: Engin
         .find(|c| c.account_id == Some(parent.account_id))
         .unwrap();
     assert_eq!(previous.status, CaregiverStatus::Active);
+    child.confirm().await;
     child
         .client
         .remove_caregiver(kid_vault, previous.id)

@@ -314,6 +314,8 @@ async fn strangers_see_nothing(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
     let stranger = Patient::sign_up(&server).await;
+    // Confirmed, so that only the record's ownership decides its deletion.
+    stranger.confirm().await;
     let segment = owner
         .sealer()
         .seal(&marked_record("m", "n"))
@@ -607,6 +609,7 @@ async fn deleting_a_vault_removes_every_byte(engine: Engine) {
     let before = everything_stored(&server).await;
     assert!(contains(&before, &probe) || server.database_url.starts_with("postgres"));
 
+    patient.confirm().await;
     patient.client.delete_vault(patient.vault_id).await.unwrap();
     assert_eq!(
         status(patient.client.vault(patient.vault_id).await.unwrap_err()),

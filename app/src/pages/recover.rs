@@ -116,7 +116,8 @@ fn RegisterPasskey(step: RwSignal<Step>) -> impl IntoView {
             "Follow your browser's prompt to create a passkey.".into(),
         ));
         spawn_local(async move {
-            match ceremonies::add_passkey(session, display, name).await {
+            let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
+            match ceremonies::add_passkey(session, display, name, announce).await {
                 Ok(added) => step.set(Step::Back {
                     warning: added.unlock_setup_failed.map(|failure| {
                         format!(
@@ -157,14 +158,17 @@ fn OfferNewCode(step: RwSignal<Step>, warning: Option<String>) -> impl IntoView 
     let navigate = use_navigate();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let progress = RwSignal::new(None::<String>);
     let make_new_code = move |_| {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match ceremonies::new_recovery_code(session).await {
+            let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
+            match ceremonies::new_recovery_code(session, announce).await {
                 Ok(code) => step.set(Step::NewCode(code.to_string())),
                 Err(failure) => error.set(Some(failure.to_string())),
             }
+            progress.set(None);
             busy.set(false);
         });
     };
@@ -185,6 +189,7 @@ fn OfferNewCode(step: RwSignal<Step>, warning: Option<String>) -> impl IntoView 
                     "Keep my current code"
                 </button>
             </p>
+            <Progress message=progress/>
             <Alert message=error/>
         </section>
     }

@@ -1,4 +1,5 @@
-//! `folio account create|login|whoami`: an account for scripts and headless machines.
+//! `folio account create|login|whoami|sign-out-everywhere`: an account for scripts and
+//! headless machines.
 //!
 //! The CLI signs up exactly as the app does: it makes every key itself, registers its
 //! software passkey (with PRF, so signing in unlocks), shows the recovery code once, and
@@ -20,6 +21,7 @@ use serde::Serialize;
 use url::Url;
 use uuid::Uuid;
 
+use super::fresh_proof::confirm_session;
 use super::profile::{Profile, ProfileDevice, ProfilePasskey};
 use super::soft_passkey::SoftPasskey;
 use crate::client::account::{AccountClient, SessionClient};
@@ -57,6 +59,14 @@ pub enum AccountCommand {
     },
     /// Show the account the profile signs in to, and check that it unlocks.
     Whoami {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// End every session and revoke every device of the account, this profile's included
+    /// (sign in again with `folio account login`).
+    SignOutEverywhere {
         #[command(flatten)]
         profile: ProfileArg,
         #[command(flatten)]
@@ -103,6 +113,9 @@ pub async fn run(args: AccountArgs) -> Result<()> {
         } => create(server, &profile.path, &name, force, &output).await,
         AccountCommand::Login { profile, output } => login(&profile.path, &output).await,
         AccountCommand::Whoami { profile, output } => whoami(&profile.path, &output).await,
+        AccountCommand::SignOutEverywhere { profile, output } => {
+            sign_out_everywhere(&profile.path, &output).await
+        }
     }
 }
 
@@ -228,6 +241,8 @@ async fn login(path: &Path, output: &Output) -> Result<()> {
     let previous = profile.device.id;
     profile.device = pair_this_device(&client, &session, &account).await?;
     profile.save(path)?;
+    // Revoking a device is account-critical: the session confirms with the passkey first.
+    confirm_session(path, &mut profile, &session).await?;
     // The old token may already be revoked (that is often why one logs in again).
     if let Err(e) = session.revoke_device(previous).await
         && e.status() != Some(reqwest::StatusCode::NOT_FOUND)
@@ -310,6 +325,40 @@ async fn whoami(path: &Path, output: &Output) -> Result<()> {
                 "none"
             },
             if answer.unlocks { "yes" } else { "no" },
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct SignedOut {
+    account_id: Uuid,
+    server: String,
+    sessions_ended: u64,
+    devices_signed_out: u64,
+}
+
+/// Signs the account out everywhere, this profile's device included. It needs no passkey:
+/// it only takes access away.
+async fn sign_out_everywhere(path: &Path, output: &Output) -> Result<()> {
+    let profile = Profile::load(path)?;
+    let ended = profile
+        .client()
+        .sign_out_everywhere()
+        .await
+        .context("signing out everywhere")?;
+    let answer = SignedOut {
+        account_id: profile.account_id,
+        server: profile.server.to_string(),
+        sessions_ended: ended.sessions_ended,
+        devices_signed_out: ended.devices_signed_out,
+    };
+    output.print(&answer, || {
+        format!(
+            "Signed out everywhere: {} session(s) ended and {} device(s) signed out, this one \
+             included. Run `folio account login --profile {}` to use this profile again.",
+            answer.sessions_ended,
+            answer.devices_signed_out,
+            path.display()
         )
     })
 }

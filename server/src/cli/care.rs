@@ -5,7 +5,8 @@
 //! and `confirm` wraps the record's keys to the caregiver only when the owner's own code
 //! (derived from the key the server reports for them) is the same. `revoke` removes the
 //! caregiver and rotates the record's key, so keys they kept open nothing added later; run
-//! again, it finishes a rotation that was interrupted.
+//! again, it finishes a rotation that was interrupted. Inviting and removing are
+//! account-critical: both confirm with the profile's passkey first (`fresh_proof.rs`).
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
@@ -20,6 +21,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::account::{Output, ProfileArg};
+use super::fresh_proof::confirm_device;
 use super::profile::Profile;
 use super::vault_access::{VaultAccess, unlock_account};
 use crate::client::VaultClient;
@@ -252,8 +254,10 @@ async fn invite(
         until,
         emergency_wait_hours,
     } = invitee;
-    let profile = load(profile)?;
+    let path = &profile.path;
+    let mut profile = load(profile)?;
     let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
+    confirm_device(path, &mut profile, &access.client).await?;
     let ends_at = until
         .map(|day| {
             day.and_hms_opt(23, 59, 59)
@@ -547,8 +551,10 @@ async fn revoke(
     vault: Option<Uuid>,
     output: &Output,
 ) -> Result<()> {
-    let profile = load(profile)?;
+    let path = &profile.path;
+    let mut profile = load(profile)?;
     let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
+    confirm_device(path, &mut profile, &access.client).await?;
     let caregiver = match access.client.remove_caregiver(access.vault_id, id).await {
         Ok(removed) => Some(removed),
         // Removed before, by a run that stopped before rotating: finish the rotation.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod allocator;
 pub mod care;
+pub mod fresh_proof;
 pub mod import;
 pub mod profile;
 pub mod records;

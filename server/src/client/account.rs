@@ -140,7 +140,7 @@ impl SessionClient {
         self.signed_in.session.account_id
     }
 
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+    pub(super) fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let builder = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))

@@ -1,4 +1,5 @@
-//! The account: its summary, what unlocks it, its recovery code, and its deletion.
+//! The account: its summary, what unlocks it, its recovery code, and its deletion (the last
+//! two need a fresh proof, `fresh_proof.rs`).
 
 use axum::Json;
 use axum::extract::State;
@@ -6,17 +7,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use folio_shared::api::Problem;
 use folio_shared::api::account::{
-    AccountSummary, AccountUnlock, Assertion, AuthenticationOptions, RecoverySetup,
+    AccountCriticalAction, AccountSummary, AccountUnlock, RecoverySetup,
 };
-use webauthn_rs::prelude::PasskeyAuthentication;
 
 use super::AppState;
 use super::auth::{AnySession, Principal, SignedInWith, cleared_session_cookie};
+use super::fresh_proof;
 use super::json::ApiJson;
 use super::problem::ApiError;
-use super::sign_in::{account_unlock, finish_for_account, start_for_account};
+use super::sign_in::account_unlock;
 use super::wire;
-use crate::storage::ceremonies::{self, CeremonyKind};
 use crate::storage::passkeys::RemoveError;
 use crate::storage::{accounts, recovery_codes};
 
@@ -78,11 +78,13 @@ pub async fn get_unlock(
         .map_err(IntoResponse::into_response)
 }
 
-/// Replaces the recovery code: the old one stops signing in and unlocking at once.
+/// Replaces the recovery code: the old one stops signing in and unlocking at once. Needs a
+/// fresh proof; signing in with the recovery code a moment ago is one.
 #[utoipa::path(put, path = "/api/v1/account/recovery-code", tag = "accounts",
-    security(("session" = [])), request_body = RecoverySetup,
+    security(("device_token" = []), ("session" = [])), request_body = RecoverySetup,
     responses(
         (status = 204, description = "Replaced"),
+        (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_recovery_code(
@@ -90,6 +92,12 @@ pub async fn put_recovery_code(
     principal: Principal,
     ApiJson(request): ApiJson<RecoverySetup>,
 ) -> Result<StatusCode, ApiError> {
+    fresh_proof::require(
+        &state,
+        &principal,
+        AccountCriticalAction::ReplaceRecoveryCode,
+    )
+    .await?;
     let wrapped = wire::wrapped_key("wrapped_key", &request.wrapped_key)?;
     let verifier = wire::bytes32("verifier", &request.verifier)?;
     recovery_codes::replace(state.storage.db(), principal.account_id, &verifier, wrapped)
@@ -103,11 +111,12 @@ pub async fn put_recovery_code(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Removes the recovery code, unless no passkey is left.
+/// Removes the recovery code, unless no passkey is left. Needs a fresh proof.
 #[utoipa::path(delete, path = "/api/v1/account/recovery-code", tag = "accounts",
-    security(("session" = [])),
+    security(("device_token" = []), ("session" = [])),
     responses(
         (status = 204, description = "Removed"),
+        (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is the last way in", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -115,6 +124,12 @@ pub async fn delete_recovery_code(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<StatusCode, ApiError> {
+    fresh_proof::require(
+        &state,
+        &principal,
+        AccountCriticalAction::RemoveRecoveryCode,
+    )
+    .await?;
     match recovery_codes::remove(state.storage.db(), principal.account_id).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(RemoveError::NotFound) => Err(ApiError::NotFound(
@@ -125,58 +140,19 @@ pub async fn delete_recovery_code(
     }
 }
 
-/// Starts deleting the account: the user confirms with one of its passkeys.
-#[utoipa::path(post, path = "/api/v1/account/deletion/start", tag = "accounts",
-    security(("session" = [])),
-    responses((status = 200, body = AuthenticationOptions)))]
-pub async fn deletion_start(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> Result<Json<AuthenticationOptions>, ApiError> {
-    let (options, auth) = start_for_account(&state, principal.account_id).await?;
-    let ceremony_id = ceremonies::begin(
-        state.storage.db(),
-        CeremonyKind::DeleteAccount,
-        Some(principal.account_id),
-        &auth,
-    )
-    .await?;
-    Ok(Json(AuthenticationOptions {
-        ceremony_id,
-        options,
-    }))
-}
-
-/// Deletes the account and everything it owns, once a passkey of the account confirmed it.
-#[utoipa::path(post, path = "/api/v1/account/deletion/finish", tag = "accounts",
-    security(("session" = [])), request_body = Assertion,
+/// Deletes the account and everything it owns. Like every account-critical change it needs
+/// a fresh proof (`/api/v1/auth/fresh-proof/*`) of the caller.
+#[utoipa::path(delete, path = "/api/v1/account", tag = "accounts",
+    security(("device_token" = []), ("session" = [])),
     responses(
         (status = 204, description = "Deleted, with every vault, segment, key, share and log"),
-        (status = 400, description = "Unknown, used or expired ceremony", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The passkey's answer failed verification", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn deletion_finish(
+pub async fn delete_account(
     State(state): State<AppState>,
     principal: Principal,
-    ApiJson(request): ApiJson<Assertion>,
 ) -> Result<Response, ApiError> {
-    let (account_id, auth): (_, PasskeyAuthentication) = ceremonies::take(
-        state.storage.db(),
-        CeremonyKind::DeleteAccount,
-        request.ceremony_id,
-    )
-    .await?;
-    if account_id != Some(principal.account_id) {
-        return Err(ApiError::BadRequest(
-            "this confirmation was started by another account".into(),
-        ));
-    }
-    let passkey = finish_for_account(&state, &request.credential, &auth).await?;
-    if passkey.row.account_id != principal.account_id {
-        return Err(ApiError::Unauthorized(
-            "confirm with a passkey of this account".into(),
-        ));
-    }
+    fresh_proof::require(&state, &principal, AccountCriticalAction::DeleteAccount).await?;
     accounts::delete(state.storage.db(), &state.blobs, principal.account_id).await?;
     state.storage.purge_deleted().await?;
     tracing::info!(account = %principal.account_id, "account deleted");

@@ -174,6 +174,12 @@ pub async fn invite(
     Path(vault_id): Path<Uuid>,
     ApiJson(request): ApiJson<CreateInvitation>,
 ) -> Result<(StatusCode, Json<Invitation>), ApiError> {
+    super::fresh_proof::require(
+        &state,
+        &principal,
+        folio_shared::api::account::AccountCriticalAction::InviteCaregiver,
+    )
+    .await?;
     let handing_over = request.role == Role::Owner;
     if handing_over && (request.emergency_wait_hours.is_some() || request.ends_at.is_some()) {
         return Err(ApiError::Unprocessable(
@@ -408,6 +414,12 @@ pub async fn revoke(
     principal: Principal,
     Path((vault_id, id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<Caregiver>, ApiError> {
+    super::fresh_proof::require(
+        &state,
+        &principal,
+        folio_shared::api::account::AccountCriticalAction::RemoveCaregiver,
+    )
+    .await?;
     let vault = authorize(
         &state,
         &principal,

@@ -9,12 +9,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use folio_shared::api::Problem;
-use folio_shared::api::account::{DeviceSummary, PairedDevice, Pairing, RedeemPairing, UnlockKey};
+use folio_shared::api::account::{
+    AccountCriticalAction, DeviceSummary, PairedDevice, Pairing, RedeemPairing, UnlockKey,
+};
 use folio_shared::keys::UnlockerRecipient;
 use uuid::Uuid;
 
 use super::AppState;
 use super::auth::{Principal, SignedInWith};
+use super::fresh_proof;
 use super::json::ApiJson;
 use super::problem::ApiError;
 use super::wire;
@@ -146,12 +149,13 @@ pub async fn set_device_unlock(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Revokes a device: its token stops working at once.
+/// Revokes a device: its token stops working at once. Needs a fresh proof.
 #[utoipa::path(delete, path = "/api/v1/account/devices/{device}", tag = "devices",
     security(("device_token" = []), ("session" = [])),
     params(("device" = Uuid, Path)),
     responses(
         (status = 204, description = "Revoked"),
+        (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_device(
@@ -159,6 +163,7 @@ pub async fn revoke_device(
     principal: Principal,
     Path(device_id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    fresh_proof::require(&state, &principal, AccountCriticalAction::RevokeDevice).await?;
     if !devices::revoke(state.storage.db(), principal.account_id, device_id).await? {
         return Err(ApiError::NotFound("this account has no such device".into()));
     }

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod auth;
 pub mod care;
 pub mod devices;
+pub mod fresh_proof;
 pub mod health;
 pub mod json;
 pub mod passkeys;
@@ -146,14 +147,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(vaults::list_segments))
         .routes(routes!(sign_in::get_session))
         .routes(routes!(sign_in::sign_out))
-        .routes(routes!(account::get_account))
+        .routes(routes!(sign_in::sign_out_everywhere))
+        .routes(routes!(fresh_proof::start))
+        .routes(routes!(fresh_proof::finish))
+        .routes(routes!(account::get_account, account::delete_account))
         .routes(routes!(account::get_unlock))
         .routes(routes!(
             account::put_recovery_code,
             account::delete_recovery_code
         ))
-        .routes(routes!(account::deletion_start))
-        .routes(routes!(account::deletion_finish))
         .routes(routes!(passkeys::list_passkeys))
         .routes(routes!(passkeys::add_start))
         .routes(routes!(passkeys::add_finish))
@@ -170,6 +172,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in::login_start))
         .routes(routes!(sign_in::login_finish))
         .routes(routes!(sign_in::recover))
+        .routes(routes!(fresh_proof::with_recovery_code))
         .routes(routes!(devices::redeem_pairing))
         .layer(middleware::from_fn(rate_limit::limit_attempts));
     let attachments = OpenApiRouter::new().routes(routes!(

@@ -5,14 +5,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use folio_shared::api::Problem;
 use folio_shared::api::account::{
-    AddPasskey, PasskeySummary, RegistrationOptions, RegistrationStart, RenamePasskey,
-    SessionScope, UnlockKey,
+    AccountCriticalAction, AddPasskey, PasskeySummary, RegistrationOptions, RegistrationStart,
+    RenamePasskey, SessionScope, UnlockKey,
 };
 use uuid::Uuid;
 use webauthn_rs::prelude::CredentialID;
 
 use super::AppState;
 use super::auth::{AnySession, Principal};
+use super::fresh_proof;
 use super::json::ApiJson;
 use super::problem::ApiError;
 use super::relying_party::ceremony_failed;
@@ -50,16 +51,20 @@ pub async fn list_passkeys(
     Ok(Json(rows.into_iter().map(summary).collect()))
 }
 
-/// Starts adding a passkey. A recovery session may do this: it is how a user who lost every
-/// passkey gets back in.
+/// Starts adding a passkey, with a fresh proof. A recovery session may do this (its sign-in
+/// is its proof, for five minutes): it is how a user who lost every passkey gets back in.
 #[utoipa::path(post, path = "/api/v1/account/passkeys/register/start", tag = "accounts",
     security(("session" = [])), request_body = RegistrationStart,
-    responses((status = 200, body = RegistrationOptions)))]
+    responses(
+        (status = 200, body = RegistrationOptions),
+        (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn add_start(
     State(state): State<AppState>,
     AnySession(session): AnySession,
     ApiJson(request): ApiJson<RegistrationStart>,
 ) -> Result<Json<RegistrationOptions>, ApiError> {
+    fresh_proof::require(&state, &session, AccountCriticalAction::AddPasskey).await?;
     let name = wire::name("display_name", &request.display_name)?;
     let existing: Vec<CredentialID> = passkeys::list(state.storage.db(), session.account_id)
         .await?
@@ -92,6 +97,8 @@ pub async fn add_finish(
     AnySession(session): AnySession,
     ApiJson(request): ApiJson<AddPasskey>,
 ) -> Result<(StatusCode, Json<PasskeySummary>), ApiError> {
+    // Checked again here: the proof must still hold when the passkey is stored.
+    fresh_proof::require(&state, &session, AccountCriticalAction::AddPasskey).await?;
     let name = wire::name("name", &request.name)?;
     let wrapped_key = request
         .wrapped_key
@@ -186,12 +193,14 @@ pub async fn set_passkey_unlock(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Removes a passkey, unless it is the last way in.
+/// Removes a passkey, unless it is the last way in, and ends the sessions it signed in.
+/// Needs a fresh proof.
 #[utoipa::path(delete, path = "/api/v1/account/passkeys/{passkey}", tag = "accounts",
     security(("device_token" = []), ("session" = [])),
     params(("passkey" = Uuid, Path)),
     responses(
         (status = 204, description = "Removed"),
+        (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is the last way in", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -200,6 +209,7 @@ pub async fn remove_passkey(
     principal: Principal,
     Path(passkey_id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    fresh_proof::require(&state, &principal, AccountCriticalAction::RemovePasskey).await?;
     match passkeys::remove(state.storage.db(), principal.account_id, passkey_id).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(RemoveError::NotFound) => Err(no_such_passkey()),

@@ -8,6 +8,9 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use folio_shared::api::Problem;
+use folio_shared::api::account::{
+    AccountCriticalAction, FRESH_PROOF_ACTION_MEMBER, FRESH_PROOF_REQUIRED,
+};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -25,6 +28,16 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// An account-critical change without a fresh proof of its caller (403, with a problem
+    /// `type` clients recognise).
+    #[error(
+        "confirm it's you first: this change needs a passkey confirmation (user verification \
+         required) made in the last 5 minutes by this session or device. Start it with \
+         POST /api/v1/auth/fresh-proof/start, answer with a passkey of this account and send \
+         the answer to POST /api/v1/auth/fresh-proof/finish (or send the recovery code's \
+         verifier to POST /api/v1/auth/fresh-proof/recovery-code), then repeat this request"
+    )]
+    FreshProofRequired(AccountCriticalAction),
     #[error("{0}")]
     NotFound(String),
     #[error("too many attempts: try again in {retry_after_secs} seconds")]
@@ -51,7 +64,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::FreshProofRequired(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
@@ -81,7 +94,23 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        let mut response = problem_response(status, Some(self.to_string()));
+        let mut response = match &self {
+            ApiError::FreshProofRequired(action) => {
+                let mut extensions = serde_json::Map::new();
+                extensions.insert(
+                    FRESH_PROOF_ACTION_MEMBER.to_owned(),
+                    serde_json::to_value(action).expect("an action serializes"),
+                );
+                problem_json(Problem {
+                    kind: FRESH_PROOF_REQUIRED.to_owned(),
+                    title: "Confirm it's you".to_owned(),
+                    status: status.as_u16(),
+                    detail: Some(self.to_string()),
+                    extensions,
+                })
+            }
+            _ => problem_response(status, Some(self.to_string())),
+        };
         if let ApiError::TooManyRequests { retry_after_secs } = &self {
             response
                 .headers_mut()
@@ -98,13 +127,17 @@ impl IntoResponse for ApiError {
 
 /// A problem response for `status`, titled with the status's reason phrase.
 pub fn problem_response(status: StatusCode, detail: Option<String>) -> Response {
-    let problem = Problem {
+    problem_json(Problem {
         kind: "about:blank".to_owned(),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
         detail,
         extensions: Default::default(),
-    };
+    })
+}
+
+fn problem_json(problem: Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&problem).expect("a problem always serializes");
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;

@@ -13,26 +13,29 @@ use folio_shared::api::Problem;
 use folio_shared::api::account::{
     AccountUnlock, Assertion, AuthenticationOptions, LoginStart, PasskeyUnlock, Recover,
     RegistrationOptions, RegistrationStart, SessionInfo, SessionScope, SignUp, SignedIn,
+    SignedOutEverywhere,
 };
 use folio_shared::keys::AccountRecipient;
 use sea_orm::TransactionTrait as _;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    AuthenticationResult, DiscoverableAuthentication, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, WebauthnError,
 };
 
 use super::AppState;
-use super::auth::{AnySession, cleared_session_cookie, csrf_token, session_cookie};
+use super::auth::{AnySession, Principal, cleared_session_cookie, csrf_token, session_cookie};
 use super::json::ApiJson;
 use super::problem::ApiError;
 use super::relying_party::{ceremony_failed, require_discoverable};
 use super::wire;
 use crate::storage::ceremonies::{self, CeremonyError, CeremonyKind};
 use crate::storage::entity::device;
+use crate::storage::fresh_proofs::{self, FreshProofMethod, Holder};
 use crate::storage::passkeys::{self, NewPasskey, StoredPasskey};
 use crate::storage::sessions::{self, Session};
-use crate::storage::{accounts, recovery_codes};
+use crate::storage::{accounts, devices, recovery_codes};
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct RegistrationState {
@@ -183,6 +186,7 @@ pub async fn register_finish(
         &state.session_policy(),
         account_id,
         SessionScope::Full,
+        Some(passkey.id),
     )
     .await?;
     txn.commit().await?;
@@ -294,6 +298,7 @@ pub async fn login_finish(
         &state.session_policy(),
         passkey.row.account_id,
         SessionScope::Full,
+        Some(passkey.row.id),
     )
     .await?;
     signed_in(
@@ -339,13 +344,25 @@ async fn finish_discoverable(
         .webauthn
         .finish_discoverable_authentication_v2(credential, auth, &passkey.credential)
         .map_err(ceremony_failed)?;
+    require_user_verified(&result)?;
     passkey.credential.update_credential(&result);
     passkeys::record_use(state.storage.db(), passkey.row.id, &passkey.credential).await?;
     Ok(passkey)
 }
 
+/// webauthn-rs refuses an answer without user verification when the options required it, as
+/// Folio's always do; this says so again where the answer is used, so a change of options
+/// cannot quietly accept a mere touch.
+fn require_user_verified(result: &AuthenticationResult) -> Result<(), ApiError> {
+    if result.user_verified() {
+        Ok(())
+    } else {
+        Err(ceremony_failed(WebauthnError::UserNotVerified))
+    }
+}
+
 /// Finishes an authentication whose options listed one account's credentials: sign-in from
-/// the CLI, and the confirmations of account deletion and PRF setup.
+/// the CLI, and the fresh proofs of account-critical changes.
 pub(super) async fn finish_for_account(
     state: &AppState,
     credential: &PublicKeyCredential,
@@ -359,6 +376,7 @@ pub(super) async fn finish_for_account(
         .webauthn
         .finish_passkey_authentication(credential, auth)
         .map_err(ceremony_failed)?;
+    require_user_verified(&result)?;
     passkey.credential.update_credential(&result);
     passkeys::record_use(state.storage.db(), passkey.row.id, &passkey.credential).await?;
     Ok(passkey)
@@ -386,13 +404,25 @@ pub async fn recover(
                     .into(),
             )
         })?;
+    // Signing in with the recovery code is also the fresh proof that registering a new
+    // passkey and replacing the code need, for five minutes, and for nothing else.
+    let txn = state.storage.db().begin().await?;
     let (session, token) = sessions::create(
-        state.storage.db(),
+        &txn,
         &state.session_policy(),
         code.account_id,
         SessionScope::Recovery,
+        None,
     )
     .await?;
+    fresh_proofs::record(
+        &txn,
+        code.account_id,
+        Holder::Session(session.id),
+        FreshProofMethod::RecoverySignIn,
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(account = %code.account_id, "signed in with the recovery code");
     signed_in(&state, StatusCode::OK, session, &token, None).await
 }
@@ -423,6 +453,36 @@ pub async fn sign_out(
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, cleared_session_cookie())],
+    )
+        .into_response())
+}
+
+/// Signs the account out everywhere: every session ends and every device token is revoked,
+/// the caller's own included, as "deauthorize all sessions" does in a password manager. It
+/// needs no fresh proof: it only takes access away, a thief holding a token loses theirs
+/// too, and an owner who fears one was stolen may not have a passkey at hand.
+#[utoipa::path(post, path = "/api/v1/auth/sign-out-everywhere", tag = "accounts",
+    security(("device_token" = []), ("session" = [])),
+    responses(
+        (status = 200, body = SignedOutEverywhere, description = "Signed out everywhere, here too"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    let txn = state.storage.db().begin().await?;
+    let sessions_ended = sessions::end_all(&txn, principal.account_id).await?;
+    let devices_signed_out = devices::revoke_all(&txn, principal.account_id).await?;
+    txn.commit().await?;
+    tracing::info!(account = %principal.account_id, sessions_ended, devices_signed_out, "signed out everywhere");
+    Ok((
+        StatusCode::OK,
+        [(header::SET_COOKIE, cleared_session_cookie())],
+        Json(SignedOutEverywhere {
+            sessions_ended,
+            devices_signed_out,
+        }),
     )
         .into_response())
 }

@@ -500,6 +500,12 @@ pub async fn delete_vault(
     principal: Principal,
     Path(vault_id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    super::fresh_proof::require(
+        &state,
+        &principal,
+        folio_shared::api::account::AccountCriticalAction::DeleteRecord,
+    )
+    .await?;
     authorize(
         &state,
         &principal,

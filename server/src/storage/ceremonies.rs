@@ -24,7 +24,8 @@ pub enum CeremonyKind {
     SignUp,
     SignIn,
     AddPasskey,
-    DeleteAccount,
+    /// A caller proving it holds the account, before an account-critical change.
+    FreshProof,
 }
 
 impl CeremonyKind {
@@ -33,7 +34,7 @@ impl CeremonyKind {
             CeremonyKind::SignUp => "sign_up",
             CeremonyKind::SignIn => "sign_in",
             CeremonyKind::AddPasskey => "add_passkey",
-            CeremonyKind::DeleteAccount => "delete_account",
+            CeremonyKind::FreshProof => "fresh_proof",
         }
     }
 }

@@ -135,3 +135,18 @@ pub async fn revoke(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// Revokes every live device of the account; returns how many.
+pub async fn revoke_all(db: &impl ConnectionTrait, account_id: Uuid) -> Result<u64, DbErr> {
+    let result = device::Entity::update_many()
+        .col_expr(device::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            device::Column::WrappedKey,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .filter(device::Column::AccountId.eq(account_id))
+        .filter(device::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

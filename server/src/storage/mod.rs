@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod ceremonies;
 pub mod devices;
 pub mod entity;
+pub mod fresh_proofs;
 pub mod memberships;
 pub mod migration;
 pub mod pairings;

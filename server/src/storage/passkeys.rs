@@ -184,7 +184,8 @@ pub(super) async fn ways_in(
     Ok((passkeys, recovery))
 }
 
-/// Removes a passkey unless it is the last way in.
+/// Removes a passkey unless it is the last way in, and ends the sessions it signed in:
+/// whoever signed in with a passkey the owner no longer trusts is signed out with it.
 pub async fn remove(
     db: &DatabaseConnection,
     account_id: Uuid,
@@ -203,6 +204,7 @@ pub async fn remove(
     if ways_in(&txn, account_id).await? == (0, false) {
         return Err(RemoveError::LastWayIn);
     }
+    super::sessions::end_started_by(&txn, passkey_id).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -47,6 +47,8 @@ pub struct Session {
     pub account_id: Uuid,
     pub scope: SessionScope,
     pub expires_at: DateTime<Utc>,
+    /// The passkey that signed it in, if one did.
+    pub passkey_id: Option<Uuid>,
 }
 
 impl From<session::Model> for Session {
@@ -60,16 +62,19 @@ impl From<session::Model> for Session {
                 SessionScope::Recovery
             },
             expires_at: row.expires_at,
+            passkey_id: row.passkey_id,
         }
     }
 }
 
 /// Starts a session and returns it with the token for the cookie (never stored).
+/// `passkey_id` names the passkey that signed in, so removing it ends the session.
 pub async fn create(
     db: &impl ConnectionTrait,
     policy: &SessionPolicy,
     account_id: Uuid,
     scope: SessionScope,
+    passkey_id: Option<Uuid>,
 ) -> Result<(Session, String), DbErr> {
     let token = secret_token::generate("fs_");
     let now = Utc::now();
@@ -81,6 +86,7 @@ pub async fn create(
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + policy.lifetime_of(scope)),
+        passkey_id: Set(passkey_id),
     }
     .insert(db)
     .await?;
@@ -146,4 +152,22 @@ pub async fn upgrade_to_full(
 pub async fn delete(db: &DatabaseConnection, session_id: Uuid) -> Result<(), DbErr> {
     session::Entity::delete_by_id(session_id).exec(db).await?;
     Ok(())
+}
+
+/// Ends every session a passkey signed in; returns how many.
+pub async fn end_started_by(db: &impl ConnectionTrait, passkey_id: Uuid) -> Result<u64, DbErr> {
+    let ended = session::Entity::delete_many()
+        .filter(session::Column::PasskeyId.eq(passkey_id))
+        .exec(db)
+        .await?;
+    Ok(ended.rows_affected)
+}
+
+/// Ends every session of the account; returns how many.
+pub async fn end_all(db: &impl ConnectionTrait, account_id: Uuid) -> Result<u64, DbErr> {
+    let ended = session::Entity::delete_many()
+        .filter(session::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(ended.rows_affected)
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 pub use webauthn_rs_proto::{
     CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse,
+    RequestChallengeResponse, UserVerificationPolicy,
 };
 
 /// The cookie that carries a browser session (`HttpOnly; Secure; SameSite=Strict`).
@@ -298,4 +298,71 @@ pub fn recipient_fingerprint(recipient: &str) -> String {
         .rev()
         .collect();
     format!("…{tail}")
+}
+
+/// How long a fresh proof lasts: an account-critical change needs a user-verified passkey
+/// assertion (or the recovery code) made this recently by the same caller.
+pub const FRESH_PROOF_TTL_SECS: u64 = 5 * 60;
+
+/// The problem `type` of a 403 answered to an account-critical request without a fresh
+/// proof. Clients recognise it, confirm with a passkey and send the request again.
+pub const FRESH_PROOF_REQUIRED: &str = "https://folio.health/problems/fresh-proof-required";
+
+/// The problem's extension member naming the change that needs the proof (an
+/// [`AccountCriticalAction`] in snake case).
+pub const FRESH_PROOF_ACTION_MEMBER: &str = "action";
+
+/// Whether `problem` asks for a fresh proof before the request is sent again.
+pub fn needs_fresh_proof(problem: &super::Problem) -> bool {
+    problem.kind == FRESH_PROOF_REQUIRED
+}
+
+/// The changes to an account that a device token or a session alone may not make: each
+/// needs a fresh proof of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AccountCriticalAction {
+    ReplaceRecoveryCode,
+    RemoveRecoveryCode,
+    AddPasskey,
+    RemovePasskey,
+    RevokeDevice,
+    DeleteRecord,
+    DeleteAccount,
+    InviteCaregiver,
+    RemoveCaregiver,
+}
+
+/// How a caller proved, a moment ago, that they hold the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FreshProofMethod {
+    /// A passkey of the account answered with user verification (PIN, fingerprint, face).
+    Passkey,
+    /// The recovery code's verifier, sent to `/api/v1/auth/fresh-proof/recovery-code`.
+    RecoveryCode,
+    /// Signing in with the recovery code (`/api/v1/auth/recover`): it covers only what
+    /// recovering needs, registering a passkey and replacing the recovery code.
+    RecoverySignIn,
+}
+
+/// The answer of `POST /api/v1/auth/fresh-proof/finish` and `…/fresh-proof/recovery-code`:
+/// the caller (this session or this device, nobody else) may make account-critical changes
+/// until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FreshProof {
+    pub method: FreshProofMethod,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The answer of `POST /api/v1/auth/sign-out-everywhere`: every session of the account has
+/// ended and every device token is revoked, the caller's own included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignedOutEverywhere {
+    pub sessions_ended: u64,
+    pub devices_signed_out: u64,
 }

@@ -12,6 +12,7 @@ use super::describe;
 use super::invite::InviteForm;
 use crate::api;
 use crate::caring;
+use crate::ceremonies;
 use crate::record::OpenRecord;
 use crate::session::Session;
 
@@ -162,11 +163,18 @@ fn CaregiverRow(
         else {
             return;
         };
-        notice.set(Some((
-            true,
-            "Removing them and rotating the record's key…".into(),
-        )));
+        notice.set(Some((true, ceremonies::CONFIRM_PROMPT.into())));
         spawn_local(async move {
+            // Removing a caregiver is account-critical: the passkey confirms it's the user
+            // right before.
+            if let Err(failure) = ceremonies::confirm_it_is_you().await {
+                notice.set(Some((false, failure.to_string())));
+                return;
+            }
+            notice.set(Some((
+                true,
+                "Removing them and rotating the record's key…".into(),
+            )));
             let opened = record.get_value();
             match caring::remove_and_rotate(
                 &opened,

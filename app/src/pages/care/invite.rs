@@ -9,6 +9,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::ceremonies;
+use crate::components::alert::Progress;
 use crate::components::qr::qr_data_uri;
 use crate::dates;
 
@@ -91,6 +93,7 @@ pub fn InviteForm(
     let ends_on = RwSignal::new(String::new());
     let link = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    let progress = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let mut offered = vec![VIEWER];
     if may_manage {
@@ -114,8 +117,11 @@ pub fn InviteForm(
             }
         };
         busy.set(true);
+        error.set(None);
         spawn_local(async move {
-            match api::invite(vault, &request).await {
+            // Inviting is account-critical: a passkey confirms it's the user when asked.
+            let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
+            match ceremonies::confirmed(announce, || api::invite(vault, &request)).await {
                 Ok(made) => {
                     link.set(Some(made.link));
                     error.set(None);
@@ -123,6 +129,7 @@ pub fn InviteForm(
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
+            progress.set(None);
             busy.set(false);
         });
     };
@@ -157,6 +164,7 @@ pub fn InviteForm(
             <button type="submit" class="button primary" data-testid="care-invite"
                 disabled=move || busy.get()>"Invite"</button>
         </form>
+        <Progress message=progress/>
         {move || link.get().map(|link| {
             let qr = qr_data_uri(&link);
             view! {

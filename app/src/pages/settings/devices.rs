@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::api;
 use crate::ceremonies;
-use crate::components::alert::Alert;
+use crate::components::alert::{Alert, Progress};
 use crate::dates;
 use crate::session::Session;
 
@@ -179,12 +179,14 @@ fn DeviceItem(
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
+    let progress = RwSignal::new(None::<String>);
     let id = device.id;
     let name = device.name.clone();
     let revoke = move |_| {
         busy.set(true);
         spawn_local(async move {
-            match api::revoke_device(id).await {
+            let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
+            match ceremonies::confirmed(announce, || api::revoke_device(id)).await {
                 Ok(()) => {
                     error.set(None);
                     devices.update(|list| {
@@ -195,6 +197,7 @@ fn DeviceItem(
                 }
                 Err(failure) => error.set(Some(failure.to_string())),
             }
+            progress.set(None);
             busy.set(false);
         });
     };
@@ -238,6 +241,7 @@ fn DeviceItem(
                     </div>
                 }.into_any()
             }}
+            <Progress message=progress/>
         </li>
     }
 }

@@ -98,8 +98,10 @@ fn PasskeyItem(
     };
     let remove = move |_| {
         busy.set(true);
+        error.set(None);
         spawn_local(async move {
-            match api::remove_passkey(id).await {
+            let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
+            match ceremonies::confirmed(announce, || api::remove_passkey(id)).await {
                 Ok(()) => {
                     error.set(None);
                     reload.update(|n| *n += 1);
@@ -110,6 +112,7 @@ fn PasskeyItem(
                     mode.set(RowMode::Showing);
                 }
             }
+            progress.set(None);
             busy.set(false);
         });
     };
@@ -177,7 +180,7 @@ fn PasskeyItem(
                 }.into_any(),
                 RowMode::ConfirmingRemoval => view! {
                     <div class="item-actions" role="group" aria-label="Confirm removal">
-                        <span>{format!("Remove “{name}”? It will no longer sign in.")}</span>
+                        <span>{format!("Remove “{name}”? It will no longer sign in, and wherever it signed you in is signed out.")}</span>
                         <button type="button" class="danger" disabled=move || busy.get() on:click=remove>
                             "Yes, remove"
                         </button>
@@ -215,7 +218,8 @@ fn AddPasskey(
             "Follow your browser's prompt to create a passkey.".into(),
         ));
         spawn_local(async move {
-            match ceremonies::add_passkey(session, display, name).await {
+            let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
+            match ceremonies::add_passkey(session, display, name, announce).await {
                 Ok(added) => {
                     if let Some(failure) = added.unlock_setup_failed {
                         error.set(Some(format!(

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::ceremonies;
-use crate::components::alert::Alert;
+use crate::components::alert::{Alert, Progress};
 use crate::components::recovery_code::RecoveryCodeReveal;
 use crate::session::Session;
 
@@ -21,17 +21,20 @@ pub fn RecoveryCodeSettings() -> impl IntoView {
     let step = RwSignal::new(Step::Idle);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let progress = RwSignal::new(None::<String>);
     let make_new_code = move |_| {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match ceremonies::new_recovery_code(session).await {
+            let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
+            match ceremonies::new_recovery_code(session, announce).await {
                 Ok(code) => step.set(Step::Showing(code.to_string())),
                 Err(failure) => {
                     error.set(Some(failure.to_string()));
                     step.set(Step::Idle);
                 }
             }
+            progress.set(None);
             busy.set(false);
         });
     };
@@ -53,7 +56,8 @@ pub fn RecoveryCodeSettings() -> impl IntoView {
                     view! {
                         <div class="confirm" role="group" aria-labelledby="recovery-confirm">
                             <p id="recovery-confirm">
-                                "The code you have now will stop working at once. Make a new one?"
+                                "The code you have now will stop working at once. Make a new one? \
+                                 Your passkey may ask you to confirm it's you."
                             </p>
                             <p class="actions">
                                 <button type="button" class="primary" disabled=move || busy.get() on:click=make_new_code>
@@ -70,6 +74,7 @@ pub fn RecoveryCodeSettings() -> impl IntoView {
                         </button>
                     }.into_any()
                 }}
+                <Progress message=progress/>
                 <Alert message=error/>
             </section>
         }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod attachment;
 pub mod ceremony;
 pub mod device;
+pub mod fresh_proof;
 pub mod membership;
 pub mod pairing;
 pub mod passkey;
