@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use folio_shared::document_view::{
-    Block, ClinicalDocument, DocumentBody, Inline, NarrativeError, NarrativeSection,
-    read_document,
+    Block, ClinicalDocument, DocumentBody, Inline, NarrativeError, NarrativeSection, read_document,
 };
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
@@ -113,15 +112,18 @@ fn the_discharge_summary_reads_with_every_section_heading() {
         .iter()
         .find(|s| s.title == "HOSPITAL COURSE")
         .unwrap();
-    assert!(!course.blocks.is_empty(), "the hospital course has its text");
+    assert!(
+        !course.blocks.is_empty(),
+        "the hospital course has its text"
+    );
 }
 
 #[test]
 fn every_ccda_in_the_corpus_reads_with_narrative() {
     for path in ccda_files() {
         let bytes = std::fs::read(&path).unwrap();
-        let document = ClinicalDocument::read(&bytes)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let document =
+            ClinicalDocument::read(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let text = all_words(&document.sections);
         assert!(
             document.embedded.is_some() || text.len() > 200,
@@ -185,7 +187,10 @@ fn lists_paragraphs_breaks_and_nested_sections() {
     .unwrap();
     assert_eq!(document.title, "Clinical document");
     let section = &document.sections[0];
-    assert_eq!(section.title, "Plan of care", "the code names an untitled section");
+    assert_eq!(
+        section.title, "Plan of care",
+        "the code names an untitled section"
+    );
     assert_eq!(
         section.blocks[0],
         Block::Paragraph(vec![Inline::Text("Loose words".into())])
@@ -225,7 +230,15 @@ fn scripts_styles_links_and_foreign_markup_never_come_through() {
     .unwrap();
     let text = all_words(&document.sections);
     assert!(text.contains("Seen the link's words"), "{text}");
-    for banned in ["pwned", "display", "alert", "javascript", "onclick", "color", "comment"] {
+    for banned in [
+        "pwned",
+        "display",
+        "alert",
+        "javascript",
+        "onclick",
+        "color",
+        "comment",
+    ] {
         assert!(!text.contains(banned), "{banned} came through: {text}");
     }
 }
@@ -274,7 +287,10 @@ fn content_types_choose_how_a_document_shows() {
         read_document("text/plain; charset=utf-8", b"Seen today.\nBP fine."),
         DocumentBody::Text("Seen today.\nBP fine.".into())
     );
-    assert_eq!(read_document("application/pdf", b"%PDF-1.4"), DocumentBody::Pdf);
+    assert_eq!(
+        read_document("application/pdf", b"%PDF-1.4"),
+        DocumentBody::Pdf
+    );
     assert_eq!(read_document("IMAGE/JPEG", b""), DocumentBody::Image);
     assert!(matches!(
         read_document(

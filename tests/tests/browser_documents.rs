@@ -157,7 +157,10 @@ async fn a_note_a_pdf_and_an_original_ccd_open_in_the_page() {
         "Riverside Clinic visit summary|Problem list|Hospital course"
     );
     let narrative = text_of(&page, "[data-testid=clinical-document]").await;
-    assert!(narrative.contains("Seasonal allergic rhinitis"), "{narrative}");
+    assert!(
+        narrative.contains("Seasonal allergic rhinitis"),
+        "{narrative}"
+    );
     assert!(
         narrative.contains("Seen for sneezing; advised saline rinses."),
         "{narrative}"
@@ -193,7 +196,10 @@ async fn a_note_a_pdf_and_an_original_ccd_open_in_the_page() {
         Duration::from_secs(5),
     )
     .await;
-    assert!(download.starts_with("blob:"), "the original to download: {download}");
+    assert!(
+        download.starts_with("blob:"),
+        "the original to download: {download}"
+    );
 
     // The PDF, decrypted here and shown in a frame.
     show(&page, "referral-letter").await;

@@ -156,7 +156,10 @@ fn section(node: Node<'_, '_>) -> NarrativeSection {
 }
 
 fn embedded_file(text: Node<'_, '_>) -> Option<(String, Vec<u8>)> {
-    let media_type = text.attribute("mediaType").unwrap_or("text/plain").to_owned();
+    let media_type = text
+        .attribute("mediaType")
+        .unwrap_or("text/plain")
+        .to_owned();
     let content: String = text
         .children()
         .filter(|n| n.is_text())

@@ -126,11 +126,7 @@ fn section_view(section: NarrativeSection, level: u8) -> AnyView {
 }
 
 fn blocks_view(blocks: Vec<Block>) -> AnyView {
-    blocks
-        .into_iter()
-        .map(block_view)
-        .collect_view()
-        .into_any()
+    blocks.into_iter().map(block_view).collect_view().into_any()
 }
 
 fn block_view(block: Block) -> AnyView {

@@ -58,8 +58,10 @@ pub fn BlobLink(document: Document) -> impl IntoView {
                     title=document.with_value(|d| d.title.clone())/>
             }
             .into_any(),
-            None => view! { <p class="muted">"The content of this document could not be decoded."</p> }
-                .into_any(),
+            None => {
+                view! { <p class="muted">"The content of this document could not be decoded."</p> }
+                    .into_any()
+            }
         }
     }
 }
