@@ -16,7 +16,10 @@ mod id;
 mod keyring;
 mod seal;
 
-pub use attachment::seal_attachment;
+pub use attachment::{
+    AttachmentBinding, AttachmentError, AttachmentRef, attachment_id, attachment_id_from_digest,
+    legacy_blob_id, seal_attachment, verify_attachment,
+};
 pub use compact::{CompactError, Rotation, compact, rotate};
 pub use contents::{StoredResource, VaultContents};
 pub use envelope::{ENVELOPE_VERSION, SealedSegment};
