@@ -805,7 +805,11 @@ async fn uploads_to_a_removed_caregivers_key_wait_for_the_rotation(engine: Engin
         .invite(owner.vault_id, &invitation(Role::Viewer, "Newcomer"))
         .await
         .unwrap();
-    let accepted = newcomer.client.accept_invitation(&invited.link).await.unwrap();
+    let accepted = newcomer
+        .client
+        .accept_invitation(&invited.link)
+        .await
+        .unwrap();
     owner
         .client
         .remove_caregiver(owner.vault_id, removed_id)
@@ -1004,7 +1008,12 @@ async fn removing_a_manager_ends_their_links_and_invitations(engine: Engine) {
     // Their invitation can no longer be taken; the owner's still can.
     let friend = Patient::sign_up(&server).await;
     assert_eq!(
-        status(friend.client.accept_invitation(&their_invitation.link).await),
+        status(
+            friend
+                .client
+                .accept_invitation(&their_invitation.link)
+                .await
+        ),
         StatusCode::CONFLICT
     );
     friend

@@ -733,7 +733,12 @@ async fn attachments_are_bound_to_their_bytes(engine: Engine) {
         put_attachment_status(&server, &patient, id, &letter).await,
         StatusCode::CREATED
     );
-    let used = patient.client.vault(patient.vault_id).await.unwrap().used_bytes;
+    let used = patient
+        .client
+        .vault(patient.vault_id)
+        .await
+        .unwrap()
+        .used_bytes;
     // The same bytes again are a retry; other bytes never replace them.
     assert_eq!(
         put_attachment_status(&server, &patient, id, &letter).await,
@@ -744,7 +749,12 @@ async fn attachments_are_bound_to_their_bytes(engine: Engine) {
         StatusCode::CONFLICT
     );
     assert_eq!(
-        patient.client.vault(patient.vault_id).await.unwrap().used_bytes,
+        patient
+            .client
+            .vault(patient.vault_id)
+            .await
+            .unwrap()
+            .used_bytes,
         used
     );
     let fetched = patient
@@ -775,7 +785,10 @@ async fn attachments_are_bound_to_their_bytes(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(
-        keyring.open_referenced_attachment(&AttachmentRef::from_url_name(&legacy.to_string()), &fetched),
+        keyring.open_referenced_attachment(
+            &AttachmentRef::from_url_name(&legacy.to_string()),
+            &fetched
+        ),
         Ok((b"an old scan".to_vec(), AttachmentBinding::Legacy))
     );
 

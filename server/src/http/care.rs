@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 use folio_shared::api::Problem;
 use folio_shared::api::care::{
     AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, CaregiverRemoval,
-    CaregiverStatus,
-    ConfirmCaregiver, CreateInvitation, Invitation, MAX_CAREGIVER_NAME_CHARS,
+    CaregiverStatus, ConfirmCaregiver, CreateInvitation, Invitation, MAX_CAREGIVER_NAME_CHARS,
     MAX_EMERGENCY_WAIT_HOURS, Membership,
 };
 use folio_shared::care::{Action, Role};

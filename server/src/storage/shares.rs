@@ -243,7 +243,11 @@ pub async fn revoke_made_by(
     Ok(revoked)
 }
 
-async fn revoke_in(txn: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool, DbErr> {
+async fn revoke_in(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let now = stored_time(now);
     let changed = txn
         .execute_raw(statement(

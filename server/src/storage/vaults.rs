@@ -723,7 +723,9 @@ pub async fn add_attachment(
         // A concurrent upload of this id won: answer as its retry, or as a conflict.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             txn.rollback().await?;
-            let winner = attachment::Entity::find_by_id((vault_id, id)).one(db).await?;
+            let winner = attachment::Entity::find_by_id((vault_id, id))
+                .one(db)
+                .await?;
             match winner {
                 Some(row) if row.digest.as_deref() == Some(digest) => Ok(AttachmentStored::Again),
                 _ => Err(VaultError::AttachmentDiffers(id)),

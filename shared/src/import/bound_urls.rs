@@ -27,7 +27,9 @@ impl BoundNames {
     pub(crate) fn bind(&self, resource: &mut Value) -> bool {
         let mut changed = false;
         for url in attachment_urls(resource) {
-            let Some(name) = url.as_str().and_then(|u| u.strip_prefix(ATTACHMENT_URL_SCHEME))
+            let Some(name) = url
+                .as_str()
+                .and_then(|u| u.strip_prefix(ATTACHMENT_URL_SCHEME))
             else {
                 continue;
             };
@@ -57,7 +59,9 @@ pub(crate) fn same_as_saved(stored: &Value, imported: &Value) -> bool {
         return true;
     }
     let mut stored_urls = stored.clone();
-    let bound: Vec<Value> = attachment_urls(&mut stored_urls).map(|u| u.clone()).collect();
+    let bound: Vec<Value> = attachment_urls(&mut stored_urls)
+        .map(|u| u.clone())
+        .collect();
     if bound.is_empty() {
         return false;
     }
@@ -70,8 +74,12 @@ pub(crate) fn same_as_saved(stored: &Value, imported: &Value) -> bool {
         let is_bound = saved
             .as_str()
             .and_then(|u| u.strip_prefix(ATTACHMENT_URL_SCHEME))
-            .is_some_and(|name| Uuid::try_parse(name).is_ok());
-        if is_bound && url.as_str().is_some_and(|u| u.starts_with(ATTACHMENT_URL_SCHEME)) {
+            .is_some_and(|name| name.len() == 36 && Uuid::try_parse(name).is_ok());
+        if is_bound
+            && url
+                .as_str()
+                .is_some_and(|u| u.starts_with(ATTACHMENT_URL_SCHEME))
+        {
             **url = saved;
         }
     }

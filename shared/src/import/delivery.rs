@@ -165,17 +165,20 @@ impl DeliveryBuilder {
                     let (attachments, names) = seal_attachments();
                     let rebound: Vec<Option<Vec<u8>>> =
                         new.iter().map(|view| rebind_json(view, &names)).collect();
-                    let views = new.into_iter().zip(&rebound).map(|(view, json)| match (view, json) {
-                        (EntryView::PutJson { id, at, source, .. }, Some(json)) => {
-                            EntryView::PutJson {
-                                id,
-                                at,
-                                resource: json.as_slice(),
-                                source,
-                            }
-                        }
-                        (view, _) => view,
-                    });
+                    let views =
+                        new.into_iter()
+                            .zip(&rebound)
+                            .map(|(view, json)| match (view, json) {
+                                (EntryView::PutJson { id, at, source, .. }, Some(json)) => {
+                                    EntryView::PutJson {
+                                        id,
+                                        at,
+                                        resource: json.as_slice(),
+                                        source,
+                                    }
+                                }
+                                (view, _) => view,
+                            });
                     let sealed = sealer.seal_views(views)?;
                     (Vec::new(), ids, already_present, sealed, attachments)
                 }
@@ -361,9 +364,9 @@ fn already_holds(contents: &VaultContents, entry: &Entry) -> bool {
     let Op::Put { resource, source } = &entry.op else {
         return false;
     };
-    contents
-        .get(&entry.id)
-        .is_some_and(|stored| stored.source.file == source.file && stored.resource == *resource)
+    contents.get(&entry.id).is_some_and(|stored| {
+        stored.source.file == source.file && same_as_saved(&stored.resource, resource)
+    })
 }
 
 /// [`already_holds`] for a serialized entry. The resource is parsed back only when the
@@ -557,7 +560,10 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
         let outcome = import_file("scan.pdf", pdf, &ImportOptions::new(at)).unwrap();
         let digest = FileDigest::of(pdf);
-        for builder in [DeliveryBuilder::keeping_entries, DeliveryBuilder::serializing] {
+        for builder in [
+            DeliveryBuilder::keeping_entries,
+            DeliveryBuilder::serializing,
+        ] {
             let finish = |contents: &VaultContents| {
                 let mut builder = builder();
                 for entry in outcome.entries.clone() {

@@ -56,16 +56,20 @@ impl AttachmentRef {
     /// the bound id itself. Any other name (before this change, the SHA-256 of the
     /// document's bytes in hex) names its blob by [`legacy_blob_id`].
     pub fn from_url_name(name: &str) -> AttachmentRef {
-        match Uuid::try_parse(name) {
-            Ok(id) if id.get_version_num() == 8 => AttachmentRef {
+        // Only the hyphenated form: a name of 32 hex digits would parse as a UUID too.
+        let id = (name.len() == 36)
+            .then(|| Uuid::try_parse(name).ok())
+            .flatten();
+        match id {
+            Some(id) if id.get_version_num() == 8 => AttachmentRef {
                 blob: id,
                 binding: AttachmentBinding::Bound,
             },
-            Ok(id) => AttachmentRef {
+            Some(id) => AttachmentRef {
                 blob: id,
                 binding: AttachmentBinding::Legacy,
             },
-            Err(_) => AttachmentRef {
+            None => AttachmentRef {
                 blob: legacy_blob_id(name),
                 binding: AttachmentBinding::Legacy,
             },
@@ -163,7 +167,10 @@ mod tests {
         let reference = AttachmentRef::from_url_name(&attachment_id(&saved).to_string());
         assert_eq!(reference.binding, AttachmentBinding::Bound);
         let (plain, binding) = keys.open_referenced_attachment(&reference, &saved).unwrap();
-        assert_eq!((plain.as_slice(), binding), (&b"the letter"[..], AttachmentBinding::Bound));
+        assert_eq!(
+            (plain.as_slice(), binding),
+            (&b"the letter"[..], AttachmentBinding::Bound)
+        );
 
         // Another document, sealed to the same key so it would decrypt: still refused.
         let swapped = seal_attachment(&recipient, b"a forged letter");
@@ -177,13 +184,21 @@ mod tests {
     fn attachments_saved_before_binding_still_open_as_legacy() {
         let keys = keyring();
         let saved = seal_attachment(&keys.current().recipient(), b"old scan");
-        let by_name = AttachmentRef::from_url_name("9f86d081884c7d659a2feaa0c55ad015");
-        assert_eq!(by_name.blob, legacy_blob_id("9f86d081884c7d659a2feaa0c55ad015"));
+        let by_name = AttachmentRef::from_url_name(
+            "9f86d081884c7d659a2feaa0c55ad015f5e6d7c8b9a0f1e2d3c4b5a697887766",
+        );
+        assert_eq!(
+            by_name.blob,
+            legacy_blob_id("9f86d081884c7d659a2feaa0c55ad015f5e6d7c8b9a0f1e2d3c4b5a697887766")
+        );
         let v4 = AttachmentRef::from_url_name(&Uuid::new_v4().to_string());
         for reference in [by_name, v4] {
             assert_eq!(reference.binding, AttachmentBinding::Legacy);
             let (plain, binding) = keys.open_referenced_attachment(&reference, &saved).unwrap();
-            assert_eq!((plain.as_slice(), binding), (&b"old scan"[..], AttachmentBinding::Legacy));
+            assert_eq!(
+                (plain.as_slice(), binding),
+                (&b"old scan"[..], AttachmentBinding::Legacy)
+            );
         }
     }
 }
