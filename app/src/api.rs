@@ -364,6 +364,17 @@ pub async fn vault_keys(id: Uuid) -> Result<Vec<VaultKeyWrap>, ApiError> {
     get(&format!("/api/v1/vaults/{id}/keys")).await
 }
 
+/// Who the server says uploaded the segments `seqs` of `vault`, and when.
+pub async fn segment_origins(vault: VaultId, seqs: &[i64]) -> Result<SegmentOrigins, ApiError> {
+    let seqs: Vec<String> = seqs.iter().map(i64::to_string).collect();
+    get(&format!(
+        "/api/v1/vaults/{}/segment-origins?seqs={}",
+        vault.0,
+        seqs.join(",")
+    ))
+    .await
+}
+
 /// One page of a vault's segment log, whether more follow, and the log's generation.
 pub struct SegmentPage {
     pub segments: Vec<(u64, SealedSegment)>,

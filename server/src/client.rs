@@ -14,6 +14,7 @@ use reqwest::StatusCode;
 
 pub mod account;
 pub mod care;
+pub mod set_aside;
 pub mod share;
 
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod allocator;
 pub mod care;
+pub mod drop_set_aside;
 pub mod import;
 pub mod profile;
 pub mod records;
@@ -38,6 +39,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Show a record: resources per type, duplicates across sources merged.
     Records(records::RecordsArgs),
+    /// Remove the parts of a record that could not be opened (listed by `folio records`),
+    /// as its owner.
+    DropSetAside(drop_set_aside::DropSetAsideArgs),
     /// Share links: hand a clinician part of your record, see who opened it, revoke it;
     /// or open any SMART Health Link as a clinician.
     Share(share::ShareArgs),

@@ -229,8 +229,14 @@ pub async fn upload_segment(
     }
     authorize(&state, &principal, vault_id, Action::Write, "added records").await?;
     let sealed = parse_segment(body.to_vec())?;
-    let (seq, replayed) =
-        vaults::append_segment(state.storage.db(), vault_id, &upload_key, &sealed).await?;
+    let (seq, replayed) = vaults::append_segment(
+        state.storage.db(),
+        vault_id,
+        principal.account_id,
+        &upload_key,
+        &sealed,
+    )
+    .await?;
     let status = if replayed {
         StatusCode::OK
     } else {

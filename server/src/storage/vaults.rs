@@ -6,7 +6,7 @@
 //! so concurrent uploads serialise there and never share or skip a number.
 
 use chrono::{DateTime, Utc};
-use folio_shared::api::CompactionHead;
+use folio_shared::api::{CompactionHead, SegmentOrigin};
 use folio_shared::vault::SealedSegment;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -284,11 +284,13 @@ async fn existing_upload(
     Ok(by_digest.map(Existing::Replayed))
 }
 
-/// Appends a segment and returns `(seq, replayed)`. Uploading the same bytes again under
-/// the same key is answered with the original `seq` and changes nothing.
+/// Appends a segment uploaded by `uploaded_by` and returns `(seq, replayed)`. Uploading the
+/// same bytes again under the same key is answered with the original `seq` and changes
+/// nothing.
 pub async fn append_segment(
     db: &DatabaseConnection,
     vault_id: Uuid,
+    uploaded_by: Uuid,
     upload_key: &str,
     sealed: &SealedSegment,
 ) -> Result<(i64, bool), VaultError> {
@@ -354,6 +356,7 @@ pub async fn append_segment(
             size: Set(size),
             ciphertext: Set(bytes.to_vec()),
             created_at: Set(Utc::now()),
+            uploaded_by: Set(Some(uploaded_by)),
         }
         .insert(&txn)
         .await;
@@ -422,6 +425,33 @@ pub async fn load(
         .into_tuple::<(i64, Vec<u8>)>()
         .all(db)
         .await
+}
+
+/// Who uploaded each of the given segments still in the log, and when, in seq order.
+pub async fn origins(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    seqs: &[i64],
+) -> Result<Vec<SegmentOrigin>, DbErr> {
+    let rows = segment::Entity::find()
+        .select_only()
+        .column(segment::Column::Seq)
+        .column(segment::Column::UploadedBy)
+        .column(segment::Column::CreatedAt)
+        .filter(segment::Column::VaultId.eq(vault_id))
+        .filter(segment::Column::Seq.is_in(seqs.iter().copied()))
+        .order_by_asc(segment::Column::Seq)
+        .into_tuple::<(i64, Option<Uuid>, DateTime<Utc>)>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, uploaded_by, uploaded_at)| SegmentOrigin {
+            seq,
+            uploaded_by,
+            uploaded_at,
+        })
+        .collect())
 }
 
 /// Swaps the segments `head.from_seq..=head.to_seq` for `new_segments` in one transaction.
@@ -583,6 +613,7 @@ pub async fn compact(
             size: Set(sealed.len() as i64),
             ciphertext: Set(sealed.as_bytes().to_vec()),
             created_at: Set(now),
+            uploaded_by: Set(Some(account)),
         }
         .insert(&txn)
         .await?;

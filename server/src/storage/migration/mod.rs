@@ -9,6 +9,7 @@ mod m0002_devices_and_vaults;
 mod m0003_passkeys_and_sessions;
 mod m0004_shares;
 mod m0005_caregivers;
+mod m0006_segment_uploaders;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_passkeys_and_sessions::Migration),
             Box::new(m0004_shares::Migration),
             Box::new(m0005_caregivers::Migration),
+            Box::new(m0006_segment_uploaders::Migration),
         ]
     }
 }
