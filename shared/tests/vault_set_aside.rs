@@ -245,7 +245,7 @@ fn a_set_aside_part_says_who_appears_to_have_written_it() {
     assert!(
         parts[3]
             .sentence()
-            .starts_with("An addition on 5 Dec 2026 could not be read.")
+            .starts_with("An addition on 6 Dec 2026 could not be read.")
     );
 
     // Without seqs (a copy kept offline), each part is still described, by reason alone.
