@@ -4,7 +4,7 @@
 use folio_shared::api::care::Caregiver;
 use folio_shared::api::{CompactionHead, SegmentOrigin, SegmentOrigins};
 use folio_shared::vault::{
-    CompactError, SealedSegment, Sealer, SetAsidePart, VaultContents, VaultId, VaultKeyring,
+    SealError, SealedSegment, Sealer, SetAsidePart, VaultContents, VaultId, VaultKeyring,
 };
 use reqwest::{Method, StatusCode};
 
@@ -23,7 +23,7 @@ pub enum DropSetAsideError {
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error("re-sealing the record: {0}")]
-    Reseal(#[from] CompactError),
+    Reseal(#[from] SealError),
     #[error("the record kept changing while parts were being removed; try again")]
     KeptChanging,
 }
