@@ -113,10 +113,15 @@ fn import_synthea_and_ccda_then_reimport_adds_nothing_and_bad_files_fail_alone()
         .unwrap();
 
     let started = Instant::now();
+    // The Synthea bundle and the C-CDA are about two people. This test is about the
+    // importers, so both go into one record as the patient may ask (cli_patient.rs tests
+    // the refusal); importing them again is not asked about: they are in the record.
     let (ok, first) = folio_json_status(&[
         "import",
         "--profile",
         &profile,
+        "--patient-mismatch",
+        "allow",
         "--json",
         s(&synthea),
         s(&bad_dir),

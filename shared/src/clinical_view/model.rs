@@ -8,9 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
+use crate::patient_identity::PatientDetails;
+
 use super::fhir::{
-    concept_code, concept_key, concept_text, date_part, first_date, number, parse_date,
-    reference_display, resource_type, source_of, string,
+    concept_code, concept_key, concept_text, date_part, first_date, number, reference_display,
+    resource_type, source_of, string,
 };
 
 /// The patient banner.
@@ -183,6 +185,9 @@ pub fn read_at_a_glance(resource_type: &str) -> bool {
 pub struct ClinicalViewBuilder<'a> {
     today: Option<NaiveDate>,
     resources: Vec<(Cow<'a, Value>, Option<String>)>,
+    /// The Patient the banner shows, when the caller knows whose record it is
+    /// ([`crate::patient_identity::record_patient`]); else the first Patient added.
+    patient: Option<(&'a Value, Option<String>)>,
 }
 
 impl ClinicalView {
@@ -215,7 +220,13 @@ impl<'a> ClinicalViewBuilder<'a> {
         ClinicalViewBuilder {
             today: Some(today),
             resources: Vec::new(),
+            patient: None,
         }
+    }
+
+    /// The record's patient, who the banner names whatever other Patients are added.
+    pub fn name_patient(&mut self, patient: &'a Value, source: Option<&str>) {
+        self.patient = Some((patient, source.map(str::to_owned)));
     }
 
     /// Adds a Bundle's entries (recursively, for bundles in bundles) or one resource.
@@ -263,6 +274,10 @@ impl<'a> ClinicalViewBuilder<'a> {
             resource_count: self.resources.len(),
             ..ClinicalView::default()
         };
+        if let Some((resource, fallback)) = &self.patient {
+            let source = source_of(resource).or_else(|| fallback.clone());
+            view.patient = Some(patient(resource, today, source));
+        }
         let mut results: BTreeMap<String, Series> = BTreeMap::new();
         let mut vitals: BTreeMap<String, Series> = BTreeMap::new();
         for (resource, fallback) in &self.resources {
@@ -410,19 +425,15 @@ fn array<'a>(value: &'a Value, pointer: &str) -> impl Iterator<Item = &'a Value>
         .flatten()
 }
 
+/// The banner: what [`PatientDetails`] reads of the Patient, the one reading every page
+/// shares.
 fn patient(resource: &Value, today: Option<NaiveDate>, source: Option<String>) -> PatientBanner {
-    let name = display_name(resource);
-    let birth_date = string(resource, "/birthDate").map(str::to_owned);
-    let age = birth_date
-        .as_deref()
-        .and_then(parse_date)
-        .zip(today)
-        .and_then(|(born, today)| age_on(born, today));
+    let details = PatientDetails::of(resource);
     PatientBanner {
-        name,
-        birth_date,
-        age,
-        sex: string(resource, "/gender").map(str::to_owned),
+        age: today.and_then(|today| details.age_on(today)),
+        name: details.name,
+        birth_date: details.birth_date,
+        sex: details.sex,
         source,
     }
 }
