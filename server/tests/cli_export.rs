@@ -10,10 +10,18 @@ mod common;
 
 use common::{failure, folio, folio_json, serve};
 
-fn data(file: &str) -> PathBuf {
+/// The sample data, `shared/data` beside the repository: found from the crate upwards, so
+/// it is found from a worktree nested deeper as well.
+fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(file)
+        .ancestors()
+        .map(|dir| dir.join("shared/data"))
+        .find(|dir| dir.join("README.md").is_file())
+        .expect("the sample data, shared/data beside the repository")
+}
+
+fn data(file: &str) -> PathBuf {
+    data_dir().join(file)
 }
 
 fn s(path: &Path) -> &str {

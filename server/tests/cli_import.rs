@@ -28,8 +28,14 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// The sample data, `shared/data` beside the repository: found from the crate upwards, so
+/// it is found from a worktree nested deeper as well.
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/data"))
+        .find(|dir| dir.join("README.md").is_file())
+        .expect("the sample data, shared/data beside the repository")
 }
 
 /// The largest Synthea bundle of the sample data, picked by size.

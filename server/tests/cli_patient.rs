@@ -11,10 +11,18 @@ mod common;
 
 use common::{RunningServer, folio, folio_json, serve};
 
-fn data(file: &str) -> PathBuf {
+/// The sample data, `shared/data` beside the repository: found from the crate upwards, so
+/// it is found from a worktree nested deeper as well.
+fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(file)
+        .ancestors()
+        .map(|dir| dir.join("shared/data"))
+        .find(|dir| dir.join("README.md").is_file())
+        .expect("the sample data, shared/data beside the repository")
+}
+
+fn data(file: &str) -> PathBuf {
+    data_dir().join(file)
 }
 
 /// A man born 1963-10-05.
@@ -47,7 +55,9 @@ fn new_account(server: &RunningServer, dir: &Path) -> String {
 
 /// Runs `folio import … --json`: whether it succeeded, and its JSON.
 fn import(args: &[&str]) -> (bool, Value, String) {
-    let output = folio(&[&["import", "--json"], args].concat());
+    let mut all = vec!["import", "--json"];
+    all.extend_from_slice(args);
+    let output = folio(&all);
     let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "folio import {args:?} printed no JSON ({e}): {}\n{}",

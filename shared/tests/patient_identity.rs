@@ -12,9 +12,17 @@ use folio_shared::record::{Entry, EntryId, Op, Source};
 use folio_shared::share::{SharePreview, ShareSelection, share_bundle};
 use folio_shared::vault::VaultContents;
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
+/// The sample data, `shared/data` beside the repository: found from the crate upwards, so
+/// it is found from a worktree nested deeper as well.
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/data"))
+        .find(|dir| dir.join("README.md").is_file())
+        .expect("the sample data, shared/data beside the repository")
+}
 /// A man born 1963-10-05.
 const RIOJAS: &str = "fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json";
 /// A woman born 1965-04-07.
@@ -28,7 +36,7 @@ fn day(days: i64) -> DateTime<Utc> {
 
 /// The entries importing `file` (under `provider`, on `at`) makes.
 fn import(file: &str, provider: &str, at: DateTime<Utc>) -> Vec<Entry> {
-    let path = Path::new(DATA).join(file);
+    let path = data_dir().join(file);
     let name = path.file_name().unwrap().to_str().unwrap();
     let opts = ImportOptions::new(at).with_provider(provider.to_owned());
     import_file(name, &std::fs::read(&path).unwrap(), &opts)
@@ -59,7 +67,7 @@ fn record_of(entries: Vec<Entry>) -> VaultContents {
 /// The Synthea Patient of `file`, to edit into other spellings.
 fn synthea_patient(file: &str) -> Value {
     let bundle: Value =
-        serde_json::from_slice(&std::fs::read(Path::new(DATA).join(file)).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(data_dir().join(file)).unwrap()).unwrap();
     bundle["entry"]
         .as_array()
         .unwrap()

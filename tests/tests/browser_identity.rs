@@ -16,10 +16,18 @@ use folio_tests::{Engine, TestServer, app_dir};
 
 const PHONE: (u32, u32) = (390, 844);
 
-fn data(path: &str) -> PathBuf {
+/// The sample data, `shared/data` beside the repository: found from the crate upwards, so
+/// it is found from a worktree nested deeper as well.
+fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(path)
+        .ancestors()
+        .map(|dir| dir.join("shared/data"))
+        .find(|dir| dir.join("README.md").is_file())
+        .expect("the sample data, shared/data beside the repository")
+}
+
+fn data(path: &str) -> PathBuf {
+    data_dir().join(path)
 }
 
 /// Picks `file` on the import page (reached from the start page) and waits until its

@@ -29,7 +29,7 @@ pub struct ExportArgs {
     /// Where to write it (replaced if it exists); standard output without it.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// With --output: print a summary of what was written as one JSON object.
+    // `--json`, with --output: a summary of what was written, as one JSON object.
     #[command(flatten)]
     pub summary: Output,
 }
