@@ -5,7 +5,8 @@
 //!
 //! Each file stands alone: read (its size checked before a byte is read), imported, sealed
 //! and uploaded; a bad file fails with its report and changes nothing, and the files after
-//! it still import.
+//! it still import. A file about someone other than the record's patient is held back
+//! before anything is sealed ([`PatientCheck`]), for the patient to decide.
 
 use folio_import_worker::{ImportJob, ImportedFile, IssuerKeySource};
 use folio_shared::import::shc::Jwks;
@@ -13,6 +14,8 @@ use folio_shared::import::{
     Delivery, DocumentDetails, ImportError, ImportErrorKind, ImportFormat, ImportLimits,
     ImportReport, Location, ReportItem,
 };
+use folio_shared::patient_identity::PatientCheck;
+use folio_shared::record::{Entry, Op};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api;
@@ -27,6 +30,9 @@ pub enum FileStatus {
     Imported,
     AlreadyImported,
     Failed,
+    /// About someone other than the record's patient: nothing was imported, the patient
+    /// decides (import anyway, or into a record of its own).
+    OtherPatient,
 }
 
 /// One file's outcome: the importer's report and what reached the record.
@@ -36,6 +42,8 @@ pub struct FileResult {
     pub report: ImportReport,
     pub new_entries: usize,
     pub already_present: usize,
+    /// How the file's patient compared with the record's, once the file was read.
+    pub patient: Option<PatientCheck>,
 }
 
 /// Where an import run stands, for the progress bar.
@@ -77,9 +85,17 @@ impl<'a> ImportRun<'a> {
         })
     }
 
-    pub async fn import(&mut self, file: &web_sys::File, progress: &dyn Fn(&str)) -> FileResult {
+    /// Imports one file. One about someone other than the record's patient is held back
+    /// ([`FileStatus::OtherPatient`]) unless `same_person` says the patient has decided it
+    /// is them after all.
+    pub async fn import(
+        &mut self,
+        file: &web_sys::File,
+        same_person: bool,
+        progress: &dyn Fn(&str),
+    ) -> FileResult {
         let name = file.name();
-        match self.try_import(file, &name, progress).await {
+        match self.try_import(file, &name, same_person, progress).await {
             Ok(result) => result,
             Err((format, error)) => FileResult {
                 status: FileStatus::Failed,
@@ -91,6 +107,7 @@ impl<'a> ImportRun<'a> {
                 },
                 new_entries: 0,
                 already_present: 0,
+                patient: None,
             },
         }
     }
@@ -99,6 +116,7 @@ impl<'a> ImportRun<'a> {
         &mut self,
         file: &web_sys::File,
         name: &str,
+        same_person: bool,
         progress: &dyn Fn(&str),
     ) -> Result<FileResult, (Option<ImportFormat>, ReportItem)> {
         let limits = ImportLimits::default();
@@ -137,6 +155,16 @@ impl<'a> ImportRun<'a> {
                 },
             )
         };
+        let check = PatientCheck::of(patients(&entries), &self.record.contents);
+        if check.is_mismatch() && !same_person {
+            return Ok(FileResult {
+                status: FileStatus::OtherPatient,
+                report,
+                new_entries: 0,
+                already_present: 0,
+                patient: Some(check),
+            });
+        }
         progress("encrypting");
         yield_to_browser().await;
         let imported = entries.len();
@@ -153,6 +181,7 @@ impl<'a> ImportRun<'a> {
             report,
             new_entries: delivery.new_entries.len(),
             already_present: delivery.already_present,
+            patient: Some(check),
         };
         if delivery.new_entries.is_empty() {
             if imported == 0 {
@@ -193,6 +222,18 @@ impl<'a> ImportRun<'a> {
         result.status = FileStatus::Imported;
         Ok(result)
     }
+}
+
+/// The file's Patients, with their entry ids: who it is about.
+fn patients(
+    entries: &[Entry],
+) -> impl Iterator<Item = (&folio_shared::record::EntryId, &serde_json::Value)> {
+    entries.iter().filter_map(|entry| match &entry.op {
+        Op::Put { resource, .. } if entry.id.resource_type() == "Patient" => {
+            Some((&entry.id, resource))
+        }
+        _ => None,
+    })
 }
 
 fn item(e: ImportError) -> ReportItem {

@@ -9,6 +9,7 @@ use folio_shared::api::VaultSummary;
 use folio_shared::care::{Action, Role};
 use folio_shared::import::Delivery;
 use folio_shared::keys::{AccountIdentity, KeyEpoch};
+use folio_shared::patient_identity::record_patient;
 use folio_shared::record::Entry;
 use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
 use leptos::prelude::LocalResource;
@@ -54,7 +55,7 @@ impl OpenRecord {
         if self.vault.is_own_record() {
             return "your record".into();
         }
-        match self.contents.patient_name() {
+        match record_patient(&self.contents).and_then(|p| p.details.name) {
             Some(name) => format!("{name}'s record"),
             None if self.vault.dependant => "the record you hold for a dependant".into(),
             None => format!("record {}", short_id(self.vault.id)),

@@ -41,6 +41,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_client_tracing();
             folio_server::cli::records::run(args).await?;
         }
+        Command::Export(args) => {
+            init_client_tracing();
+            folio_server::cli::export::run(args).await?;
+        }
         Command::Share(args) => {
             init_client_tracing();
             folio_server::cli::share::run(args).await?;

@@ -45,6 +45,12 @@ pub fn to_bundle(contents: &VaultContents, vault: VaultId, now: DateTime<Utc>) -
     })
 }
 
+/// [`to_bundle`] as the file the app and `folio export` write: pretty-printed JSON.
+pub fn to_bundle_text(contents: &VaultContents, vault: VaultId, now: DateTime<Utc>) -> String {
+    // A `Value` always serialises.
+    serde_json::to_string_pretty(&to_bundle(contents, vault, now)).unwrap_or_default()
+}
+
 /// The record as NDJSON: one resource per line, in entry id order (so grouped by type).
 pub fn to_ndjson(contents: &VaultContents) -> String {
     let mut out = String::new();

@@ -13,6 +13,7 @@ pub mod export;
 pub mod fhir;
 pub mod import;
 pub mod keys;
+pub mod patient_identity;
 pub mod patient_reported;
 pub mod record;
 pub mod roster;

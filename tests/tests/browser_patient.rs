@@ -97,6 +97,17 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
         Duration::from_secs(120),
     )
     .await;
+    // The C-CDA is about Eve Everywoman: the page asks before taking it, and the patient
+    // takes it into this record anyway (browser_identity.rs tests the other way).
+    accessible(&page, "the question about another patient").await;
+    click(&page, "[data-testid=import-anyway]").await;
+    wait_for(
+        &page,
+        "!document.querySelector('[data-testid=import-mismatch]') \
+         && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+        Duration::from_secs(120),
+    )
+    .await;
     accessible(&page, "the import report").await;
     screenshots(&page, "import-report").await;
 

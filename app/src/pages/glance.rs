@@ -3,7 +3,7 @@
 //! immunizations, a few of each, every card linking to its full list (`/record/<list>`).
 
 use folio_shared::api::VaultSummary;
-use folio_shared::clinical_view::{ClinicalView, Item, Series, read_at_a_glance};
+use folio_shared::clinical_view::{ClinicalView, Item, PatientBanner, Series, read_at_a_glance};
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -38,6 +38,8 @@ impl<T> Card<T> {
 /// holds (and clones into its views) a few dozen items whatever the record's size.
 #[derive(Clone)]
 struct Cards {
+    /// Whom the record is about, as every page names them.
+    patient: Option<PatientBanner>,
     allergies: Card<Item>,
     problems: Card<Item>,
     medications: Card<Item>,
@@ -50,6 +52,7 @@ impl Cards {
     /// first).
     fn of(view: ClinicalView) -> Cards {
         Cards {
+            patient: view.patient,
             allergies: Card::of(view.allergies),
             problems: Card::of(view.problems),
             medications: Card::of(view.medications),
@@ -115,6 +118,7 @@ fn SyncStatus(sync: LogSync) -> impl IntoView {
 #[component]
 fn GlanceCards(cards: Cards) -> impl IntoView {
     view! {
+        {cards.patient.map(|p| view! { <p class="glance-patient" data-testid="glance-patient">{patient_line(&p)}</p> })}
         <div class="glance" data-testid="glance">
             <ItemCard testid="glance-allergies" title="Allergies" list=List::Allergies card=cards.allergies
                 empty="No allergies recorded."/>
@@ -127,6 +131,28 @@ fn GlanceCards(cards: Cards) -> impl IntoView {
                 empty="No immunizations recorded."/>
         </div>
     }
+}
+
+/// "The record of Myra Jones, born 1947-05-01 (78 years), female."
+fn patient_line(patient: &PatientBanner) -> String {
+    let mut line = format!(
+        "The record of {}",
+        patient
+            .name
+            .as_deref()
+            .unwrap_or("a patient whose name is not recorded")
+    );
+    if let Some(born) = &patient.birth_date {
+        line.push_str(&format!(", born {born}"));
+        if let Some(age) = patient.age {
+            line.push_str(&format!(" ({age} years)"));
+        }
+    }
+    if let Some(sex) = patient.sex.as_deref().filter(|s| *s != "unknown") {
+        line.push_str(&format!(", {sex}"));
+    }
+    line.push('.');
+    line
 }
 
 #[component]

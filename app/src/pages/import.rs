@@ -2,12 +2,18 @@
 //! record on a phone); each is imported here, in the browser, and only ciphertext is
 //! uploaded. A progress bar counts files and resources while they import, and the report at
 //! the end says, per file, what was imported and what was not.
+//!
+//! A file about someone other than the record's patient is held back, nothing of it
+//! written, and the report asks: import it into this record anyway (the same person after
+//! all), or start a record for this person (one held for them, like a child's) and import
+//! it there.
 
 use std::collections::BTreeMap;
 
 use folio_shared::care::Action;
 use folio_shared::import::DocumentDetails;
 use folio_shared::import::shc::Jwks;
+use folio_shared::patient_identity::PatientCheck;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -18,6 +24,16 @@ use crate::components::guard::RequireUnlocked;
 use crate::importing::{FileResult, FileStatus, ImportChoices, ImportRun, Progress};
 use crate::record::OpenRecord;
 use crate::session::Session;
+use crate::{api, unlocking};
+
+/// What the patient decided about a file about someone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    /// The same person after all: into this record.
+    ThisRecord,
+    /// Someone else: a new record held for them, and the file into it.
+    NewRecord,
+}
 
 /// What the files accept: everything the importers read. Detection is by content, so this
 /// only shapes the file picker.
@@ -47,6 +63,13 @@ fn ImportForm() -> impl IntoView {
     let dragging = RwSignal::new(false);
     let progress = RwSignal::new(None::<Progress>);
     let results = RwSignal::new(Vec::<FileResult>::new());
+    // Files held back as being about someone else, by their place in `results`, and what
+    // the run was told about the files: what a decision imports them with.
+    let held: StoredValue<BTreeMap<usize, web_sys::File>, LocalStorage> =
+        StoredValue::new_local(BTreeMap::new());
+    let run_choices: StoredValue<ImportChoices, LocalStorage> =
+        StoredValue::new_local(ImportChoices::default());
+    let moved = RwSignal::new(None::<String>);
 
     let start = move |files: Vec<web_sys::File>| {
         if files.is_empty() || running.get_untracked() {
@@ -54,7 +77,9 @@ fn ImportForm() -> impl IntoView {
         }
         running.set(true);
         error.set(None);
+        moved.set(None);
         results.set(Vec::new());
+        held.set_value(BTreeMap::new());
         let choices = ImportChoices {
             provider: non_empty(provider.get_untracked()),
             jwks: jwks.get_untracked().map(|(_, keys)| keys),
@@ -70,6 +95,7 @@ fn ImportForm() -> impl IntoView {
                     .collect(),
             },
         };
+        run_choices.set_value(choices.clone());
         spawn_local(async move {
             progress.set(Some(Progress {
                 files: files.len(),
@@ -93,7 +119,13 @@ fn ImportForm() -> impl IntoView {
                                     }
                                 })
                             };
-                            let result = run.import(file, &step).await;
+                            let result = run.import(file, false, &step).await;
+                            if result.status == FileStatus::OtherPatient {
+                                let index = results.with_untracked(Vec::len);
+                                held.update_value(|h| {
+                                    h.insert(index, file.clone());
+                                });
+                            }
                             progress.update(|p| {
                                 if let Some(p) = p {
                                     p.files_done += 1;
@@ -104,6 +136,55 @@ fn ImportForm() -> impl IntoView {
                         }
                     }
                 },
+                Err(why) => error.set(Some(why)),
+            }
+            progress.set(None);
+            running.set(false);
+        });
+    };
+
+    // The patient's answer about a held file: it is imported, and its line in the report
+    // replaced by how that went.
+    let decide = move |index: usize, choice: Choice| {
+        let Some(file) = held.with_value(|h| h.get(&index).cloned()) else {
+            return;
+        };
+        if running.get_untracked() {
+            return;
+        }
+        running.set(true);
+        error.set(None);
+        let choices = run_choices.get_value();
+        spawn_local(async move {
+            let name = file.name();
+            progress.set(Some(Progress {
+                files: 1,
+                current: Some((name.clone(), "opening the record".into())),
+                ..Progress::default()
+            }));
+            let step = |what: &str| {
+                progress.update(|p| {
+                    if let Some(p) = p {
+                        p.current = Some((name.clone(), what.to_owned()));
+                    }
+                })
+            };
+            let outcome = match choice {
+                Choice::ThisRecord => into_this_record(session, &file, choices, &step).await,
+                Choice::NewRecord => into_new_record(session, &file, choices, &step).await,
+            };
+            match outcome {
+                Ok((result, note)) => {
+                    held.update_value(|h| {
+                        h.remove(&index);
+                    });
+                    results.update(|r| {
+                        if let Some(slot) = r.get_mut(index) {
+                            *slot = result;
+                        }
+                    });
+                    moved.set(note);
+                }
                 Err(why) => error.set(Some(why)),
             }
             progress.set(None);
@@ -224,7 +305,67 @@ fn ImportForm() -> impl IntoView {
             <Alert message=error/>
             <ProgressBar progress=progress/>
         </section>
-        <Report results=results/>
+        <Report results=results moved=moved running=running decide=Callback::new(move |(i, c)| decide(i, c))/>
+    }
+}
+
+/// Imports a held file into the record the pages act in: the patient said it is them.
+async fn into_this_record(
+    session: Session,
+    file: &web_sys::File,
+    choices: ImportChoices,
+    step: &dyn Fn(&str),
+) -> Result<(FileResult, Option<String>), String> {
+    let mut record = OpenRecord::current(session, false).await?;
+    let mut run = ImportRun::new(&mut record, choices)?;
+    Ok((run.import(file, true, step).await, None))
+}
+
+/// Makes a record held for the person a file is about (a dependant's record, as
+/// "Make a record for a child" does), imports the file into it, and has the pages act in
+/// it from now on.
+async fn into_new_record(
+    session: Session,
+    file: &web_sys::File,
+    choices: ImportChoices,
+    step: &dyn Fn(&str),
+) -> Result<(FileResult, Option<String>), String> {
+    let account = session
+        .account_identity()
+        .ok_or_else(|| "Your records are locked: unlock them first.".to_owned())?;
+    let mut vault = unlocking::new_vault(&account);
+    vault.dependant = true;
+    let made = api::create_vault(&vault)
+        .await
+        .map_err(|e| format!("The new record could not be made: {e}."))?;
+    let mut record = OpenRecord::open(session, made).await?;
+    let result = {
+        let mut run = ImportRun::new(&mut record, choices)?;
+        // The new record has no patient yet: the file's becomes it.
+        run.import(file, true, step).await
+    };
+    let label = record.label();
+    session.act_in(record.acting_in());
+    let note = if result.status == FileStatus::Imported {
+        format!(
+            "{} is a new record, held by you. You are now working in it; \
+             “Back to my record” at the top returns to yours.",
+            sentence_case(&label)
+        )
+    } else {
+        "A new record was made, but the file could not be imported into it. You are now \
+         working in that record: import the file again here."
+            .to_owned()
+    };
+    Ok((result, Some(note)))
+}
+
+/// "myra jones's record" → "Myra jones's record": the first letter only.
+fn sentence_case(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -253,12 +394,21 @@ fn ProgressBar(progress: RwSignal<Option<Progress>>) -> impl IntoView {
 }
 
 #[component]
-fn Report(results: RwSignal<Vec<FileResult>>) -> impl IntoView {
+fn Report(
+    results: RwSignal<Vec<FileResult>>,
+    moved: RwSignal<Option<String>>,
+    running: RwSignal<bool>,
+    decide: Callback<(usize, Choice)>,
+) -> impl IntoView {
     move || {
         let results = results.get();
         if results.is_empty() {
             return ().into_any();
         }
+        let waiting = results
+            .iter()
+            .filter(|r| r.status == FileStatus::OtherPatient)
+            .count();
         let imported = results
             .iter()
             .filter(|r| r.status == FileStatus::Imported)
@@ -269,10 +419,15 @@ fn Report(results: RwSignal<Vec<FileResult>>) -> impl IntoView {
             .count();
         let resources: usize = results.iter().map(|r| r.new_entries).sum();
         let headline = format!(
-            "{imported} of {} files imported, {resources} new entries{}.",
+            "{imported} of {} files imported, {resources} new entries{}{}.",
             results.len(),
             if failed > 0 {
                 format!("; {failed} failed and changed nothing")
+            } else {
+                String::new()
+            },
+            if waiting > 0 {
+                format!("; {waiting} about someone else, waiting for your answer")
             } else {
                 String::new()
             }
@@ -281,8 +436,11 @@ fn Report(results: RwSignal<Vec<FileResult>>) -> impl IntoView {
             <section class="card" aria-labelledby="import-report-title" data-testid="import-report">
                 <h2 id="import-report-title" tabindex="-1">"Import report"</h2>
                 <p data-testid="import-summary">{headline}</p>
+                {move || moved.get().map(|note| view! { <p class="status-good" data-testid="import-moved">{note}</p> })}
                 <ul class="import-files">
-                    {results.into_iter().map(|r| view! { <FileReport result=r/> }).collect_view()}
+                    {results.into_iter().enumerate().map(|(index, r)| view! {
+                        <FileReport result=r index=index running=running decide=decide/>
+                    }).collect_view()}
                 </ul>
                 <p class="actions"><a class="button" href="/">"Back to my records"</a></p>
             </section>
@@ -292,28 +450,45 @@ fn Report(results: RwSignal<Vec<FileResult>>) -> impl IntoView {
 }
 
 #[component]
-fn FileReport(result: FileResult) -> impl IntoView {
+fn FileReport(
+    result: FileResult,
+    index: usize,
+    running: RwSignal<bool>,
+    decide: Callback<(usize, Choice)>,
+) -> impl IntoView {
     let FileResult {
         status,
         report,
         new_entries,
         already_present,
+        patient,
     } = result;
     let (class, status_text) = match status {
         FileStatus::Imported => ("status-ok", "imported"),
         FileStatus::AlreadyImported => ("muted", "already imported: nothing new"),
         FileStatus::Failed => ("status-bad", "failed: nothing was imported"),
+        FileStatus::OtherPatient => ("status-bad", "about someone else: nothing was imported yet"),
     };
-    let counts: BTreeMap<String, usize> = report.counts.clone();
+    let held = status == FileStatus::OtherPatient;
+    // What a held file holds is shown once it is imported somewhere.
+    let counts: BTreeMap<String, usize> = if held {
+        BTreeMap::new()
+    } else {
+        report.counts.clone()
+    };
     let detail = match status {
-        FileStatus::Failed => String::new(),
-        _ => format!("{new_entries} new, {already_present} already in your record"),
+        FileStatus::Failed | FileStatus::OtherPatient => String::new(),
+        _ => format!("{new_entries} new, {already_present} already in the record"),
     };
+    let question = held.then(|| patient.clone()).flatten().map(
+        |check| view! { <OtherPatient check=check index=index running=running decide=decide/> },
+    );
     view! {
         <li class="import-file" data-testid="import-file" data-status=status_text>
             <h3>{report.file.clone()}</h3>
             <p class=class>{status_text}{report.format.map(|f| format!(" ({})", format_name(f)))}</p>
             <p class="muted">{detail}</p>
+            {question}
             {(!counts.is_empty()).then(|| view! {
                 <table class="import-counts">
                     <thead><tr><th scope="col">"Resource type"</th><th scope="col">"Count"</th></tr></thead>
@@ -329,6 +504,67 @@ fn FileReport(result: FileResult) -> impl IntoView {
             <Items title="Notes" class="import-notes" items=report.notes.clone()/>
         </li>
     }
+}
+
+/// Who a held file is about and whose record this is, and the two ways on.
+#[component]
+fn OtherPatient(
+    check: PatientCheck,
+    index: usize,
+    running: RwSignal<bool>,
+    decide: Callback<(usize, Choice)>,
+) -> impl IntoView {
+    let PatientCheck::Mismatch {
+        file,
+        record,
+        within_file,
+        difference,
+    } = check
+    else {
+        return ().into_any();
+    };
+    let (about, whose) = if within_file {
+        (
+            format!(
+                "This file is about more than one person: {}",
+                file.describe()
+            ),
+            format!("and {} ({}).", record.describe(), difference.describe()),
+        )
+    } else {
+        (
+            format!("This file is about {}.", file.describe()),
+            format!(
+                "This record is about {} ({}).",
+                record.describe(),
+                difference.describe()
+            ),
+        )
+    };
+    view! {
+        <div class="patient-mismatch" role="alert" data-testid="import-mismatch">
+            <p data-testid="import-mismatch-file">{about}</p>
+            <p data-testid="import-mismatch-record">{whose}</p>
+            <p>"Nothing from it has been added. Is it the same person?"</p>
+            <p class="actions">
+                <button type="button" class="button" data-testid="import-anyway"
+                    disabled=move || running.get()
+                    on:click=move |_| decide.run((index, Choice::ThisRecord))>
+                    "Import into this record anyway"
+                </button>
+                <button type="button" class="button primary" data-testid="import-new-record"
+                    disabled=move || running.get()
+                    on:click=move |_| decide.run((index, Choice::NewRecord))>
+                    "Start a record for this person"
+                </button>
+            </p>
+            <p class="muted">
+                "A record for this person is one you keep for them, as for a child: you can "
+                "share it, and hand it over to them later."
+            </p>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]

@@ -7,6 +7,10 @@
 //! source file) are dropped before sealing, so importing a file again uploads nothing;
 //! upload keys are derived from the file and the entries it adds, so a retried command is
 //! answered by the server as the upload it already stored.
+//!
+//! Before anything is sealed, the file's patient is compared with the record's
+//! ([`PatientCheck`]): a file about someone else is refused unless `--patient-mismatch
+//! allow` says it is the same person after all.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -15,16 +19,19 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use chrono::Utc;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use folio_shared::import::shc::Jwks;
 use folio_shared::import::{
     DeliveryBuilder, FileDigest, FileImport, ImportError, ImportErrorKind, ImportFormat,
     ImportLimits, ImportOptions, ImportReport, IssuerKeys, Location, ReportItem, TrustedIssuer,
     detect, import_detected,
 };
+use folio_shared::patient_identity::{PatientCheck, PatientDetails, PatientMatch};
+use folio_shared::record::EntryId;
 use folio_shared::vault::{VaultContents, VaultId};
 use reqwest::StatusCode;
 use serde::Serialize;
+use serde_json::Value;
 
 use super::account::{Output, ProfileArg};
 use super::profile::Profile;
@@ -46,11 +53,22 @@ pub struct ImportArgs {
     /// fetching the issuer's `/.well-known/jwks.json`. May be given more than once.
     #[arg(long = "jwks", value_name = "FILE")]
     pub jwks: Vec<PathBuf>,
+    /// What to do with a file about someone other than the record's patient: refuse it
+    /// (nothing of it is written), or import it anyway as the same person.
+    #[arg(long = "patient-mismatch", value_enum, default_value_t = OnMismatch::Refuse)]
+    pub patient_mismatch: OnMismatch,
     #[command(flatten)]
     pub output: Output,
     /// Files or folders (folders are walked in name order; hidden files are skipped).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// `--patient-mismatch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnMismatch {
+    Refuse,
+    Allow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,6 +86,16 @@ struct FileResult {
     status: FileStatus,
     #[serde(flatten)]
     report: ImportReport,
+    /// Who the file is about (its Patient), or null when it names no one or was not read.
+    patient: Option<PatientDetails>,
+    /// How that compares with the record's patient; null when the file was not read.
+    patient_match: Option<PatientMatch>,
+    /// The mismatch in a sentence, when the file is about someone else.
+    #[serde(skip)]
+    mismatch: Option<String>,
+    /// Refused for being about someone else (`--patient-mismatch refuse`).
+    #[serde(skip)]
+    refused: bool,
     /// Entries uploaded by this command.
     new_entries: usize,
     /// Entries the record already held exactly as imported.
@@ -82,6 +110,9 @@ struct Totals {
     imported: usize,
     already_imported: usize,
     failed: usize,
+    /// Files about someone other than the record's patient (refused, or imported with
+    /// `--patient-mismatch allow`).
+    patient_mismatches: usize,
     /// Resources the importers produced, per type.
     counts: BTreeMap<String, usize>,
     resources: usize,
@@ -133,7 +164,7 @@ pub async fn run(args: ImportArgs) -> Result<()> {
     let mut contents = access.contents().await?;
     let mut results = Vec::new();
     while let Some(imported) = imported_rx.recv().await {
-        results.push(deliver(&access, &mut contents, imported).await);
+        results.push(deliver(&access, &mut contents, imported, args.patient_mismatch).await);
     }
     reading.await.context("reading the files")?;
     let totals = totals(&results);
@@ -146,12 +177,21 @@ pub async fn run(args: ImportArgs) -> Result<()> {
     // The process ends here: handing a large record's tree back to the allocator piece by
     // piece would take longer than importing it did.
     std::mem::forget(contents);
-    if summary.totals.failed > 0 {
-        bail!(
-            "{} of {} files failed to import (the others were imported)",
-            summary.totals.failed,
-            summary.totals.files
+    let t = &summary.totals;
+    if t.failed > 0 {
+        let refused = refused_count(&summary);
+        let mut why = format!(
+            "{} of {} files were not imported ({} imported, {} already imported)",
+            t.failed, t.files, t.imported, t.already_imported
         );
+        if refused > 0 {
+            why.push_str(&format!(
+                "; {refused} of them are about someone other than this record's patient: \
+                 import them anyway with --patient-mismatch allow, or make a record for that \
+                 person with `folio care dependant` and import them there with --vault ID"
+            ));
+        }
+        bail!(why);
     }
     Ok(())
 }
@@ -233,6 +273,8 @@ struct Imported {
     digest: FileDigest,
     format: Option<ImportFormat>,
     file: FileImport,
+    /// The file's Patients, with their entry ids: who it is about.
+    patients: Vec<(EntryId, Value)>,
     /// The file's entries, ready to seal once the record's contents are known.
     entries: DeliveryBuilder,
 }
@@ -241,6 +283,10 @@ struct Imported {
 struct Failure {
     format: Option<ImportFormat>,
     error: ReportItem,
+    /// How the file's patient compared with the record's, once it was read.
+    patient: Option<PatientCheck>,
+    /// Refused because the file is about someone else.
+    refused: bool,
 }
 
 impl From<ImportError> for Failure {
@@ -251,6 +297,8 @@ impl From<ImportError> for Failure {
                 location: e.location,
                 message: e.kind.to_string(),
             },
+            patient: None,
+            refused: false,
         }
     }
 }
@@ -304,6 +352,8 @@ impl FileReader {
                 location: Location::file(name),
                 message: format!("the importer stopped unexpectedly: {e}"),
             },
+            patient: None,
+            refused: false,
         })?;
         let (file, entries) = outcome.map_err(|e| Failure {
             format,
@@ -313,6 +363,7 @@ impl FileReader {
             digest,
             format,
             file,
+            patients: entries.patients(),
             entries,
         })
     }
@@ -350,8 +401,17 @@ async fn deliver(
     access: &VaultAccess,
     contents: &mut VaultContents,
     file: ImportedFile,
+    on_mismatch: OnMismatch,
 ) -> FileResult {
-    match try_deliver(access, contents, &file.path, &file.name, file.imported).await {
+    let delivered = try_deliver(
+        access,
+        contents,
+        &file.path,
+        &file.name,
+        file.imported,
+        on_mismatch,
+    );
+    match delivered.await {
         Ok(result) => result,
         Err(failure) => FileResult {
             path: file.path,
@@ -362,6 +422,16 @@ async fn deliver(
                 errors: vec![failure.error],
                 ..ImportReport::default()
             },
+            patient: failure
+                .patient
+                .as_ref()
+                .and_then(|c| c.file_patient().cloned()),
+            patient_match: failure.patient.as_ref().map(PatientCheck::outcome),
+            mismatch: failure
+                .patient
+                .as_ref()
+                .and_then(PatientCheck::mismatch_sentence),
+            refused: failure.refused,
             new_entries: 0,
             already_present: 0,
             segments: 0,
@@ -376,19 +446,38 @@ async fn try_deliver(
     path: &Path,
     name: &str,
     imported: Result<Imported, Failure>,
+    on_mismatch: OnMismatch,
 ) -> Result<FileResult, Failure> {
     let Imported {
         digest,
         format,
         file,
+        patients,
         entries,
     } = imported?;
+    let check = PatientCheck::of(patients.iter().map(|(id, r)| (id, r)), contents);
+    if check.is_mismatch() && on_mismatch == OnMismatch::Refuse {
+        return Err(Failure {
+            format,
+            error: ReportItem {
+                location: Location::file(name),
+                message: format!(
+                    "{} Nothing of it was imported.",
+                    check.mismatch_sentence().unwrap_or_default()
+                ),
+            },
+            patient: Some(check),
+            refused: true,
+        });
+    }
     let fail = |message: String| Failure {
         format,
         error: ReportItem {
             location: Location::file(name),
             message,
         },
+        patient: Some(check.clone()),
+        refused: false,
     };
     let delivery = entries
         .finish(&file.attachments, &digest, contents, &access.keyring)
@@ -398,6 +487,10 @@ async fn try_deliver(
         path: path.to_owned(),
         status: FileStatus::AlreadyImported,
         report: file.report,
+        patient: check.file_patient().cloned(),
+        patient_match: Some(check.outcome()),
+        mismatch: check.mismatch_sentence(),
+        refused: false,
         new_entries: delivery.new_count,
         already_present: delivery.already_present,
         segments: 0,
@@ -470,6 +563,8 @@ fn read_capped(path: &Path, name: &str, limits: &ImportLimits) -> Result<Vec<u8>
             location: Location::file(name),
             message: format!("cannot read {}: {e}", path.display()),
         },
+        patient: None,
+        refused: false,
     };
     let too_large = |size: u64| {
         Failure::from(ImportError::new(
@@ -503,6 +598,9 @@ fn totals(results: &[FileResult]) -> Totals {
             FileStatus::AlreadyImported => t.already_imported += 1,
             FileStatus::Failed => t.failed += 1,
         }
+        if r.patient_match == Some(PatientMatch::Mismatch) {
+            t.patient_mismatches += 1;
+        }
         for (ty, n) in &r.report.counts {
             *t.counts.entry(ty.clone()).or_default() += n;
         }
@@ -524,6 +622,11 @@ fn text(summary: &ImportSummary) -> String {
     for r in &summary.files {
         let path = r.path.display();
         match r.status {
+            FileStatus::Failed if r.refused => {
+                out.push_str(&format!(
+                    "{path}: REFUSED, nothing imported: it is about someone else\n"
+                ));
+            }
             FileStatus::Failed => {
                 out.push_str(&format!("{path}: FAILED, nothing imported\n"));
             }
@@ -546,6 +649,7 @@ fn text(summary: &ImportSummary) -> String {
         for (ty, n) in &r.report.counts {
             out.push_str(&format!("    {ty:<28} {n:>7}\n"));
         }
+        out.push_str(&patient_lines(r));
         for e in &r.report.errors {
             out.push_str(&format!("  error: {e}\n"));
         }
@@ -563,9 +667,59 @@ fn text(summary: &ImportSummary) -> String {
         }
     }
     let t = &summary.totals;
+    let refused = refused_count(summary);
+    let refused = if refused > 0 {
+        format!(" ({refused} about someone else)")
+    } else {
+        String::new()
+    };
+    let allowed = summary
+        .files
+        .iter()
+        .filter(|r| {
+            r.status == FileStatus::Imported && r.patient_match == Some(PatientMatch::Mismatch)
+        })
+        .count();
+    let allowed = if allowed > 0 {
+        format!(" ({allowed} about someone else, imported as you asked)")
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "{} file(s): {} imported, {} already imported, {} failed; {} resources, {} new entries, {} warnings",
+        "{} file(s): {} imported{allowed}, {} already imported, {} failed{refused}; {} resources, {} new entries, {} warnings",
         t.files, t.imported, t.already_imported, t.failed, t.resources, t.new_entries, t.warnings
     ));
     out
+}
+
+/// Files refused as being about someone else.
+fn refused_count(summary: &ImportSummary) -> usize {
+    summary.files.iter().filter(|r| r.refused).count()
+}
+
+/// Who a file is about, and what to do about a file about someone else.
+fn patient_lines(r: &FileResult) -> String {
+    let Some(patient) = &r.patient else {
+        return String::new();
+    };
+    let who = patient.describe();
+    match r.patient_match {
+        Some(PatientMatch::First) => {
+            format!("  patient: {who} (the record's patient from now on)\n")
+        }
+        Some(PatientMatch::Matched) => format!("  patient: {who}\n"),
+        Some(PatientMatch::Mismatch) if r.refused => format!(
+            "  patient: {who}, not this record's patient\n  \
+             to import it into this record anyway (the same person after all): add \
+             --patient-mismatch allow\n  \
+             to keep it apart: `folio care dependant` makes a record for this person; \
+             import the file there with --vault ID\n"
+        ),
+        Some(PatientMatch::Mismatch) => format!(
+            "  patient: {who}, not this record's patient; taken as the same person \
+             (--patient-mismatch allow)\n  note: {}\n",
+            r.mismatch.as_deref().unwrap_or_default()
+        ),
+        None => String::new(),
+    }
 }

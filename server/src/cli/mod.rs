@@ -1,9 +1,10 @@
 //! The `folio` command line: `folio serve` runs the server; the client verbs
-//! (`account`, `import`, `records`, `share`, `care`) talk to one.
+//! (`account`, `import`, `records`, `export`, `share`, `care`) talk to one.
 
 pub mod account;
 pub mod allocator;
 pub mod care;
+pub mod export;
 pub mod fresh_proof;
 pub mod import;
 pub mod profile;
@@ -39,6 +40,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Show a record: resources per type, duplicates across sources merged.
     Records(records::RecordsArgs),
+    /// Write the whole record as a FHIR Bundle or NDJSON, as the app's export does.
+    Export(export::ExportArgs),
     /// Share links: hand a clinician part of your record, see who opened it, revoke it;
     /// or open any SMART Health Link as a clinician.
     Share(share::ShareArgs),

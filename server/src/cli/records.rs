@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use folio_shared::clinical_view::AllergyRank;
 use folio_shared::import::merge::{RecordItem, merged_view};
+use folio_shared::patient_identity::{PatientDetails, record_patient};
 use folio_shared::record::{EntryId, Source};
 use folio_shared::vault::VaultId;
 use serde::Serialize;
@@ -77,6 +78,9 @@ struct ItemView<'a> {
 #[derive(Debug, Serialize)]
 struct RecordsView<'a> {
     vault: uuid::Uuid,
+    /// Whom the record is about (`folio_shared::patient_identity::record_patient`), as
+    /// every page of the app names them; null before any file names a patient.
+    patient: Option<PatientDetails>,
     entries: usize,
     items: usize,
     types: BTreeMap<&'a str, TypeCount>,
@@ -133,6 +137,7 @@ pub async fn run(args: RecordsArgs) -> Result<()> {
     }
     let view = RecordsView {
         vault: access.vault_id.0,
+        patient: record_patient(&contents).map(|p| p.details),
         entries: items.len(),
         items: records.len(),
         types,
@@ -142,7 +147,11 @@ pub async fn run(args: RecordsArgs) -> Result<()> {
 }
 
 fn text(view: &RecordsView<'_>) -> String {
-    let mut out = format!("{:<28} {:>8} {:>8}\n", "Type", "Items", "Entries");
+    let mut out = match &view.patient {
+        Some(patient) => format!("The record of {}.\n", patient.describe()),
+        None => "The record names no patient yet.\n".to_owned(),
+    };
+    out += &format!("{:<28} {:>8} {:>8}\n", "Type", "Items", "Entries");
     for (ty, c) in &view.types {
         out.push_str(&format!("{ty:<28} {:>8} {:>8}\n", c.items, c.entries));
     }

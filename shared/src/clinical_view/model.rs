@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
+use crate::patient_identity::PatientDetails;
+
 use super::dates::ClinicalDate;
 use super::fhir::{
-    codes_of, concept_code, concept_text, date_part, first_date, number, parse_date,
-    reference_display, resource_type, source_of, string,
+    codes_of, concept_code, concept_key, concept_text, date_part, first_date, number,
+    parse_date, reference_display, resource_type, source_of, string,
 };
 use super::order::{
     AllergyRank, AllergyStanding, ProblemRank, allergy_date, merge_by_code, problem_onset,
@@ -138,6 +140,9 @@ pub struct ClinicalViewBuilder<'a> {
     units: UnitPreference,
     /// Each resource with the providers to credit when it names none.
     resources: Vec<(Cow<'a, Value>, Vec<String>)>,
+    /// The Patient the banner shows, when the caller knows whose record it is
+    /// ([`crate::patient_identity::record_patient`]); else the first Patient added.
+    patient: Option<(&'a Value, Option<String>)>,
 }
 
 impl ClinicalView {
@@ -174,6 +179,7 @@ impl<'a> ClinicalViewBuilder<'a> {
             today: Some(today),
             units: UnitPreference::default(),
             resources: Vec::new(),
+            patient: None,
         }
     }
 
@@ -181,6 +187,11 @@ impl<'a> ClinicalViewBuilder<'a> {
     pub fn units(mut self, units: UnitPreference) -> Self {
         self.units = units;
         self
+    }
+
+    /// The record's patient, who the banner names whatever other Patients are added.
+    pub fn name_patient(&mut self, patient: &'a Value, source: Option<&str>) {
+        self.patient = Some((patient, source.map(str::to_owned)));
     }
 
     /// Adds a Bundle's entries (recursively, for bundles in bundles) or one resource.
@@ -236,6 +247,10 @@ impl<'a> ClinicalViewBuilder<'a> {
             resource_count: self.resources.len(),
             ..ClinicalView::default()
         };
+        if let Some((resource, fallback)) = &self.patient {
+            let source = source_of(resource).or_else(|| fallback.clone());
+            view.patient = Some(patient(resource, today, source));
+        }
         let mut measured = ResultsBook::new(self.units);
         let mut allergies: Vec<(AllergyRank, Item)> = Vec::new();
         let mut problems: Vec<(Vec<String>, Item)> = Vec::new();
@@ -405,19 +420,15 @@ fn array<'a>(value: &'a Value, pointer: &str) -> impl Iterator<Item = &'a Value>
         .flatten()
 }
 
+/// The banner: what [`PatientDetails`] reads of the Patient, the one reading every page
+/// shares.
 fn patient(resource: &Value, today: Option<NaiveDate>, source: Option<String>) -> PatientBanner {
-    let name = display_name(resource);
-    let birth_date = string(resource, "/birthDate").map(str::to_owned);
-    let age = birth_date
-        .as_deref()
-        .and_then(parse_date)
-        .zip(today)
-        .and_then(|(born, today)| age_on(born, today));
+    let details = PatientDetails::of(resource);
     PatientBanner {
-        name,
-        birth_date,
-        age,
-        sex: string(resource, "/gender").map(str::to_owned),
+        age: today.and_then(|today| details.age_on(today)),
+        name: details.name,
+        birth_date: details.birth_date,
+        sex: details.sex,
         source,
     }
 }

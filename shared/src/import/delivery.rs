@@ -96,6 +96,35 @@ impl DeliveryBuilder {
         }
     }
 
+    /// The Patient resources among the entries, with their ids: who the file is about,
+    /// for [`crate::patient_identity::PatientCheck`] before anything is sealed. Serialized
+    /// ones are parsed back (a file holds one Patient or a few).
+    pub fn patients(&self) -> Vec<(EntryId, Value)> {
+        let is_patient = |id: &EntryId| id.resource_type() == "Patient";
+        match &self.held {
+            Held::Entries(entries) => entries
+                .iter()
+                .filter_map(|entry| match &entry.op {
+                    Op::Put { resource, .. } if is_patient(&entry.id) => {
+                        Some((entry.id.clone(), resource.clone()))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            Held::Serialized(serialized) => serialized
+                .views()
+                .filter_map(|view| match view {
+                    EntryView::PutJson { id, resource, .. } if is_patient(id) => {
+                        let resource = serde_json::from_slice(resource)
+                            .expect("the importer wrote or serialized valid JSON");
+                        Some((id.clone(), resource))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
     /// Seals what the entries and `attachments` (from the file of digest `file`) add to
     /// `contents`, to the newest key of `keyring`. Entries the record holds already exactly
     /// as imported (same id, same resource, same source file) are dropped, so importing a

@@ -9,14 +9,16 @@
 //!
 //! **One patient.** A vault is one person's record, but every import brings its own copy
 //! of the Patient (a C-CDA's recordTarget, a FHIR server's Patient). A share carries one,
-//! as an IPS must: the one the patient entered, else the most recently imported (the
-//! freshest demographics), else the first by id. Every reference to any Patient of the
-//! vault points to it.
+//! as an IPS must: the record's patient ([`record_patient`]: the one the patient entered,
+//! else the most recently imported, the freshest demographics), so the clinician reads the
+//! name every page of the app shows. Every reference to any Patient of the vault points to
+//! it.
 
 use super::category::{ShareRole, share_role};
 use crate::fhir::reference::{ReferenceTarget, parse_reference};
 use crate::import::identity::ORIGINAL_ID_EXTENSION;
 use crate::import::merge::{RecordItem, merged_view};
+use crate::patient_identity::record_patient;
 use crate::vault::{StoredResource, VaultContents};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -73,17 +75,12 @@ impl<'a> PatientRecord<'a> {
             resources.insert(primary_key, primary);
         }
 
-        let patient = resources
-            .iter()
-            .filter(|(_, s)| share_role(&s.resource) == ShareRole::Subject)
-            .max_by(|(ka, a), (kb, b)| {
-                (a.source.patient_reported, a.at, std::cmp::Reverse(*ka)).cmp(&(
-                    b.source.patient_reported,
-                    b.at,
-                    std::cmp::Reverse(*kb),
-                ))
-            })
-            .map(|(k, _)| k.clone());
+        // The record's patient (see `patient_identity`), or the entry that stands for it
+        // when it was merged with a duplicate.
+        let patient = record_patient(contents).map(|chosen| {
+            let key = key_of(chosen.id.as_str(), &chosen.stored.resource);
+            aliases.get(&key).cloned().unwrap_or(key)
+        });
         if let Some(chosen) = &patient {
             let others: Vec<String> = resources
                 .iter()

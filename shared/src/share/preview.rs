@@ -8,8 +8,8 @@
 
 use super::category::{ShareCategory, ShareRole, share_role};
 use super::clinical_date::clinical_date;
-use super::narrative::human_name;
 use super::patient_record::resource_type;
+use crate::patient_identity::PatientDetails;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,7 +60,7 @@ impl SharePreview {
             match share_role(resource) {
                 ShareRole::Subject => {
                     if preview.patient_name.is_none() && preview.birth_date.is_none() {
-                        preview.patient_name = human_name(resource);
+                        preview.patient_name = PatientDetails::of(resource).name;
                         preview.birth_date = resource
                             .get("birthDate")
                             .and_then(Value::as_str)

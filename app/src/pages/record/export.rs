@@ -2,7 +2,7 @@
 //! (so it works offline), handed to the browser as a `blob:` download; and a printable
 //! summary.
 
-use folio_shared::export::{to_bundle, to_ndjson};
+use folio_shared::export::{to_bundle_text, to_ndjson};
 use leptos::prelude::*;
 
 use crate::dates;
@@ -27,9 +27,8 @@ pub fn Export(record: StoredValue<OpenRecord>) -> impl IntoView {
             files::revoke(&old.url);
         }
         let (bundle, ndjson) = record.with_value(|r| {
-            let bundle = to_bundle(&r.contents, r.id(), dates::now());
             (
-                serde_json::to_string_pretty(&bundle).unwrap_or_default(),
+                to_bundle_text(&r.contents, r.id(), dates::now()),
                 to_ndjson(&r.contents),
             )
         });

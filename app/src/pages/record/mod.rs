@@ -13,6 +13,7 @@ use folio_shared::care::Action;
 use folio_shared::clinical_view::search::RecordSearch;
 use folio_shared::clinical_view::{ClinicalView, ClinicalViewBuilder, Series};
 use folio_shared::import::merge::{RecordItem, merged_view};
+use folio_shared::patient_identity::record_patient;
 use leptos::prelude::*;
 
 use crate::components::guard::RequireUnlocked;
@@ -64,6 +65,15 @@ pub(crate) fn summary_of(record: &OpenRecord) -> ClinicalView {
         .collect();
     let mut builder =
         ClinicalViewBuilder::new(dates::now().date_naive()).units(crate::units::preference());
+    // The banner names the record's patient, as every page does.
+    if let Some(patient) = record_patient(&record.contents) {
+        let credit = if patient.stored.source.patient_reported {
+            Some(PATIENT_REPORTED)
+        } else {
+            patient.stored.source.provider.as_deref()
+        };
+        builder.name_patient(&patient.stored.resource, credit);
+    }
     for merged in merged_view(&items) {
         let Some(stored) = record.contents.get(&merged.primary) else {
             continue;

@@ -2,10 +2,9 @@
 //! resources as they are in the bundle, so the text says what the data says.
 
 use super::section::SummarySection;
+use crate::patient_identity::PatientDetails;
 use crate::share::clinical_date::clinical_date_text;
-use crate::share::narrative::{
-    concept_text, day_text, human_name, observation_value_text, status_code,
-};
+use crate::share::narrative::{concept_text, day_text, observation_value_text, status_code};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -257,7 +256,9 @@ fn device_name(resource: &Value, lookup: &Lookup<'_>) -> Option<String> {
 
 /// The patient's name and birth date as the Composition's narrative gives them.
 pub(crate) fn patient_line(patient: &Value) -> String {
-    let name = human_name(patient).unwrap_or_else(|| "a patient whose name is not recorded".into());
+    let name = PatientDetails::of(patient)
+        .name
+        .unwrap_or_else(|| "a patient whose name is not recorded".into());
     match patient.get("birthDate").and_then(Value::as_str) {
         Some(born) => format!("{name}, born {born}"),
         None => name,
