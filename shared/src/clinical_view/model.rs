@@ -12,8 +12,8 @@ use crate::patient_identity::PatientDetails;
 
 use super::dates::ClinicalDate;
 use super::fhir::{
-    codes_of, concept_code, concept_key, concept_text, date_part, first_date, number, parse_date,
-    reference_display, resource_type, source_of, string,
+    codes_of, concept_code, concept_text, date_part, first_date, number, reference_display,
+    resource_type, source_of, string,
 };
 use super::order::{
     AllergyRank, AllergyStanding, ProblemRank, allergy_date, merge_by_code, problem_onset,
