@@ -283,8 +283,9 @@ struct Imported {
 struct Failure {
     format: Option<ImportFormat>,
     error: ReportItem,
-    /// How the file's patient compared with the record's, once it was read.
-    patient: Option<PatientCheck>,
+    /// How the file's patient compared with the record's, once it was read (boxed: it
+    /// holds two patients' details, and most failures have none).
+    patient: Option<Box<PatientCheck>>,
     /// Refused because the file is about someone else.
     refused: bool,
 }
@@ -426,11 +427,8 @@ async fn deliver(
                 .patient
                 .as_ref()
                 .and_then(|c| c.file_patient().cloned()),
-            patient_match: failure.patient.as_ref().map(PatientCheck::outcome),
-            mismatch: failure
-                .patient
-                .as_ref()
-                .and_then(PatientCheck::mismatch_sentence),
+            patient_match: failure.patient.as_ref().map(|c| c.outcome()),
+            mismatch: failure.patient.as_ref().and_then(|c| c.mismatch_sentence()),
             refused: failure.refused,
             new_entries: 0,
             already_present: 0,
@@ -466,7 +464,7 @@ async fn try_deliver(
                     check.mismatch_sentence().unwrap_or_default()
                 ),
             },
-            patient: Some(check),
+            patient: Some(Box::new(check)),
             refused: true,
         });
     }
@@ -476,7 +474,7 @@ async fn try_deliver(
             location: Location::file(name),
             message,
         },
-        patient: Some(check.clone()),
+        patient: Some(Box::new(check.clone())),
         refused: false,
     };
     let delivery = entries
@@ -555,6 +553,10 @@ fn file_name(path: &Path) -> String {
 
 /// Reads a file, refusing one over the import limit before reading it (and stopping at
 /// the limit should it grow meanwhile).
+#[expect(
+    clippy::result_large_err,
+    reason = "a Failure is made at most once per file, and it is the file's report"
+)]
 fn read_capped(path: &Path, name: &str, limits: &ImportLimits) -> Result<Vec<u8>, Failure> {
     let max = limits.max_input_bytes;
     let io_failure = |e: std::io::Error| Failure {
