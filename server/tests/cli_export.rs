@@ -147,3 +147,50 @@ fn export_explains_a_bad_format_and_json_without_a_file() {
     let no_file = failure(&["export", "--profile", "unused.json", "--json"]);
     assert!(no_file.contains("--json needs --output"), "{no_file}");
 }
+
+/// A C-CDA whose procedures are named only in the narrative (an entry's `text/reference`,
+/// or its code's `originalText/reference`), as athenahealth writes them: the exported
+/// Bundle names every Procedure in words.
+#[test]
+fn export_names_every_procedure_of_a_ccda_named_only_in_its_narrative() {
+    let server = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.json");
+    let profile = s(&profile);
+    folio_json(&[
+        "account",
+        "create",
+        "--server",
+        &server.url,
+        "--profile",
+        profile,
+        "--json",
+    ]);
+    let ccd = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/tests/fixtures/ccda/athena_style_ccd.xml");
+    folio_json(&["import", "--profile", profile, "--json", s(&ccd)]);
+    let out = folio(&["export", "--profile", profile, "--format", "bundle"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle: Value = serde_json::from_slice(&out.stdout).expect("a JSON Bundle");
+    let names: Vec<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Procedure")
+        .map(|r| r["code"]["text"].as_str().unwrap_or_default())
+        .collect();
+    assert!(names.contains(&"Cerumen Removal"), "{names:?}");
+    assert!(names.contains(&"Screening for depression"), "{names:?}");
+    for name in &names {
+        let bare_code = !name.is_empty() && name.chars().all(|c| c.is_ascii_digit());
+        assert!(
+            !name.is_empty() && !bare_code && *name != "Procedure",
+            "a Procedure without a name in words: {names:?}"
+        );
+    }
+}
