@@ -2,6 +2,9 @@
 //! signature of a member who could make it at its epoch; and members' signing keys are
 //! kept wrapped to their accounts.
 
+// Native only: proptest does not build for wasm32 (as in vault_props.rs).
+#![cfg(not(target_arch = "wasm32"))]
+
 use chrono::{DateTime, Utc};
 use folio_shared::care::Role;
 use folio_shared::keys::{
