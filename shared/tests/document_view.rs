@@ -222,14 +222,14 @@ fn scripts_styles_links_and_foreign_markup_never_come_through() {
           <style>body { display: none }</style>
           <h:script>alert('x')</h:script>
           <h:img src="x" onerror="alert(1)"/>
-          <paragraph onclick="alert(2)" style="color:red">Seen <linkHtml href="javascript:alert(3)">the link's words</linkHtml></paragraph>
+          <paragraph onclick="alert(2)" style="color:red">Seen <linkHtml href="javascript:alert(3)">the link's words</linkHtml>.</paragraph>
           <renderMultiMedia referencedObject="MM1"/>
           <!-- a comment -->
         </text></section></component></structuredBody></component></ClinicalDocument>"#,
     )
     .unwrap();
     let text = all_words(&document.sections);
-    assert!(text.contains("Seen the link's words"), "{text}");
+    assert!(text.contains("Seen the link's words."), "{text}");
     for banned in [
         "pwned",
         "display",

@@ -307,8 +307,9 @@ fn inline_into(node: Node<'_, '_>, out: &mut Vec<Inline>) {
         "sub" => out.push(Inline::Subscript(inlines(node))),
         "content" => out.extend(styled(node.attribute("styleCode"), inlines(node))),
         "caption" => out.push(Inline::Strong(inlines(node))),
-        // The rest (a link, a footnote, a block met inside inline content) gives its words,
-        // set apart by a space; a link keeps its words, never its target.
+        // A link keeps its words, never its target; a footnote its words.
+        "linkHtml" | "footnote" | "footnoteRef" => out.extend(inlines(node)),
+        // A block met inside inline content gives its words, set apart by a space.
         _ => {
             out.extend(inlines(node));
             out.push(Inline::Text(" ".into()));
