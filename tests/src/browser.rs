@@ -182,13 +182,27 @@ pub fn artifact(name: &str) -> PathBuf {
 /// `prf` says whether it supports the PRF extension, which lets a passkey unlock records.
 /// It lasts as long as the page, across navigations.
 pub async fn add_virtual_authenticator(page: &Page, prf: bool) -> AuthenticatorId {
+    add_authenticator(page, AuthenticatorTransport::Internal, prf).await
+}
+
+/// A second authenticator beside the platform's: a USB security key without PRF (Chromium
+/// allows one internal authenticator per page).
+pub async fn add_security_key(page: &Page) -> AuthenticatorId {
+    add_authenticator(page, AuthenticatorTransport::Usb, false).await
+}
+
+async fn add_authenticator(
+    page: &Page,
+    transport: AuthenticatorTransport,
+    prf: bool,
+) -> AuthenticatorId {
     page.execute(EnableParams::default())
         .await
         .expect("the WebAuthn domain is enabled");
     let options = VirtualAuthenticatorOptions::builder()
         .protocol(AuthenticatorProtocol::Ctap2)
         .ctap2_version(Ctap2Version::Ctap21)
-        .transport(AuthenticatorTransport::Internal)
+        .transport(transport)
         .has_resident_key(true)
         .has_user_verification(true)
         .is_user_verified(true)

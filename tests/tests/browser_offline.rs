@@ -236,6 +236,15 @@ async fn the_record_opens_offline_and_syncs_what_another_device_added_meanwhile(
     click(&other, "#recovery-code-title ~ button.primary").await;
     expect_vault_unlocked(&other).await;
     import(&other, &[data("ccda/hl7-examples/CCD_1.xml")]).await;
+    // The C-CDA is about another patient (Eve Everywoman): taken into this record anyway.
+    click(&other, "[data-testid=import-anyway]").await;
+    wait_for(
+        &other,
+        "!document.querySelector('[data-testid=import-mismatch]') \
+         && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+        Duration::from_secs(120),
+    )
+    .await;
     laptop.close().await;
 
     // The phone reconnects by itself; "Try again now" saves the test the wait. Its start

@@ -14,8 +14,9 @@ use chromiumoxide::cdp::browser_protocol::web_authn::{
 use folio_shared::api::account::{AccountUnlock, PairedDevice, RedeemPairing};
 use folio_shared::keys::{DeviceKey, Unlocker, WrappedKey};
 use folio_tests::browser::{
-    Browser, add_virtual_authenticator, authenticator_credentials, click, expect_vault_unlocked,
-    fill, remove_virtual_authenticator, screenshot, sign_up, text_of, wait_for,
+    Browser, add_security_key, add_virtual_authenticator, authenticator_credentials, click,
+    expect_vault_unlocked, fill, remove_virtual_authenticator, screenshot, sign_up, text_of,
+    wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 
@@ -302,7 +303,7 @@ async fn settings_manage_passkeys_recovery_code_devices_and_deletion() {
     // The spare has no PRF (a plain security key), so adding it signs nothing in again and
     // this session stays the first passkey's.
     set_presence(&page, &authenticator, false).await;
-    let spare = add_virtual_authenticator(&page, false).await;
+    let spare = add_security_key(&page).await;
     click(&page, "#passkeys-title ~ button").await;
     fill(&page, "#display-name", "Carol Example").await;
     fill(&page, "#passkey-name", "Spare key").await;
