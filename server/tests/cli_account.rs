@@ -7,7 +7,7 @@ use folio_shared::keys::RecoveryCode;
 
 mod common;
 
-use common::{failure, folio, folio_json, serve};
+use common::{create_account, failure, folio, folio_json, serve};
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -99,15 +99,7 @@ fn sign_out_everywhere_revokes_this_profile_too_until_it_logs_in_again() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("p.json");
     let profile = path_str(&profile);
-    folio_json(&[
-        "account",
-        "create",
-        "--server",
-        &server.url,
-        "--profile",
-        profile,
-        "--json",
-    ]);
+    create_account(&server, profile);
     // A second login leaves one device: the first was revoked by it.
     folio_json(&["account", "login", "--profile", profile, "--json"]);
 
@@ -151,15 +143,7 @@ fn refusals_are_clear_and_leave_the_profile_alone() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no profile at"));
 
-    folio_json(&[
-        "account",
-        "create",
-        "--server",
-        &server.url,
-        "--profile",
-        profile,
-        "--json",
-    ]);
+    create_account(&server, profile);
     let before = std::fs::read(profile).unwrap();
     let again = folio(&[
         "account",

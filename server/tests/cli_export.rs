@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{failure, folio, folio_json, serve};
+use common::{create_account, failure, folio, folio_json, serve};
 
 /// The sample data, `shared/data` beside the repository: found from the crate upwards, so
 /// it is found from a worktree nested deeper as well.
@@ -54,15 +54,7 @@ fn export_writes_the_record_as_a_bundle_or_ndjson() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.json");
     let profile = s(&profile);
-    folio_json(&[
-        "account",
-        "create",
-        "--server",
-        &server.url,
-        "--profile",
-        profile,
-        "--json",
-    ]);
+    create_account(&server, profile);
     let record = data("fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json");
     let imported = folio_json(&["import", "--profile", profile, "--json", s(&record)]);
     let vault = imported["vault"].as_str().unwrap().to_owned();
@@ -157,15 +149,7 @@ fn export_names_every_procedure_of_a_ccda_named_only_in_its_narrative() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.json");
     let profile = s(&profile);
-    folio_json(&[
-        "account",
-        "create",
-        "--server",
-        &server.url,
-        "--profile",
-        profile,
-        "--json",
-    ]);
+    create_account(&server, profile);
     let ccd = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/tests/fixtures/ccda/athena_style_ccd.xml");
     folio_json(&["import", "--profile", profile, "--json", s(&ccd)]);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{RunningServer, folio, folio_json, serve};
+use common::{RunningServer, create_account, folio, folio_json, serve};
 
 /// The sample data, `shared/data` beside the repository: found from the crate upwards, so
 /// it is found from a worktree nested deeper as well.
@@ -41,15 +41,7 @@ fn s(path: &Path) -> &str {
 
 fn new_account(server: &RunningServer, dir: &Path) -> String {
     let profile = dir.join("profile.json");
-    folio_json(&[
-        "account",
-        "create",
-        "--server",
-        &server.url,
-        "--profile",
-        s(&profile),
-        "--json",
-    ]);
+    create_account(server, s(&profile));
     profile.to_str().unwrap().to_owned()
 }
 

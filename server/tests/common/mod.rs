@@ -117,6 +117,19 @@ pub fn failure(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// `folio account create` on `server` into the profile file `profile`: its JSON.
+pub fn create_account(server: &RunningServer, profile: &str) -> Value {
+    folio_json(&[
+        "account",
+        "create",
+        "--server",
+        &server.url,
+        "--profile",
+        profile,
+        "--json",
+    ])
+}
+
 /// Runs a `--json` verb that must succeed and parses its standard output.
 pub fn folio_json(args: &[&str]) -> Value {
     let output = folio(args);
