@@ -1,6 +1,11 @@
 // Folio's service worker: keeps the app's own files so that the app starts without the
-// network. It never touches /api/: the records are kept, still sealed, by the app itself
-// (app/src/offline), and nothing decrypted passes through here.
+// network. It never touches /api/ or /shl/: the records are kept, still sealed, by the app
+// itself (app/src/offline), and nothing decrypted passes through here.
+
+// Never kept, never answered from here: the API (a record, its keys, its attachments) and
+// share links (a link's manifest and files, which must stop answering the moment the link
+// is revoked, and which a shared computer must not keep for the next person).
+const NEVER_KEPT = ["/api/", "/shl/"];
 
 const SHELL = "folio-shell-v1";
 // Always kept; the page adds the hashed files it loaded (see startServiceWorker).
@@ -57,7 +62,11 @@ async function keepOnly(files) {
 }
 
 function isAppFile(path) {
-  return path.startsWith("/") && !path.startsWith("/api/") && !path.startsWith("//");
+  return (
+    path.startsWith("/") &&
+    !path.startsWith("//") &&
+    !NEVER_KEPT.some((prefix) => path.startsWith(prefix))
+  );
 }
 
 self.addEventListener("fetch", (event) => {
@@ -94,7 +103,12 @@ async function page(request) {
 
 // Hashed files never change, so a kept copy is always right; the others (manifest, icons,
 // wasm-bindgen's snippets) are fetched when the server answers and kept for when it does not.
+// Only app files reach here (see isAppFile); the check is repeated where a response is kept,
+// so no later route can put an /api/ or /shl/ answer into the cache.
 async function file(request, path) {
+  if (!isAppFile(path)) {
+    return fetch(request);
+  }
   const cache = await caches.open(SHELL);
   if (isHashed(path)) {
     const kept = await cache.match(request);

@@ -20,8 +20,8 @@ use folio_shared::api::care::{
 };
 use folio_shared::api::share::{CreateShare, CreatedShare, ShareLog, ShareSummary};
 use folio_shared::api::{
-    CompactionHead, CompactionResult, CreateVault, Health, Problem, UploadedSegment, VaultKeyWrap,
-    VaultSummary, segment_headers,
+    CompactionHead, CompactionResult, CreateVault, Health, Problem, SegmentOrigins,
+    UploadedSegment, VaultKeyWrap, VaultSummary, segment_headers,
 };
 use folio_shared::segment_stream;
 use folio_shared::vault::{SealedSegment, VaultId};
@@ -380,6 +380,17 @@ pub async fn create_vault(vault: &CreateVault) -> Result<VaultSummary, ApiError>
 
 pub async fn vault_keys(id: Uuid) -> Result<Vec<VaultKeyWrap>, ApiError> {
     get(&format!("/api/v1/vaults/{id}/keys")).await
+}
+
+/// Who the server says uploaded the segments `seqs` of `vault`, and when.
+pub async fn segment_origins(vault: VaultId, seqs: &[i64]) -> Result<SegmentOrigins, ApiError> {
+    let seqs: Vec<String> = seqs.iter().map(i64::to_string).collect();
+    get(&format!(
+        "/api/v1/vaults/{}/segment-origins?seqs={}",
+        vault.0,
+        seqs.join(",")
+    ))
+    .await
 }
 
 /// One page of a vault's segment log, whether more follow, and the log's generation.

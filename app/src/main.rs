@@ -16,6 +16,7 @@ mod pages;
 mod passkey;
 mod record;
 mod session;
+mod set_aside;
 mod units;
 mod unlocking;
 

@@ -1,7 +1,8 @@
 //! The patient's record, opened in this browser: the vault's keys unwrapped with the account
 //! identity in memory, and every segment of its log decrypted into [`VaultContents`].
 //!
-//! Pages that read the record (sharing) or add to it (import) start here. Nothing opened
+//! Pages that read the record (sharing) or add to it (import) start here. Parts of the log
+//! that do not open are left out and described ([`crate::set_aside`]). Nothing opened
 //! here is written to browser storage; the sealed log is read through the kept copy
 //! ([`crate::offline`]), so only what the server added since the last visit is fetched.
 
@@ -11,7 +12,7 @@ use folio_shared::import::Delivery;
 use folio_shared::keys::{AccountIdentity, KeyEpoch};
 use folio_shared::patient_identity::record_patient;
 use folio_shared::record::Entry;
-use folio_shared::vault::{SealedSegment, VaultContents, VaultId, VaultKeyring};
+use folio_shared::vault::{SealedSegment, SetAsidePart, VaultContents, VaultId, VaultKeyring};
 use leptos::prelude::LocalResource;
 
 use crate::api::{self, ApiError};
@@ -31,6 +32,8 @@ pub struct OpenRecord {
     pub vault: VaultSummary,
     pub keyring: VaultKeyring,
     pub contents: VaultContents,
+    /// The parts of the log that could not be opened (left out of `contents`), described.
+    pub set_aside: Vec<SetAsidePart>,
     /// Whether the log came up to date with the server or from the copy kept here.
     pub sync: LogSync,
 }
@@ -168,16 +171,24 @@ impl OpenRecord {
             .await
             .map_err(|e| e.to_string())?;
         milestones::reached(milestones::LOG_READ);
-        let opened = match wanted {
+        // A segment that does not open is set aside, not fatal: one bad write must not make
+        // the whole record unreadable.
+        let contents = match wanted {
             Some(wanted) => keyring.open_where(segments.iter(), wanted),
             None => keyring.open(segments.iter()),
         };
-        let contents = opened.map_err(|e| format!("Your records could not be opened: {e}."))?;
         milestones::reached(milestones::DECRYPTED);
+        let set_aside = match contents.set_aside() {
+            [] => Vec::new(),
+            parts => {
+                crate::set_aside::describe(session, keyring.vault_id(), &segments, parts).await
+            }
+        };
         Ok(OpenRecord {
             vault,
             keyring,
             contents,
+            set_aside,
             sync,
         })
     }

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 pub mod account;
 pub mod care;
 pub mod fresh_proof;
+pub mod set_aside;
 pub mod share;
 
 #[derive(Debug, thiserror::Error)]

@@ -131,6 +131,22 @@ pub struct CompactionHead {
     pub wrapped_keys: Vec<MemberKeyWrap>,
 }
 
+impl CompactionHead {
+    /// A compaction of the whole log as read (`generation`, up to `last_seq`) at the
+    /// vault's current `epoch`: what drops the segments that did not open. Segments
+    /// uploaded after `last_seq` stay after the rewritten ones.
+    pub fn whole_log(generation: i64, last_seq: i64, epoch: u32) -> Self {
+        CompactionHead {
+            generation,
+            from_seq: 1,
+            to_seq: last_seq,
+            epoch,
+            recipient: None,
+            wrapped_keys: Vec::new(),
+        }
+    }
+}
+
 /// A vault key wrapped to one member's account, sent with a rotation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -146,6 +162,28 @@ pub struct CompactionResult {
     pub generation: i64,
     pub epoch: u32,
     pub seqs: Vec<i64>,
+}
+
+/// Who uploaded one segment of a vault's log, and when, as the server recorded it
+/// (`GET /api/v1/vaults/{id}/segment-origins`). A client asks only about segments that did
+/// not open, to say who appears to have written them: the server may lie, so this is a
+/// claim, never proof.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SegmentOrigin {
+    pub seq: i64,
+    /// The account whose token uploaded it; absent for segments stored before uploaders
+    /// were recorded.
+    pub uploaded_by: Option<uuid::Uuid>,
+    pub uploaded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The answer to `GET /api/v1/vaults/{id}/segment-origins?seqs=…`: the segments asked
+/// about that are still in the log, in seq order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SegmentOrigins {
+    pub segments: Vec<SegmentOrigin>,
 }
 
 /// Response headers of `GET /api/v1/vaults/{id}/segments`.

@@ -65,7 +65,7 @@ fn files_import_seal_and_open_in_the_browser() {
         let again = prepare(&contents);
         assert!(again.segments.is_empty(), "{name} twice");
     }
-    let reopened = keyring.open(sealed.iter()).unwrap();
+    let reopened = keyring.open(sealed.iter());
     assert_eq!(
         reopened, contents,
         "what was sealed opens as it was imported"

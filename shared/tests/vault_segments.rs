@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use folio_shared::keys::{KeyEpoch, VaultIdentity};
 use folio_shared::record::{Entry, EntryId, Op, Source};
 use folio_shared::vault::{
-    ENVELOPE_VERSION, OpenError, SealError, SealedSegment, Sealer, SegmentError, VaultContents,
+    ENVELOPE_VERSION, SealError, SealedSegment, Sealer, SegmentError, SetAside, VaultContents,
     VaultId, VaultKeyring, compact, rotate,
 };
 use serde_json::json;
@@ -68,12 +68,15 @@ fn value_of(contents: &VaultContents, id: &str) -> Option<i64> {
         .map(|stored| stored.resource["valueInteger"].as_i64().unwrap())
 }
 
+/// Opens one segment; a segment that opening sets aside is an error here.
 fn open_one(vault: &Vault, bytes: Vec<u8>) -> Result<VaultContents, SegmentError> {
     let segment = SealedSegment::from_bytes(bytes)?;
-    vault
-        .keyring
-        .open([&segment])
-        .map_err(|OpenError { error, .. }| error)
+    let contents = vault.keyring.open([&segment]);
+    match contents.set_aside() {
+        [] => Ok(contents),
+        [SetAside { position: 0, error }] => Err(error.clone()),
+        other => panic!("one segment, set aside as {other:?}"),
+    }
 }
 
 #[test]
@@ -96,7 +99,7 @@ fn replay_applies_puts_and_deletes_in_order() {
         .sealer
         .seal(&[put("a", 10), delete("b"), delete("never-put")])
         .unwrap();
-    let contents = vault.keyring.open(first.iter().chain(&second)).unwrap();
+    let contents = vault.keyring.open(first.iter().chain(&second));
     assert_eq!(contents.len(), 2);
     assert_eq!(value_of(&contents, "a"), Some(10));
     assert_eq!(value_of(&contents, "b"), None);
@@ -129,11 +132,10 @@ fn opening_only_some_resource_types_keeps_exactly_those() {
             put("Observation/e", 5),
         ])
         .unwrap();
-    let whole = vault.keyring.open(first.iter().chain(&second)).unwrap();
+    let whole = vault.keyring.open(first.iter().chain(&second));
     let part = vault
         .keyring
-        .open_where(first.iter().chain(&second), |kind| kind == "Observation")
-        .unwrap();
+        .open_where(first.iter().chain(&second), |kind| kind == "Observation");
     let observations: Vec<_> = whole
         .iter()
         .filter(|(id, _)| id.resource_type() == "Observation")
@@ -148,11 +150,14 @@ fn opening_only_some_resource_types_keeps_exactly_those() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     let tampered = SealedSegment::from_bytes(bytes).unwrap();
-    let refused = vault
-        .keyring
-        .open_where([&tampered], |_| false)
-        .unwrap_err();
-    assert_eq!(refused.error, SegmentError::Tampered);
+    let refused = vault.keyring.open_where([&tampered], |_| false);
+    assert_eq!(
+        refused.set_aside(),
+        [SetAside {
+            position: 0,
+            error: SegmentError::Tampered
+        }]
+    );
 }
 
 #[test]
@@ -162,7 +167,7 @@ fn reapplying_segments_changes_nothing() {
         .sealer
         .seal(&[put("a", 1), put("b", 2), delete("a")])
         .unwrap();
-    let once = vault.keyring.open(&segments).unwrap();
+    let once = vault.keyring.open(&segments);
     let mut twice = once.clone();
     for segment in &segments {
         twice.apply_segment(&vault.keyring, segment).unwrap();
@@ -211,10 +216,7 @@ fn an_entry_larger_than_the_bound_gets_a_segment_of_its_own() {
     let sealer = vault.sealer.clone().with_segment_limit(64);
     let segments = sealer.seal(&[put("a", 1), put("b", 2)]).unwrap();
     assert_eq!(segments.len(), 2);
-    assert_eq!(
-        value_of(&vault.keyring.open(&segments).unwrap(), "b"),
-        Some(2)
-    );
+    assert_eq!(value_of(&vault.keyring.open(&segments), "b"), Some(2));
 }
 
 #[test]
@@ -251,10 +253,10 @@ fn compaction_keeps_the_contents_and_drops_history() {
         batch.push(delete(&format!("r{round}")));
         log.extend(vault.sealer.seal(&batch).unwrap());
     }
-    let before = vault.keyring.open(&log).unwrap();
+    let before = vault.keyring.open(&log);
     let compacted = compact(&vault.keyring, &log, &vault.sealer).unwrap();
     assert_eq!(compacted.len(), 1);
-    assert_eq!(vault.keyring.open(&compacted).unwrap(), before);
+    assert_eq!(vault.keyring.open(&compacted), before);
     let entries = vault.keyring.entries(&compacted[0]).unwrap();
     assert_eq!(entries.len(), before.len());
     assert!(
@@ -268,25 +270,25 @@ fn compaction_keeps_the_contents_and_drops_history() {
 fn rotation_moves_the_vault_to_a_new_key() {
     let vault = vault();
     let log = vault.sealer.seal(&[put("a", 1), put("b", 2)]).unwrap();
-    let before = vault.keyring.open(&log).unwrap();
+    let before = vault.keyring.open(&log);
     let rotation = rotate(&vault.keyring, &log).unwrap();
     assert_eq!(rotation.identity.epoch(), KeyEpoch(2));
     assert!(rotation.segments.iter().all(|s| s.epoch() == KeyEpoch(2)));
 
     let new_keyring = VaultKeyring::new(vault.keyring.vault_id(), rotation.identity.clone());
-    assert_eq!(new_keyring.open(&rotation.segments).unwrap(), before);
+    assert_eq!(new_keyring.open(&rotation.segments), before);
     // The old key, all a removed member holds, opens nothing re-sealed.
     assert_eq!(
-        vault.keyring.open(&rotation.segments).unwrap_err(),
-        OpenError {
+        vault.keyring.open(&rotation.segments).set_aside(),
+        [SetAside {
             position: 0,
             error: SegmentError::NoKeyForEpoch { epoch: KeyEpoch(2) }
-        }
+        }]
     );
     // A client holding both epochs reads an old segment uploaded before the swap.
     let mut both = new_keyring.clone();
     both.insert(vault.keyring.current().clone());
-    let contents = both.open(log.iter().chain(&rotation.segments)).unwrap();
+    let contents = both.open(log.iter().chain(&rotation.segments));
     assert_eq!(contents, before);
     assert_eq!(both.current().epoch(), KeyEpoch(2));
 }
@@ -558,12 +560,12 @@ fn refuses_malformed_plaintext() {
 
 #[test]
 fn errors_read_clearly() {
-    let error = OpenError {
+    let error = SetAside {
         position: 3,
         error: SegmentError::NoKeyForEpoch { epoch: KeyEpoch(2) },
     };
     assert_eq!(
         error.to_string(),
-        "segment 3 of the vault: no vault key for epoch 2: unwrap that epoch's key first"
+        "segment 3 of the vault was set aside: no vault key for epoch 2: unwrap that epoch's key first"
     );
 }

@@ -8,7 +8,7 @@ use folio_server::client::ClientError;
 use folio_server::clock::Clock;
 use folio_server::http::shares::{CreateShare, ShareFileUpload};
 use folio_server::storage::entity::membership;
-use folio_shared::api::care::{Caregiver, CaregiverStatus, CreateInvitation};
+use folio_shared::api::care::{Caregiver, CaregiverRemoval, CaregiverStatus, CreateInvitation};
 use folio_shared::api::{CompactionHead, MemberKeyWrap};
 use folio_shared::care::{ConfirmError, Role, SafetyCode, wrap_for_caregiver};
 use folio_shared::keys::{AccountRecipient, KeyEpoch};
@@ -27,6 +27,9 @@ on_every_engine!(
     an_invitation_is_taken_once_by_someone_other_than_the_owner,
     emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it,
     a_parent_holds_a_childs_record_then_hands_it_to_the_child,
+    uploads_to_a_removed_caregivers_key_wait_for_the_rotation,
+    a_caregiver_whose_end_date_passed_counts_as_removed,
+    removing_a_manager_ends_their_links_and_invitations,
 );
 
 fn invitation(role: Role, name: &str) -> CreateInvitation {
@@ -179,11 +182,6 @@ async fn every_role_may_do_what_its_role_allows_and_nothing_more(engine: Engine)
     join(&owner, &manager, Role::Manager).await;
     join(&owner, &viewer, Role::Viewer).await;
     let removed_id = join(&owner, &removed, Role::Manager).await;
-    owner
-        .client
-        .remove_caregiver(owner.vault_id, removed_id)
-        .await
-        .unwrap();
 
     let outsider = Outcomes {
         read_log: NOT_FOUND,
@@ -202,11 +200,6 @@ async fn every_role_may_do_what_its_role_allows_and_nothing_more(engine: Engine)
         try_everything(&owner, &stranger, "stranger").await,
         outsider,
         "stranger"
-    );
-    assert_eq!(
-        try_everything(&owner, &removed, "removed").await,
-        outsider,
-        "removed caregiver"
     );
     assert_eq!(
         try_everything(&owner, &viewer, "viewer").await,
@@ -258,6 +251,17 @@ async fn every_role_may_do_what_its_role_allows_and_nothing_more(engine: Engine)
             compact: OK,
         },
         "owner"
+    );
+    // Removed last: until the owner's client rotates, nothing more is sealed to the old key.
+    owner
+        .client
+        .remove_caregiver(owner.vault_id, removed_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        try_everything(&owner, &removed, "removed").await,
+        outsider,
+        "removed caregiver"
     );
 
     // What the caregivers did is in the owner's activity log, under the owner's name for them.
@@ -443,7 +447,7 @@ async fn a_removed_caregivers_keys_open_nothing_added_after_the_rotation(engine:
         owner.vault_id,
         newest.1.unwrap_vault(&kept.account, KeyEpoch(2)).unwrap(),
     );
-    let contents = kept_keyring.open(copy.iter().map(|(_, s)| s)).unwrap();
+    let contents = kept_keyring.open(copy.iter().map(|(_, s)| s));
     assert!(
         contents.len() >= 2,
         "both records open for the caregiver who stays"
@@ -634,9 +638,7 @@ async fn emergency_access_opens_only_after_the_wait_and_a_refusal_blocks_it(engi
         .unwrap_vault(&contact.account, KeyEpoch(keys[0].0))
         .unwrap();
     let (log, _) = contact.client.all_segments(owner.vault_id).await.unwrap();
-    let contents = VaultKeyring::new(owner.vault_id, identity)
-        .open(log.iter().map(|(_, s)| s))
-        .unwrap();
+    let contents = VaultKeyring::new(owner.vault_id, identity).open(log.iter().map(|(_, s)| s));
     assert!(
         !contents.is_empty(),
         "released: the contact reads the record"
@@ -737,9 +739,7 @@ async fn a_parent_holds_a_childs_record_then_hands_it_to_the_child(engine: Engin
         .unwrap_vault(&child.account, KeyEpoch(keys[0].0))
         .unwrap();
     let (log, _) = child.client.all_segments(kid_vault).await.unwrap();
-    let contents = VaultKeyring::new(kid_vault, identity.clone())
-        .open(log.iter().map(|(_, s)| s))
-        .unwrap();
+    let contents = VaultKeyring::new(kid_vault, identity.clone()).open(log.iter().map(|(_, s)| s));
     assert!(!contents.is_empty(), "the child reads their record");
     assert_eq!(
         status(parent.client.delete_vault(kid_vault).await),
@@ -773,6 +773,266 @@ async fn a_parent_holds_a_childs_record_then_hands_it_to_the_child(engine: Engin
     assert_eq!(
         status(parent.client.all_segments(kid_vault).await),
         NOT_FOUND
+    );
+    server.stop().await;
+}
+
+/// The status and problem detail of an upload of a record marked `tag`, sealed by `sealer`.
+async fn upload_as(
+    owner: &Patient,
+    sealer: &folio_shared::vault::Sealer,
+    tag: &str,
+) -> (StatusCode, String) {
+    let sealed = sealer.seal(&marked_record(tag, "Later")).unwrap();
+    match owner
+        .client
+        .upload(owner.vault_id, &format!("up-{tag}"), &sealed[0])
+        .await
+    {
+        Ok(_) => (StatusCode::CREATED, String::new()),
+        Err(ClientError::Problem { status, problem }) => {
+            (status, problem.detail.unwrap_or_default())
+        }
+        Err(e) => panic!("no HTTP status: {e}"),
+    }
+}
+
+async fn uploads_to_a_removed_caregivers_key_wait_for_the_rotation(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let owner = Patient::sign_up(&server).await;
+    owner.upload_marker("before").await;
+    let removed = Patient::sign_up(&server).await;
+    let removed_id = join(&owner, &removed, Role::Manager).await;
+    // Someone is waiting for the owner's confirmation when the removal lands.
+    let newcomer = Patient::sign_up(&server).await;
+    let invited = owner
+        .client
+        .invite(owner.vault_id, &invitation(Role::Viewer, "Newcomer"))
+        .await
+        .unwrap();
+    let accepted = newcomer
+        .client
+        .accept_invitation(&invited.link)
+        .await
+        .unwrap();
+    owner
+        .client
+        .remove_caregiver(owner.vault_id, removed_id)
+        .await
+        .unwrap();
+
+    // The removed caregiver kept epoch 1's key: nothing more is sealed or wrapped to it.
+    let (refused, detail) = upload_as(&owner, &owner.sealer(), "stale").await;
+    assert_eq!(refused, StatusCode::CONFLICT);
+    assert!(detail.contains("rotate the record's key first"), "{detail}");
+    let attachment = seal_attachment(&owner.vault_key.recipient(), b"a letter");
+    assert_eq!(
+        status(
+            owner
+                .client
+                .put_attachment(owner.vault_id, uuid::Uuid::new_v4(), attachment)
+                .await
+        ),
+        StatusCode::CONFLICT
+    );
+    let code = SafetyCode::derive(
+        owner.vault_id,
+        &accepted.owner_recipient.parse().unwrap(),
+        &newcomer.account.recipient(),
+    );
+    let wraps_old_key = wrap_for_caregiver(
+        &keyring(&owner),
+        &owner.account.recipient(),
+        &newcomer.account.recipient().to_string(),
+        &code.to_string(),
+    )
+    .unwrap();
+    assert_eq!(
+        status(
+            owner
+                .client
+                .confirm_caregiver(owner.vault_id, invited.id, &wraps_old_key)
+                .await
+        ),
+        StatusCode::CONFLICT
+    );
+
+    // The rotation itself is taken; then the new key is.
+    let rotated = owner
+        .client
+        .rotate_key(owner.vault_id, &owner.account, &keyring(&owner))
+        .await
+        .unwrap();
+    let sealer = folio_shared::vault::Sealer::for_identity(owner.vault_id, rotated.current());
+    assert_eq!(
+        upload_as(&owner, &sealer, "fresh").await.0,
+        StatusCode::CREATED
+    );
+    let wraps_new_key = wrap_for_caregiver(
+        &rotated,
+        &owner.account.recipient(),
+        &newcomer.account.recipient().to_string(),
+        &code.to_string(),
+    )
+    .unwrap();
+    owner
+        .client
+        .confirm_caregiver(owner.vault_id, invited.id, &wraps_new_key)
+        .await
+        .unwrap();
+    server.stop().await;
+}
+
+async fn a_caregiver_whose_end_date_passed_counts_as_removed(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let owner = Patient::sign_up(&server).await;
+    let helper = Patient::sign_up(&server).await;
+    let request = CreateInvitation {
+        ends_at: Some(Utc::now() + Duration::days(30)),
+        ..invitation(Role::Viewer, "Locum")
+    };
+    let joined = join_with(&owner, &keyring(&owner), &helper, &request).await;
+    assert_eq!(
+        upload_as(&owner, &owner.sealer(), "while-helping").await.0,
+        StatusCode::CREATED
+    );
+
+    // The end date passes; no request marks it.
+    let db = server.server().storage().db();
+    membership::Entity::update_many()
+        .col_expr(
+            membership::Column::EndsAt,
+            Expr::value(Utc::now() - Duration::minutes(1)),
+        )
+        .filter(membership::Column::Id.eq(joined.id))
+        .exec(db)
+        .await
+        .unwrap();
+    let (refused, detail) = upload_as(&owner, &owner.sealer(), "after-the-end").await;
+    assert_eq!(refused, StatusCode::CONFLICT);
+    assert!(detail.contains("rotate the record's key first"), "{detail}");
+    assert!(
+        owner
+            .client
+            .vault(owner.vault_id)
+            .await
+            .unwrap()
+            .rotation_due
+    );
+    let marked = folio_server::storage::vaults::find(db, owner.vault_id.0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(marked.rotation_due_at.is_some(), "marked when found");
+
+    let rotated = owner
+        .client
+        .rotate_key(owner.vault_id, &owner.account, &keyring(&owner))
+        .await
+        .unwrap();
+    assert!(
+        !owner
+            .client
+            .vault(owner.vault_id)
+            .await
+            .unwrap()
+            .rotation_due,
+        "the ended caregiver holds no key of the new epoch"
+    );
+    let sealer = folio_shared::vault::Sealer::for_identity(owner.vault_id, rotated.current());
+    assert_eq!(
+        upload_as(&owner, &sealer, "after-rotation").await.0,
+        StatusCode::CREATED
+    );
+    server.stop().await;
+}
+
+async fn removing_a_manager_ends_their_links_and_invitations(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let owner = Patient::sign_up(&server).await;
+    owner.upload_marker("shared").await;
+    let manager = Patient::sign_up(&server).await;
+    let manager_id = join(&owner, &manager, Role::Manager).await;
+    let their_link = manager
+        .client
+        .create_share(owner.vault_id, &share_request())
+        .await
+        .unwrap();
+    let owners_link = owner
+        .client
+        .create_share(owner.vault_id, &share_request())
+        .await
+        .unwrap();
+    let their_invitation = manager
+        .client
+        .invite(owner.vault_id, &invitation(Role::Viewer, "Their friend"))
+        .await
+        .unwrap();
+    let owners_invitation = owner
+        .client
+        .invite(owner.vault_id, &invitation(Role::Viewer, "Owner's friend"))
+        .await
+        .unwrap();
+    let manifest = |link: String| {
+        let url = server.url(&format!("/shl/{link}"));
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&serde_json::json!({"recipient": "Dr Test"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(manifest(their_link.link_id.clone()).await, StatusCode::OK);
+
+    let removal: CaregiverRemoval = reqwest::Client::new()
+        .delete(server.url(&format!(
+            "/api/v1/vaults/{}/caregivers/{manager_id}",
+            owner.vault_id.0
+        )))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(removal.caregiver.status, CaregiverStatus::Revoked);
+    assert_eq!(
+        (removal.revoked_share_links, removal.withdrawn_invitations),
+        (1, 1)
+    );
+
+    // Their link answers as if it never was; the owner's keeps working.
+    assert_eq!(manifest(their_link.link_id).await, StatusCode::NOT_FOUND);
+    assert_eq!(manifest(owners_link.link_id).await, StatusCode::OK);
+    // Their invitation can no longer be taken; the owner's still can.
+    let friend = Patient::sign_up(&server).await;
+    assert_eq!(
+        status(
+            friend
+                .client
+                .accept_invitation(&their_invitation.link)
+                .await
+        ),
+        StatusCode::CONFLICT
+    );
+    friend
+        .client
+        .accept_invitation(&owners_invitation.link)
+        .await
+        .unwrap();
+    // The owner is told.
+    let activity = owner.client.activity(owner.vault_id).await.unwrap();
+    assert!(
+        activity.iter().any(|e| e.actor == "Sam"
+            && e.action == "links and invitations withdrawn"
+            && e.detail.starts_with("1 share link and 1 invitation")),
+        "{activity:#?}"
     );
     server.stop().await;
 }

@@ -6,7 +6,8 @@ use folio_server::client::ClientError;
 use folio_shared::api::{CompactionHead, MemberKeyWrap};
 use folio_shared::keys::KeyEpoch;
 use folio_shared::vault::{
-    SealedSegment, Sealer, VaultId, VaultKeyring, compact, rotate, seal_attachment,
+    AttachmentBinding, AttachmentError, AttachmentRef, SealedSegment, Sealer, VaultId,
+    VaultKeyring, attachment_id, compact, rotate, seal_attachment,
 };
 use folio_tests::vault_fixture::{Patient, marked_record, put};
 use folio_tests::{Engine, TestServer, on_every_engine};
@@ -23,6 +24,7 @@ on_every_engine!(
     attachments_stream_and_count_against_the_quota,
     deleting_a_vault_removes_every_byte,
     malformed_vault_requests_get_problem_json,
+    attachments_are_bound_to_their_bytes,
 );
 
 fn status(err: ClientError) -> StatusCode {
@@ -133,7 +135,7 @@ async fn server_stores_no_plaintext_and_the_owner_reads_it_back(engine: Engine) 
     // A fresh device with only the account key reads everything back through the API.
     let keyring = patient.keyring_from_server().await;
     let (fetched, _) = patient.client.all_segments(patient.vault_id).await.unwrap();
-    let contents = keyring.open(fetched.iter().map(|(_, s)| s)).unwrap();
+    let contents = keyring.open(fetched.iter().map(|(_, s)| s));
     let text = serde_json::to_string(
         &contents
             .iter()
@@ -197,7 +199,7 @@ async fn concurrent_uploads_keep_every_segment_in_one_order(engine: Engine) {
         "a total order with no gap or duplicate"
     );
     let keyring = patient.keyring_from_server().await;
-    let contents = keyring.open(segments.iter().map(|(_, s)| s)).unwrap();
+    let contents = keyring.open(segments.iter().map(|(_, s)| s));
     assert_eq!(contents.len(), 2 * PER_CLIENT);
     server.stop().await;
 }
@@ -395,7 +397,7 @@ async fn compaction_and_rotation_swap_atomically(engine: Engine) {
     let keyring = patient.keyring_from_server().await;
     let (log, generation) = patient.client.all_segments(patient.vault_id).await.unwrap();
     let segments: Vec<SealedSegment> = log.into_iter().map(|(_, s)| s).collect();
-    let expected = keyring.open(&segments).unwrap();
+    let expected = keyring.open(&segments);
 
     // Compaction: six segments become one, in place.
     let compacted = compact(&keyring, &segments, &sealer).unwrap();
@@ -432,7 +434,7 @@ async fn compaction_and_rotation_swap_atomically(engine: Engine) {
     assert_eq!(uploaded.seq, 7);
     let (log, generation) = patient.client.all_segments(patient.vault_id).await.unwrap();
     assert_eq!(generation, result.generation);
-    let contents = keyring.open(log.iter().map(|(_, s)| s)).unwrap();
+    let contents = keyring.open(log.iter().map(|(_, s)| s));
     assert_eq!(contents.len(), expected.len() + 1);
 
     // A rotation that leaves part of the log behind is refused, and changes nothing.
@@ -500,7 +502,7 @@ async fn compaction_and_rotation_swap_atomically(engine: Engine) {
     let (log, _) = patient.client.all_segments(patient.vault_id).await.unwrap();
     assert!(log.iter().all(|(_, s)| s.epoch() == KeyEpoch(2)));
     assert_eq!(
-        fresh.open(log.iter().map(|(_, s)| s)).unwrap().len(),
+        fresh.open(log.iter().map(|(_, s)| s)).len(),
         expected.len() + 1
     );
     server.stop().await;
@@ -693,5 +695,123 @@ async fn malformed_vault_requests_get_problem_json(engine: Engine) {
     }
     let (segments, _) = patient.client.all_segments(patient.vault_id).await.unwrap();
     assert!(segments.is_empty(), "nothing refused was stored");
+    server.stop().await;
+}
+
+/// The status of a raw attachment upload (the client hides 200 from 201).
+async fn put_attachment_status(
+    server: &TestServer,
+    patient: &Patient,
+    id: uuid::Uuid,
+    bytes: &[u8],
+) -> StatusCode {
+    reqwest::Client::new()
+        .put(server.url(&format!(
+            "/api/v1/vaults/{}/attachments/{id}",
+            patient.vault_id.0
+        )))
+        .bearer_auth(&patient.token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn attachments_are_bound_to_their_bytes(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let patient = Patient::sign_up(&server).await;
+    let keyring = VaultKeyring::new(patient.vault_id, patient.vault_key.clone());
+    let letter = age_encrypt(&patient, b"the letter");
+    let id = attachment_id(&letter);
+    let forged = age_encrypt(&patient, b"her letter");
+
+    // An id that is not the hash of the bytes is refused.
+    assert_eq!(
+        put_attachment_status(&server, &patient, attachment_id(&forged), &letter).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        put_attachment_status(&server, &patient, id, &letter).await,
+        StatusCode::CREATED
+    );
+    let used = patient
+        .client
+        .vault(patient.vault_id)
+        .await
+        .unwrap()
+        .used_bytes;
+    // The same bytes again are a retry; other bytes never replace them.
+    assert_eq!(
+        put_attachment_status(&server, &patient, id, &letter).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put_attachment_status(&server, &patient, id, &forged).await,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        patient
+            .client
+            .vault(patient.vault_id)
+            .await
+            .unwrap()
+            .used_bytes,
+        used
+    );
+    let fetched = patient
+        .client
+        .get_attachment(patient.vault_id, id)
+        .await
+        .unwrap();
+    let reference = AttachmentRef::from_url_name(&id.to_string());
+    assert_eq!(
+        keyring.open_referenced_attachment(&reference, &fetched),
+        Ok((b"the letter".to_vec(), AttachmentBinding::Bound))
+    );
+
+    // An id made before this change (a v4) still uploads, keeps its bytes, and opens.
+    let legacy = uuid::Uuid::new_v4();
+    let old_scan = age_encrypt(&patient, b"an old scan");
+    assert_eq!(
+        put_attachment_status(&server, &patient, legacy, &old_scan).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put_attachment_status(&server, &patient, legacy, &forged).await,
+        StatusCode::CONFLICT
+    );
+    let fetched = patient
+        .client
+        .get_attachment(patient.vault_id, legacy)
+        .await
+        .unwrap();
+    assert_eq!(
+        keyring.open_referenced_attachment(
+            &AttachmentRef::from_url_name(&legacy.to_string()),
+            &fetched
+        ),
+        Ok((b"an old scan".to_vec(), AttachmentBinding::Legacy))
+    );
+
+    // A server that swaps the file under the id (sealed to the same key, so it would
+    // decrypt) is caught by the reader before decrypting.
+    let file = server
+        .data_dir
+        .path()
+        .join("blobs")
+        .join(patient.vault_id.0.simple().to_string())
+        .join(format!("{}.age", id.simple()));
+    std::fs::write(&file, &forged).unwrap();
+    let swapped = patient
+        .client
+        .get_attachment(patient.vault_id, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        keyring.open_referenced_attachment(&reference, &swapped),
+        Err(AttachmentError::Altered)
+    );
     server.stop().await;
 }

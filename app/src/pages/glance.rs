@@ -15,6 +15,7 @@ use crate::pages::record::summary_of;
 use crate::pages::viewer::summary::MeasuredValue;
 use crate::record::OpenRecord;
 use crate::session::Session;
+use crate::set_aside::{SetAsideNotice, SetAsideWarning};
 
 /// Items a card shows before "and N more".
 const SHOWN: usize = 3;
@@ -66,7 +67,10 @@ impl Cards {
 #[component]
 pub fn Glance(vault: VaultSummary) -> impl IntoView {
     let session = Session::expect();
+    // Bumped when the owner removes what could not be opened: the record is read again.
+    let reload = RwSignal::new(0u32);
     let summary = LocalResource::new(move || {
+        reload.track();
         let vault = vault.clone();
         async move {
             // Only what the cards read is parsed: claims, encounters and procedures are
@@ -75,15 +79,22 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
             let cards = Cards::of(summary_of(&record));
             milestones::reached(milestones::SUMMARY_BUILT);
             let sync = record.sync;
+            let set_aside = SetAsideNotice::of(&record);
             // Freeing 30,000 decrypted resources takes a while: after the cards are shown.
             set_timeout(move || drop(record), Duration::ZERO);
-            Ok::<_, String>((cards, sync))
+            Ok::<_, String>((cards, sync, set_aside))
         }
     });
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Decrypting your record…"</p> }>
             {move || summary.get().map(|opened| match opened {
-                Ok((cards, sync)) => view! { <SyncStatus sync=sync/> <GlanceCards cards=cards/> }.into_any(),
+                Ok((cards, sync, set_aside)) => view! {
+                    {set_aside.map(|notice| view! {
+                        <SetAsideWarning notice=notice removed=Callback::new(move |()| reload.update(|n| *n += 1))/>
+                    })}
+                    <SyncStatus sync=sync/>
+                    <GlanceCards cards=cards/>
+                }.into_any(),
                 Err(why) => view! { <p class="status-bad" data-testid="glance-unavailable">{why}</p> }.into_any(),
             })}
         </Suspense>

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod allocator;
 pub mod care;
+pub mod drop_set_aside;
 pub mod export;
 pub mod fresh_proof;
 pub mod import;
@@ -42,6 +43,9 @@ pub enum Command {
     Records(records::RecordsArgs),
     /// Write the whole record as a FHIR Bundle or NDJSON, as the app's export does.
     Export(export::ExportArgs),
+    /// Remove the parts of a record that could not be opened (listed by `folio records`),
+    /// as its owner.
+    DropSetAside(drop_set_aside::DropSetAsideArgs),
     /// Share links: hand a clinician part of your record, see who opened it, revoke it;
     /// or open any SMART Health Link as a clinician.
     Share(share::ShareArgs),

@@ -1,5 +1,7 @@
 //! `folio records`: what a record holds, after merging the same facts reported by several
-//! sources, per resource type, each item with every source that reported it.
+//! sources, per resource type, each item with every source that reported it; and the
+//! parts of the record that could not be opened (set aside), which `folio drop-set-aside`
+//! removes.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +12,7 @@ use folio_shared::clinical_view::AllergyRank;
 use folio_shared::import::merge::{RecordItem, merged_view};
 use folio_shared::patient_identity::{PatientDetails, record_patient};
 use folio_shared::record::{EntryId, Source};
-use folio_shared::vault::VaultId;
+use folio_shared::vault::{SetAsidePart, SetAsideReason, Uploader, VaultId};
 use serde::Serialize;
 
 use super::account::{Output, ProfileArg};
@@ -85,6 +87,47 @@ struct RecordsView<'a> {
     items: usize,
     types: BTreeMap<&'a str, TypeCount>,
     records: Vec<ItemView<'a>>,
+    /// Parts of the record that could not be opened and are left out of everything above.
+    set_aside: Vec<SetAsideView>,
+}
+
+/// A part of the record that was set aside, as `--json` gives it.
+#[derive(Debug, Serialize)]
+pub struct SetAsideView {
+    /// The segment's place in the record's log.
+    pub seq: Option<i64>,
+    pub reason: SetAsideReason,
+    /// What happened, in plain words: when, who appears to have written it, and why.
+    pub message: String,
+    /// The exact error, for developers.
+    pub detail: String,
+    /// Who the server says uploaded it: a claim, not proof.
+    pub uploaded_by: Option<Uploader>,
+    pub uploaded_at: Option<DateTime<Utc>>,
+}
+
+impl From<SetAsidePart> for SetAsideView {
+    fn from(part: SetAsidePart) -> Self {
+        SetAsideView {
+            seq: part.seq,
+            reason: part.reason,
+            message: part.sentence(),
+            detail: part.detail,
+            uploaded_by: part.uploaded_by,
+            uploaded_at: part.uploaded_at,
+        }
+    }
+}
+
+/// One line per set-aside part, for a person.
+pub fn set_aside_lines(parts: &[SetAsideView]) -> String {
+    parts
+        .iter()
+        .map(|part| {
+            let seq = part.seq.map_or("?".to_owned(), |seq| seq.to_string());
+            format!("  - {} [segment {seq}: {}]\n", part.message, part.detail)
+        })
+        .collect()
 }
 
 fn type_of(id: &str) -> &str {
@@ -94,7 +137,8 @@ fn type_of(id: &str) -> &str {
 pub async fn run(args: RecordsArgs) -> Result<()> {
     let profile = Profile::load(&args.profile.path)?;
     let access = VaultAccess::open(&profile, args.vault.map(VaultId), false).await?;
-    let contents = access.contents().await?;
+    let opened = access.open_record().await?;
+    let contents = opened.contents;
     let wanted = args.resource_type.as_deref();
     let items: Vec<RecordItem<'_>> = contents
         .iter()
@@ -142,6 +186,11 @@ pub async fn run(args: RecordsArgs) -> Result<()> {
         items: records.len(),
         types,
         records,
+        set_aside: opened
+            .set_aside
+            .into_iter()
+            .map(SetAsideView::from)
+            .collect(),
     };
     args.output.print(&view, || text(&view))
 }
@@ -159,5 +208,13 @@ fn text(view: &RecordsView<'_>) -> String {
         "{:<28} {:>8} {:>8}\n(items merge the same fact from several sources; entries count each source's copy)",
         "Total", view.items, view.entries
     ));
+    if !view.set_aside.is_empty() {
+        out.push_str(&format!(
+            "\n\nSet aside: {} part(s) of the record could not be opened and are left out above.\n",
+            view.set_aside.len()
+        ));
+        out.push_str(&set_aside_lines(&view.set_aside));
+        out.push_str("The owner can remove them with `folio drop-set-aside`.");
+    }
     out
 }

@@ -9,6 +9,7 @@ use folio_shared::vault::{Sealer, VaultContents, VaultId, VaultKeyring};
 use super::account::unlock_with_device;
 use super::profile::Profile;
 use crate::client::VaultClient;
+use crate::client::set_aside::OpenedRecord;
 
 /// A vault opened by a profile: the client, the unlocked account and the vault's keys.
 pub struct VaultAccess {
@@ -79,20 +80,26 @@ impl VaultAccess {
         Sealer::for_identity(self.vault_id, self.keyring.current())
     }
 
-    /// The whole record as it stands: every segment of the log, opened in order.
+    /// The whole record as it stands: every segment of the log, opened in order. Segments
+    /// that do not open are left out; [`VaultAccess::open_record`] says which.
     pub async fn contents(&self) -> Result<VaultContents> {
+        Ok(self.open_record().await?.contents)
+    }
+
+    /// The whole record, with the parts that could not be opened and who appears to have
+    /// written them.
+    pub async fn open_record(&self) -> Result<OpenedRecord> {
         if self.created {
             // Nobody else knows a record this access just created: it is empty.
-            return Ok(VaultContents::default());
+            return Ok(OpenedRecord {
+                contents: VaultContents::default(),
+                set_aside: Vec::new(),
+            });
         }
-        let (segments, _generation) = self
-            .client
-            .all_segments(self.vault_id)
+        self.client
+            .open_record(self.vault_id, &self.keyring)
             .await
-            .context("downloading the record")?;
-        self.keyring
-            .open(segments.iter().map(|(_, s)| s))
-            .context("opening the record")
+            .context("downloading the record")
     }
 }
 

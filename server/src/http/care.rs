@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use folio_shared::api::Problem;
 use folio_shared::api::care::{
-    AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, CaregiverStatus,
-    ConfirmCaregiver, CreateInvitation, Invitation, MAX_CAREGIVER_NAME_CHARS,
+    AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, CaregiverRemoval,
+    CaregiverStatus, ConfirmCaregiver, CreateInvitation, Invitation, MAX_CAREGIVER_NAME_CHARS,
     MAX_EMERGENCY_WAIT_HOURS, Membership,
 };
 use folio_shared::care::{Action, Role};
@@ -43,7 +43,8 @@ impl From<MembershipError> for ApiError {
             | MembershipError::NotConfirmed
             | MembershipError::AlreadyRequested
             | MembershipError::NoRequest
-            | MembershipError::AlreadyReleased => ApiError::Conflict(message),
+            | MembershipError::AlreadyReleased
+            | MembershipError::RotationDue => ApiError::Conflict(message),
             MembershipError::NotEmergencyContact => ApiError::Unprocessable(message),
             MembershipError::InvitationExpired => ApiError::Gone(message),
             MembershipError::OwnRecord | MembershipError::BadKeys(_) => {
@@ -402,18 +403,20 @@ pub async fn confirm(
 }
 
 /// Remove a caregiver or withdraw an invitation: access ends at once and the server's keys
-/// for them are deleted; the vault is marked due a rotation, which the owner's client does.
+/// for them are deleted; the vault is marked due a rotation, which the owner's client does,
+/// and nothing more is sealed to the old key until then. A removed manager's share links
+/// and unconfirmed invitations end with them.
 #[utoipa::path(delete, path = "/api/v1/vaults/{vault}/caregivers/{caregiver}", tag = "caregivers",
     security(("device_token" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
     responses(
-        (status = 200, body = Caregiver),
+        (status = 200, body = CaregiverRemoval),
         (status = 409, description = "Removed already", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke(
     State(state): State<AppState>,
     principal: Principal,
     Path((vault_id, id)): Path<(Uuid, Uuid)>,
-) -> Result<Json<Caregiver>, ApiError> {
+) -> Result<Json<CaregiverRemoval>, ApiError> {
     super::fresh_proof::require(
         &state,
         &principal,
@@ -430,9 +433,14 @@ pub async fn revoke(
     .await?;
     let db = state.storage.db();
     let now = state.config.clock.now();
-    let row = memberships::revoke(db, vault_id, id, now).await?;
+    let removal = memberships::revoke(db, vault_id, id, now).await?;
+    let row = removal.membership;
     owner_did(&state, &principal, &vault, "removed a caregiver", &row.name).await?;
-    Ok(Json(caregiver(row, now)?))
+    Ok(Json(CaregiverRemoval {
+        caregiver: caregiver(row, now)?,
+        revoked_share_links: removal.revoked_links,
+        withdrawn_invitations: removal.withdrawn_invitations,
+    }))
 }
 
 /// The records the caller was invited to or helps with, with each owner's public key for the

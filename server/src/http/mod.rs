@@ -18,6 +18,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod relying_party;
 pub mod security;
+pub mod segment_origins;
 pub mod shares;
 pub mod shl;
 pub mod sign_in;
@@ -145,6 +146,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(care::refuse_access))
         .routes(routes!(care::activity))
         .routes(routes!(vaults::list_segments))
+        .routes(routes!(segment_origins::segment_origins))
         .routes(routes!(sign_in::get_session))
         .routes(routes!(sign_in::sign_out))
         .routes(routes!(sign_in::sign_out_everywhere))

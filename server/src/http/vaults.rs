@@ -16,7 +16,7 @@ use folio_shared::api::{
 };
 use folio_shared::keys::VaultRecipient;
 use folio_shared::segment_stream::{self, SegmentFrame};
-use folio_shared::vault::SealedSegment;
+use folio_shared::vault::{SealedSegment, attachment_id_from_digest};
 use futures::StreamExt as _;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -28,8 +28,9 @@ use super::access::authorize;
 use super::auth::Principal;
 use super::json::ApiJson;
 use super::problem::ApiError;
+use crate::storage::blobs::Written;
 use crate::storage::entity::vault;
-use crate::storage::vaults::{self, VaultError};
+use crate::storage::vaults::{self, AttachmentStored, VaultError};
 
 /// The largest single segment upload. Clients seal at 1 MiB of compressed plaintext.
 pub const SEGMENT_LIMIT: usize = 8 * 1024 * 1024;
@@ -48,6 +49,8 @@ impl From<VaultError> for ApiError {
             VaultError::NotFound => ApiError::NotFound("no such vault".into()),
             VaultError::Forbidden { .. } => ApiError::Forbidden(message),
             VaultError::AlreadyExists
+            | VaultError::RotationDue
+            | VaultError::AttachmentDiffers(_)
             | VaultError::StaleEpoch { .. }
             | VaultError::UploadKeyReused { .. }
             | VaultError::Replayed { .. }
@@ -212,7 +215,7 @@ fn valid_upload_key(key: &str) -> bool {
     responses(
         (status = 201, description = "Stored under a new seq", body = UploadedSegment),
         (status = 200, description = "Already stored under this key", body = UploadedSegment),
-        (status = 409, description = "Stale epoch, key reused, or replayed bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale epoch, key reused, replayed bytes, or the record's key must be rotated first", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a segment of this vault", body = Problem, content_type = "application/problem+json"),
         (status = 507, description = "Quota exceeded", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -229,8 +232,14 @@ pub async fn upload_segment(
     }
     authorize(&state, &principal, vault_id, Action::Write, "added records").await?;
     let sealed = parse_segment(body.to_vec())?;
-    let (seq, replayed) =
-        vaults::append_segment(state.storage.db(), vault_id, &upload_key, &sealed).await?;
+    let (seq, replayed) = vaults::append_segment(
+        state.storage.db(),
+        vault_id,
+        principal.account_id,
+        &upload_key,
+        &sealed,
+    )
+    .await?;
     let status = if replayed {
         StatusCode::OK
     } else {
@@ -369,13 +378,18 @@ pub async fn compact(
     }))
 }
 
-/// Store an encrypted attachment (an age file), streamed.
+/// Store an encrypted attachment (an age file), streamed. A UUIDv8 id must be the hash of
+/// the bytes (`folio_shared::vault::attachment_id`); ids of other versions predate that rule
+/// and are taken as they are. An id never gets other bytes than it was first stored with.
 #[utoipa::path(put, path = "/api/v1/vaults/{vault}/attachments/{attachment}", tag = "vaults",
     security(("device_token" = [])),
     params(("vault" = Uuid, Path), ("attachment" = Uuid, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "An age file"),
     responses(
         (status = 201, description = "Stored"),
+        (status = 200, description = "Already stored with these bytes"),
+        (status = 400, description = "A UUIDv8 id that is not the hash of the bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stored already with other bytes, or the record's key must be rotated first", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an age file", body = Problem, content_type = "application/problem+json"),
         (status = 507, description = "Quota exceeded", body = Problem, content_type = "application/problem+json"),
@@ -395,10 +409,10 @@ pub async fn put_attachment(
         "added a document",
     )
     .await?;
-    // Written under a fresh name first: a failed or over-quota upload leaves the
+    // Written under a fresh name first: a failed, refused or over-quota upload leaves the
     // attachment already stored under this id untouched.
     let staging = Uuid::new_v4();
-    let size = state
+    let written = state
         .blobs
         .write(vault_id, staging, body.into_data_stream(), ATTACHMENT_LIMIT)
         .await
@@ -410,18 +424,59 @@ pub async fn put_attachment(
             BlobError::Interrupted(_) => ApiError::BadRequest(e.to_string()),
             BlobError::Io(io) => ApiError::Internal(io.into()),
         })?;
-    if let Err(e) =
-        vaults::add_attachment(state.storage.db(), vault_id, attachment_id, size as i64).await
-    {
+    let stored = store_attachment(&state, vault_id, attachment_id, written).await;
+    if !matches!(stored, Ok(AttachmentStored::New)) {
         let _ = state.blobs.delete(vault_id, staging).await;
-        return Err(e.into());
     }
-    state
-        .blobs
-        .promote(vault_id, staging, attachment_id)
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(StatusCode::CREATED)
+    match stored? {
+        AttachmentStored::Again => Ok(StatusCode::OK),
+        AttachmentStored::New => {
+            state
+                .blobs
+                .promote(vault_id, staging, attachment_id)
+                .await
+                .map_err(|e| ApiError::Internal(e.into()))?;
+            Ok(StatusCode::CREATED)
+        }
+    }
+}
+
+/// Checks a staged upload against its id and records it; the caller moves the file in
+/// place only for `New`.
+async fn store_attachment(
+    state: &AppState,
+    vault_id: Uuid,
+    attachment_id: Uuid,
+    written: Written,
+) -> Result<AttachmentStored, ApiError> {
+    if attachment_id.get_version_num() == 8
+        && attachment_id_from_digest(&written.sha256) != attachment_id
+    {
+        return Err(ApiError::BadRequest(format!(
+            "attachment id {attachment_id} is not the hash of these bytes ({})",
+            attachment_id_from_digest(&written.sha256)
+        )));
+    }
+    let db = state.storage.db();
+    // An attachment stored before digests were kept gets one from its file, once.
+    if let Some(existing) = vaults::attachment_exists(db, vault_id, attachment_id).await?
+        && existing.digest.is_none()
+    {
+        let digest = state
+            .blobs
+            .sha256(vault_id, attachment_id)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        vaults::set_attachment_digest(db, vault_id, attachment_id, &digest).await?;
+    }
+    Ok(vaults::add_attachment(
+        db,
+        vault_id,
+        attachment_id,
+        written.size as i64,
+        &written.sha256,
+    )
+    .await?)
 }
 
 /// Read an encrypted attachment, streamed.

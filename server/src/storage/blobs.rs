@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt as _};
-use tokio::io::AsyncWriteExt as _;
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,13 @@ pub enum BlobError {
     NotEncrypted,
     #[error("blob storage failed: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// A stored upload's size and the SHA-256 of its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Written {
+    pub size: u64,
+    pub sha256: [u8; 32],
 }
 
 /// Where attachments live on disk.
@@ -49,14 +57,14 @@ impl BlobStore {
         self.vault_dir(vault).join(format!("{}.age", id.simple()))
     }
 
-    /// Writes a streamed upload of at most `limit` bytes and returns its size.
+    /// Writes a streamed upload of at most `limit` bytes and returns what was written.
     pub async fn write<S, E>(
         &self,
         vault: Uuid,
         id: Uuid,
         mut body: S,
         limit: u64,
-    ) -> Result<u64, BlobError>
+    ) -> Result<Written, BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -67,6 +75,7 @@ impl BlobStore {
         let result = async {
             let mut file = tokio::fs::File::create(&temp).await?;
             let mut written: u64 = 0;
+            let mut hash = Sha256::new();
             let mut head = Vec::with_capacity(AGE_MAGIC.len());
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
@@ -81,19 +90,23 @@ impl BlobStore {
                         return Err(BlobError::NotEncrypted);
                     }
                 }
+                hash.update(&chunk);
                 file.write_all(&chunk).await?;
             }
             if head.len() < AGE_MAGIC.len() {
                 return Err(BlobError::NotEncrypted);
             }
             file.sync_all().await?;
-            Ok(written)
+            Ok(Written {
+                size: written,
+                sha256: hash.finalize().into(),
+            })
         }
         .await;
         match result {
-            Ok(size) => {
+            Ok(written) => {
                 tokio::fs::rename(&temp, self.path(vault, id)).await?;
-                Ok(size)
+                Ok(written)
             }
             Err(err) => {
                 let _ = tokio::fs::remove_file(&temp).await;
@@ -110,6 +123,20 @@ impl BlobStore {
 
     pub async fn open(&self, vault: Uuid, id: Uuid) -> Result<tokio::fs::File, BlobError> {
         Ok(tokio::fs::File::open(self.path(vault, id)).await?)
+    }
+
+    /// The SHA-256 of a stored file, read in pieces.
+    pub async fn sha256(&self, vault: Uuid, id: Uuid) -> Result<[u8; 32], BlobError> {
+        let mut file = self.open(vault, id).await?;
+        let mut hash = Sha256::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let read = file.read(&mut buffer).await?;
+            if read == 0 {
+                return Ok(hash.finalize().into());
+            }
+            hash.update(&buffer[..read]);
+        }
     }
 
     pub async fn delete(&self, vault: Uuid, id: Uuid) -> Result<(), BlobError> {

@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{account, membership, vault, vault_key};
-use super::secret_token;
+use super::{secret_token, shares, vault_events};
 
 /// How long an invitation link can be accepted.
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
@@ -48,6 +48,8 @@ pub enum MembershipError {
     NoRequest,
     #[error("the waiting period is over and access was released: remove the contact instead")]
     AlreadyReleased,
+    #[error("{}", super::vaults::ROTATE_FIRST)]
+    RotationDue,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -211,6 +213,14 @@ pub async fn confirm(
     let Some(account) = row.account_id else {
         return Err(MembershipError::NotAccepted);
     };
+    // Wrapping a key someone lost access to would hand out what the rotation is to retire.
+    let vault = vault::Entity::find_by_id(vault_id)
+        .one(&txn)
+        .await?
+        .ok_or(MembershipError::NotFound)?;
+    if key_retired(&txn, &vault, now).await? {
+        return Err(MembershipError::RotationDue);
+    }
     if !keys.iter().any(|k| k.epoch == current_epoch) {
         return Err(MembershipError::BadKeys(format!(
             "the wraps must include the vault's current key epoch {current_epoch}"
@@ -302,15 +312,26 @@ async fn hand_over(
     Ok(())
 }
 
+/// What removing a caregiver did.
+pub struct Removal {
+    pub membership: membership::Model,
+    /// The share links a removed manager had made, revoked with them.
+    pub revoked_links: u64,
+    /// The invitations a removed manager had sent that were not confirmed yet, withdrawn.
+    pub withdrawn_invitations: u64,
+}
+
 /// Removes a caregiver (or withdraws an invitation): access ends at once, and the keys
 /// the server held for them are deleted. Keys they saved themselves open only what was
-/// sealed before the owner's client rotates the vault.
+/// sealed before the owner's client rotates the vault; until then nothing more may be
+/// sealed to them (see [`key_retired`]). A manager's share links and unconfirmed
+/// invitations go with them, and the owner's activity log says so.
 pub async fn revoke(
     db: &DatabaseConnection,
     vault_id: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<membership::Model, MembershipError> {
+) -> Result<Removal, MembershipError> {
     let txn = db.begin().await?;
     let row = get(&txn, vault_id, id).await?;
     if row.revoked_at.is_some() {
@@ -319,6 +340,7 @@ pub async fn revoke(
     membership::Entity::update_many()
         .col_expr(membership::Column::RevokedAt, Expr::value(now))
         .filter(membership::Column::Id.eq(id))
+        .filter(membership::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
     if let Some(account) = row.account_id {
@@ -337,11 +359,105 @@ pub async fn revoke(
             .exec(&txn)
             .await?;
     }
+    let (revoked_links, withdrawn_invitations) = match row.account_id {
+        Some(account) if row.role == Role::Manager.as_str() => {
+            withdraw_what_they_made(&txn, &row, account, now).await?
+        }
+        _ => (0, 0),
+    };
     txn.commit().await?;
-    Ok(membership::Model {
-        revoked_at: Some(now),
-        ..row
+    Ok(Removal {
+        membership: membership::Model {
+            revoked_at: Some(now),
+            ..row
+        },
+        revoked_links,
+        withdrawn_invitations,
     })
+}
+
+/// A removed manager's share links and unconfirmed invitations would outlive their access
+/// (a link for up to a year; an invitee would be wrapped the next key): both end with it.
+async fn withdraw_what_they_made(
+    txn: &impl ConnectionTrait,
+    manager: &membership::Model,
+    account: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), DbErr> {
+    let links = shares::revoke_made_by(txn, manager.vault_id, account, now).await?;
+    let invitations = membership::Entity::update_many()
+        .col_expr(membership::Column::RevokedAt, Expr::value(now))
+        .filter(membership::Column::VaultId.eq(manager.vault_id))
+        .filter(membership::Column::InvitedBy.eq(account))
+        .filter(membership::Column::ConfirmedAt.is_null())
+        .filter(membership::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if links + invitations > 0 {
+        vault_events::record(
+            txn,
+            manager.vault_id,
+            None,
+            &manager.name,
+            "links and invitations withdrawn",
+            &format!(
+                "{} share link{} and {} invitation{} they made, ended with their access",
+                links,
+                if links == 1 { "" } else { "s" },
+                invitations,
+                if invitations == 1 { "" } else { "s" },
+            ),
+        )
+        .await?;
+    }
+    Ok((links, invitations))
+}
+
+/// Whether the vault's current key is one someone has lost access to, so nothing more may
+/// be sealed or wrapped to it before the owner's client rotates it. A removal marks the
+/// vault at once (`rotation_due_at`); a caregiver whose end date passed is found here, at
+/// the request's time, by the key of the current epoch the server still holds for them (a
+/// rotation wraps only to those who keep access), and the vault is marked then.
+pub async fn key_retired(
+    db: &impl ConnectionTrait,
+    vault: &vault::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    if vault.rotation_due_at.is_some() {
+        return Ok(true);
+    }
+    let ended: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::VaultId.eq(vault.id))
+        .filter(membership::Column::ConfirmedAt.is_not_null())
+        .filter(membership::Column::RevokedAt.is_null())
+        .filter(membership::Column::EndsAt.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|row| row.ends_at.is_some_and(|end| now >= end))
+        .filter_map(|row| row.account_id)
+        .collect();
+    if ended.is_empty() {
+        return Ok(false);
+    }
+    let still_wrapped = vault_key::Entity::find()
+        .filter(vault_key::Column::VaultId.eq(vault.id))
+        .filter(vault_key::Column::Epoch.eq(vault.epoch))
+        .filter(vault_key::Column::AccountId.is_in(ended))
+        .one(db)
+        .await?;
+    let Some(ended_key) = still_wrapped else {
+        return Ok(false);
+    };
+    vault::Entity::update_many()
+        .col_expr(vault::Column::RotationDueAt, Expr::value(now))
+        .filter(vault::Column::Id.eq(vault.id))
+        .filter(vault::Column::Epoch.eq(ended_key.epoch))
+        .filter(vault::Column::RotationDueAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(true)
 }
 
 /// Whether the owner's client wrapped the key to this member and they have not lost it:

@@ -214,19 +214,50 @@ pub async fn find_by_link(
 /// Revokes a share at once: the next request finds it revoked, and its files and tickets
 /// go in the same transaction. The row and its log stay. False when it was revoked before.
 pub async fn revoke(db: &DatabaseConnection, id: Uuid) -> Result<bool, DbErr> {
-    let now = stored_time(Utc::now());
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let changed = revoke_in(&txn, id, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(changed)
+}
+
+/// Revokes, inside the caller's transaction, every live share link `account` made in
+/// `vault`: a removed manager's links end with their access. Returns how many.
+pub async fn revoke_made_by(
+    txn: &impl ConnectionTrait,
+    vault: Uuid,
+    account: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let live = share::Entity::find()
+        .filter(share::Column::VaultId.eq(vault))
+        .filter(share::Column::AccountId.eq(account))
+        .filter(share::Column::RevokedAt.is_null())
+        .all(txn)
+        .await?;
+    let mut revoked = 0;
+    for share in live {
+        if revoke_in(txn, share.id, now).await? {
+            revoked += 1;
+        }
+    }
+    Ok(revoked)
+}
+
+async fn revoke_in(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let now = stored_time(now);
     let changed = txn
         .execute_raw(statement(
-            backend,
+            txn.get_database_backend(),
             "UPDATE shares SET revoked_at = $1, purged_at = $1 WHERE id = $2 AND revoked_at IS NULL",
             vec![now.into(), id.into()],
         ))
         .await?
         .rows_affected();
-    delete_files(&txn, id).await?;
-    txn.commit().await?;
+    delete_files(txn, id).await?;
     Ok(changed == 1)
 }
 

@@ -6,7 +6,7 @@
 //! so concurrent uploads serialise there and never share or skip a number.
 
 use chrono::{DateTime, Utc};
-use folio_shared::api::CompactionHead;
+use folio_shared::api::{CompactionHead, SegmentOrigin};
 use folio_shared::vault::SealedSegment;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -48,6 +48,10 @@ pub enum VaultError {
     InvalidEpoch(u32),
     #[error("{0}")]
     BadCompaction(String),
+    #[error("{}", ROTATE_FIRST)]
+    RotationDue,
+    #[error("attachment {0} is stored already with other bytes; an attachment is never replaced")]
+    AttachmentDiffers(Uuid),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -64,6 +68,11 @@ fn action_phrase(action: Action) -> &'static str {
         Action::Administer => "administer the record",
     }
 }
+
+/// Why an upload is refused while the vault's key is retired (see
+/// [`memberships::key_retired`]).
+pub const ROTATE_FIRST: &str = "someone who held this record's key no longer has access: \
+    rotate the record's key first, then seal again to the new key";
 
 /// The default quota of a vault: a lifetime of records with scanned documents fits.
 pub const DEFAULT_QUOTA_BYTES: i64 = 1024 * 1024 * 1024;
@@ -138,6 +147,11 @@ pub async fn list_for(
             list.push((model, role));
         }
     }
+    for (vault, _) in &mut list {
+        if vault.rotation_due_at.is_none() && memberships::key_retired(db, vault, now).await? {
+            vault.rotation_due_at = Some(now);
+        }
+    }
     Ok(list)
 }
 
@@ -161,10 +175,13 @@ pub async fn access(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Access, VaultError> {
-    let vault = vault::Entity::find_by_id(id)
+    let mut vault = vault::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or(VaultError::NotFound)?;
+    if vault.rotation_due_at.is_none() && memberships::key_retired(db, &vault, now).await? {
+        vault.rotation_due_at = Some(now);
+    }
     if vault.owner_id == account {
         return Ok(Access {
             vault,
@@ -284,11 +301,15 @@ async fn existing_upload(
     Ok(by_digest.map(Existing::Replayed))
 }
 
-/// Appends a segment and returns `(seq, replayed)`. Uploading the same bytes again under
-/// the same key is answered with the original `seq` and changes nothing.
+/// Appends a segment uploaded by `uploaded_by` and returns `(seq, replayed)`. Uploading the
+/// same bytes again under the same key is answered with the original `seq` and changes
+/// nothing. Refused while the vault is due a rotation: the caller's [`access`] check marks
+/// one whose caregiver's end date passed, and the conditional update below sees a removal
+/// however close it lands.
 pub async fn append_segment(
     db: &DatabaseConnection,
     vault_id: Uuid,
+    uploaded_by: Uuid,
     upload_key: &str,
     sealed: &SealedSegment,
 ) -> Result<(i64, bool), VaultError> {
@@ -322,6 +343,7 @@ pub async fn append_segment(
             )
             .filter(vault::Column::Id.eq(vault_id))
             .filter(vault::Column::Epoch.eq(epoch as i32))
+            .filter(vault::Column::RotationDueAt.is_null())
             .filter(
                 Expr::col(vault::Column::UsedBytes)
                     .add(size)
@@ -338,6 +360,7 @@ pub async fn append_segment(
                     current: v.epoch,
                     found: epoch,
                 },
+                Some(v) if v.rotation_due_at.is_some() => VaultError::RotationDue,
                 Some(v) => VaultError::QuotaExceeded {
                     quota: v.quota_bytes,
                     used: v.used_bytes,
@@ -354,6 +377,7 @@ pub async fn append_segment(
             size: Set(size),
             ciphertext: Set(bytes.to_vec()),
             created_at: Set(Utc::now()),
+            uploaded_by: Set(Some(uploaded_by)),
         }
         .insert(&txn)
         .await;
@@ -424,6 +448,33 @@ pub async fn load(
         .await
 }
 
+/// Who uploaded each of the given segments still in the log, and when, in seq order.
+pub async fn origins(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    seqs: &[i64],
+) -> Result<Vec<SegmentOrigin>, DbErr> {
+    let rows = segment::Entity::find()
+        .select_only()
+        .column(segment::Column::Seq)
+        .column(segment::Column::UploadedBy)
+        .column(segment::Column::CreatedAt)
+        .filter(segment::Column::VaultId.eq(vault_id))
+        .filter(segment::Column::Seq.is_in(seqs.iter().copied()))
+        .order_by_asc(segment::Column::Seq)
+        .into_tuple::<(i64, Option<Uuid>, DateTime<Utc>)>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, uploaded_by, uploaded_at)| SegmentOrigin {
+            seq,
+            uploaded_by,
+            uploaded_at,
+        })
+        .collect())
+}
+
 /// Swaps the segments `head.from_seq..=head.to_seq` for `new_segments` in one transaction.
 ///
 /// The new segments take the first sequence numbers of the range, so everything after the
@@ -490,6 +541,11 @@ pub async fn compact(
         });
     };
     let rotating = new_epoch > current.epoch;
+    // Re-sealing to a retired key would hand a removed caregiver what a rotation hides.
+    if !rotating && memberships::key_retired(&txn, &current, now).await? {
+        txn.rollback().await?;
+        return Err(VaultError::RotationDue);
+    }
     if empty_range && !rotating {
         txn.rollback().await?;
         return Err(bad("the range to replace is empty"));
@@ -583,6 +639,7 @@ pub async fn compact(
             size: Set(sealed.len() as i64),
             ciphertext: Set(sealed.as_bytes().to_vec()),
             created_at: Set(now),
+            uploaded_by: Set(Some(account)),
         }
         .insert(&txn)
         .await?;
@@ -622,27 +679,47 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-/// Counts an attachment against the quota. Fails, changing nothing, if it does not fit.
+/// Whether an attachment upload stored something new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentStored {
+    New,
+    /// These bytes were stored under this id already: a retry, which changes nothing.
+    Again,
+}
+
+/// Records an attachment of `size` bytes whose sealed bytes hash to `digest`, counting it
+/// against the quota. An id is never given other bytes: that is `AttachmentDiffers`, and
+/// the same bytes again are `Again`. Fails, changing nothing, if it does not fit or if the
+/// vault's key is retired (see [`append_segment`]).
 pub async fn add_attachment(
     db: &DatabaseConnection,
     vault_id: Uuid,
     id: Uuid,
     size: i64,
-) -> Result<(), VaultError> {
+    digest: &[u8],
+) -> Result<AttachmentStored, VaultError> {
     let txn = db.begin().await?;
-    let previous = attachment::Entity::find_by_id((vault_id, id))
+    if let Some(previous) = attachment::Entity::find_by_id((vault_id, id))
         .one(&txn)
-        .await?;
-    let delta = size - previous.as_ref().map_or(0, |a| a.size);
+        .await?
+    {
+        txn.rollback().await?;
+        return if previous.digest.as_deref() == Some(digest) {
+            Ok(AttachmentStored::Again)
+        } else {
+            Err(VaultError::AttachmentDiffers(id))
+        };
+    }
     let updated = vault::Entity::update_many()
         .col_expr(
             vault::Column::UsedBytes,
-            Expr::col(vault::Column::UsedBytes).add(delta),
+            Expr::col(vault::Column::UsedBytes).add(size),
         )
         .filter(vault::Column::Id.eq(vault_id))
+        .filter(vault::Column::RotationDueAt.is_null())
         .filter(
             Expr::col(vault::Column::UsedBytes)
-                .add(delta)
+                .add(size)
                 .lte(Expr::col(vault::Column::QuotaBytes)),
         )
         .exec_with_returning(&txn)
@@ -652,25 +729,57 @@ pub async fn add_attachment(
         txn.rollback().await?;
         return Err(match current {
             None => VaultError::NotFound,
+            Some(v) if v.rotation_due_at.is_some() => VaultError::RotationDue,
             Some(v) => VaultError::QuotaExceeded {
                 quota: v.quota_bytes,
                 used: v.used_bytes,
-                size: delta,
+                size,
             },
         });
     }
-    let model = attachment::ActiveModel {
+    let inserted = attachment::ActiveModel {
         vault_id: Set(vault_id),
         id: Set(id),
         size: Set(size),
+        digest: Set(Some(digest.to_vec())),
         created_at: Set(Utc::now()),
-    };
-    if previous.is_some() {
-        model.update(&txn).await?;
-    } else {
-        model.insert(&txn).await?;
     }
-    txn.commit().await?;
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(_) => {
+            txn.commit().await?;
+            Ok(AttachmentStored::New)
+        }
+        // A concurrent upload of this id won: answer as its retry, or as a conflict.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            txn.rollback().await?;
+            let winner = attachment::Entity::find_by_id((vault_id, id))
+                .one(db)
+                .await?;
+            match winner {
+                Some(row) if row.digest.as_deref() == Some(digest) => Ok(AttachmentStored::Again),
+                _ => Err(VaultError::AttachmentDiffers(id)),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Keeps the digest of an attachment stored before digests were, computed from its file.
+pub async fn set_attachment_digest(
+    db: &DatabaseConnection,
+    vault_id: Uuid,
+    id: Uuid,
+    digest: &[u8],
+) -> Result<(), DbErr> {
+    attachment::Entity::update_many()
+        .col_expr(attachment::Column::Digest, Expr::value(digest.to_vec()))
+        .filter(attachment::Column::VaultId.eq(vault_id))
+        .filter(attachment::Column::Id.eq(id))
+        .filter(attachment::Column::Digest.is_null())
+        .exec(db)
+        .await?;
     Ok(())
 }
 

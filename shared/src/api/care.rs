@@ -116,6 +116,21 @@ pub struct Caregiver {
     pub request_refused_at: Option<DateTime<Utc>>,
 }
 
+/// What removing a caregiver did: the caregiver as removed (the same fields as
+/// [`Caregiver`]), and what a removed manager had made that ended with their access.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaregiverRemoval {
+    #[serde(flatten)]
+    pub caregiver: Caregiver,
+    /// Share links the removed manager had made, revoked with them.
+    #[serde(default)]
+    pub revoked_share_links: u64,
+    /// Invitations the removed manager had sent that were not confirmed yet, withdrawn.
+    #[serde(default)]
+    pub withdrawn_invitations: u64,
+}
+
 /// The owner's client, after the safety codes matched: the vault's keys wrapped to the
 /// caregiver's recipient, one per epoch (the current one at least).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,7 +6,8 @@
 //!
 //! - Entries the record already holds exactly as imported (same id, same resource, same
 //!   source file) are dropped, so importing a file again uploads nothing.
-//! - Attachments are sealed to the vault and named by their id, and must be uploaded before
+//! - Attachments are sealed to the vault and named by the hash of their sealed bytes (the
+//!   entries' `folio-attachment:` URLs are rewritten to it), and must be uploaded before
 //!   the segments: a segment must never name a blob the server does not hold.
 //! - Upload keys are derived from the file's bytes, the vault and its key epoch, and the
 //!   entries added, so a retried upload is answered by the server as the one it stored.
@@ -20,9 +21,12 @@ use uuid::Uuid;
 use crate::record::{Entry, EntryId, Op, Source};
 use crate::vault::batch::EntryView;
 use crate::vault::{
-    SealError, SealedSegment, Sealer, VaultContents, VaultKeyring, seal_attachment,
+    AttachmentRef, SealError, SealedSegment, Sealer, VaultContents, VaultKeyring, attachment_id,
+    seal_attachment,
 };
 
+use super::bound_urls::{BoundNames, same_as_saved};
+use super::document::ATTACHMENT_URL_SCHEME;
 use super::identity::hex;
 use super::{Attachment, EntryTarget};
 
@@ -137,18 +141,45 @@ impl DeliveryBuilder {
         keyring: &VaultKeyring,
     ) -> Result<Delivery, SealError> {
         let sealer = Sealer::for_identity(keyring.vault_id(), keyring.current());
-        let (new_entries, new_ids, already_present, sealed) = match self.held {
+        let recipient = keyring.current().recipient();
+        // Attachments are sealed before the entries, which name each by its sealed bytes' id.
+        let seal_attachments = || {
+            let sealed: Vec<(Uuid, Vec<u8>)> = attachments
+                .iter()
+                .map(|a| {
+                    let sealed = seal_attachment(&recipient, &a.bytes);
+                    (attachment_id(&sealed), sealed)
+                })
+                .collect();
+            let names = BoundNames::new(
+                attachments
+                    .iter()
+                    .zip(&sealed)
+                    .map(|(a, (id, _))| (a.id.clone(), *id)),
+            );
+            (sealed, names)
+        };
+        let (new_entries, new_ids, already_present, sealed, attachments) = match self.held {
             Held::Entries(entries) => {
                 let total = entries.len();
-                let new: Vec<Entry> = entries
+                let mut new: Vec<Entry> = entries
                     .into_iter()
                     .filter(|entry| !already_holds(contents, entry))
                     .collect();
                 let ids: Vec<EntryId> = new.iter().map(|e| e.id.clone()).collect();
-                // An empty batch seals into no segments.
-                let sealed = sealer.seal(&new)?;
                 let already_present = total - new.len();
-                (new, ids, already_present, sealed)
+                if new.is_empty() {
+                    (new, ids, already_present, Vec::new(), Vec::new())
+                } else {
+                    let (attachments, names) = seal_attachments();
+                    for entry in &mut new {
+                        if let Op::Put { resource, .. } = &mut entry.op {
+                            names.bind(resource);
+                        }
+                    }
+                    let sealed = sealer.seal(&new)?;
+                    (new, ids, already_present, sealed, attachments)
+                }
             }
             Held::Serialized(serialized) => {
                 let new: Vec<EntryView<'_>> = serialized
@@ -157,7 +188,29 @@ impl DeliveryBuilder {
                     .collect();
                 let ids: Vec<EntryId> = new.iter().map(|view| view.id().clone()).collect();
                 let already_present = serialized.len() - new.len();
-                (Vec::new(), ids, already_present, sealer.seal_views(new)?)
+                if new.is_empty() {
+                    (Vec::new(), ids, already_present, Vec::new(), Vec::new())
+                } else {
+                    let (attachments, names) = seal_attachments();
+                    let rebound: Vec<Option<Vec<u8>>> =
+                        new.iter().map(|view| rebind_json(view, &names)).collect();
+                    let views =
+                        new.into_iter()
+                            .zip(&rebound)
+                            .map(|(view, json)| match (view, json) {
+                                (EntryView::PutJson { id, at, source, .. }, Some(json)) => {
+                                    EntryView::PutJson {
+                                        id,
+                                        at,
+                                        resource: json.as_slice(),
+                                        source,
+                                    }
+                                }
+                                (view, _) => view,
+                            });
+                    let sealed = sealer.seal_views(views)?;
+                    (Vec::new(), ids, already_present, sealed, attachments)
+                }
             }
         };
         if new_ids.is_empty() {
@@ -169,16 +222,6 @@ impl DeliveryBuilder {
                 segments: Vec::new(),
             });
         }
-        let recipient = keyring.current().recipient();
-        let attachments = attachments
-            .iter()
-            .map(|a| {
-                (
-                    attachment_blob_id(&a.id),
-                    seal_attachment(&recipient, &a.bytes),
-                )
-            })
-            .collect();
         let plan = upload_plan(file, keyring, &new_ids);
         let count = sealed.len();
         let segments = sealed
@@ -350,9 +393,9 @@ fn already_holds(contents: &VaultContents, entry: &Entry) -> bool {
     let Op::Put { resource, source } = &entry.op else {
         return false;
     };
-    contents
-        .get(&entry.id)
-        .is_some_and(|stored| stored.source.file == source.file && stored.resource == *resource)
+    contents.get(&entry.id).is_some_and(|stored| {
+        stored.source.file == source.file && same_as_saved(&stored.resource, resource)
+    })
 }
 
 /// [`already_holds`] for a serialized entry. The resource is parsed back only when the
@@ -370,7 +413,8 @@ fn already_holds_json(contents: &VaultContents, view: &EntryView<'_>) -> bool {
     };
     contents.get(id).is_some_and(|stored| {
         stored.source.file == source.file
-            && serde_json::from_slice::<Value>(resource).is_ok_and(|r| stored.resource == r)
+            && serde_json::from_slice::<Value>(resource)
+                .is_ok_and(|r| same_as_saved(&stored.resource, &r))
     })
 }
 
@@ -399,13 +443,27 @@ fn upload_plan(file: &FileDigest, keyring: &VaultKeyring, new: &[EntryId]) -> St
     hex(&hash.finalize()[..20])
 }
 
-/// The blob id of the attachment a DocumentReference names `folio-attachment:<id>`: the
-/// first 16 bytes of the SHA-256 of that id, as a UUID. Readers find the blob from the URL.
-pub fn attachment_blob_id(id: &str) -> Uuid {
-    let digest = Sha256::digest(id.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+/// The JSON of a serialized resource with its attachment URLs bound, when it names any.
+/// Only a resource that mentions the scheme is parsed: a Bundle's thousands of entries are
+/// left as written.
+fn rebind_json(view: &EntryView<'_>, names: &BoundNames) -> Option<Vec<u8>> {
+    let EntryView::PutJson { resource, .. } = view else {
+        return None;
+    };
+    let scheme = ATTACHMENT_URL_SCHEME.as_bytes();
+    if !resource.windows(scheme.len()).any(|w| w == scheme) {
+        return None;
+    }
+    let mut value: Value = serde_json::from_slice(resource).ok()?;
+    names
+        .bind(&mut value)
+        .then(|| serde_json::to_vec(&value).expect("a Value serializes"))
+}
+
+/// The blob id of an attachment a DocumentReference names `folio-attachment:<name>` and
+/// whether its id must match its bytes: see [`AttachmentRef::from_url_name`].
+pub fn attachment_blob_id(name: &str) -> Uuid {
+    AttachmentRef::from_url_name(name).blob
 }
 
 #[cfg(test)]
@@ -502,7 +560,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(keys(&kept), keys(&serialized));
-        let open = |d: &Delivery| keyring.open(d.segments.iter().map(|(_, s)| s)).unwrap();
+        let open = |d: &Delivery| keyring.open(d.segments.iter().map(|(_, s)| s));
         let mut expected = VaultContents::default();
         for entry in outcome.entries.clone() {
             expected.apply(entry);
@@ -516,8 +574,61 @@ mod tests {
     }
 
     #[test]
-    fn attachment_blob_ids_are_stable_uuids() {
+    fn legacy_attachment_names_keep_their_blob_ids() {
         assert_eq!(attachment_blob_id("abc"), attachment_blob_id("abc"));
         assert_ne!(attachment_blob_id("abc"), attachment_blob_id("abd"));
+        let bound = Uuid::new_v4();
+        assert_eq!(attachment_blob_id(&bound.to_string()), bound);
+    }
+
+    #[test]
+    fn a_document_names_its_attachment_by_the_sealed_bytes_and_is_not_sealed_twice() {
+        use crate::vault::{AttachmentBinding, AttachmentRef};
+        let keyring = keyring();
+        let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n";
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let outcome = import_file("scan.pdf", pdf, &ImportOptions::new(at)).unwrap();
+        let digest = FileDigest::of(pdf);
+        for builder in [
+            DeliveryBuilder::keeping_entries,
+            DeliveryBuilder::serializing,
+        ] {
+            let finish = |contents: &VaultContents| {
+                let mut builder = builder();
+                for entry in outcome.entries.clone() {
+                    builder.accept(entry);
+                }
+                builder
+                    .finish(&outcome.attachments, &digest, contents, &keyring)
+                    .unwrap()
+            };
+            let first = finish(&VaultContents::default());
+            let [(blob, sealed)] = first.attachments.as_slice() else {
+                panic!("one attachment: {:?}", first.attachments.len());
+            };
+            assert_eq!(*blob, attachment_id(sealed));
+            let contents = keyring.open(first.segments.iter().map(|(_, s)| s));
+            let document = contents
+                .iter()
+                .map(|(_, stored)| stored)
+                .find(|stored| stored.resource["resourceType"] == "DocumentReference")
+                .expect("the document's entry");
+            let url = document.resource["content"][0]["attachment"]["url"]
+                .as_str()
+                .unwrap();
+            let reference = AttachmentRef::from_url_name(
+                url.strip_prefix(super::ATTACHMENT_URL_SCHEME).unwrap(),
+            );
+            assert_eq!(
+                reference,
+                AttachmentRef {
+                    blob: *blob,
+                    binding: AttachmentBinding::Bound
+                }
+            );
+            let again = finish(&contents);
+            assert_eq!(again.new_count, 0);
+            assert!(again.segments.is_empty() && again.attachments.is_empty());
+        }
     }
 }

@@ -15,6 +15,7 @@
 //!   resource count before the work is done, so a hostile file cannot exhaust a phone.
 
 pub mod archive;
+mod bound_urls;
 pub mod ccda;
 pub mod delivery;
 pub mod detect;

@@ -13,6 +13,7 @@ use super::envelope::SealedSegment;
 use super::error::{SealError, SegmentError};
 use super::keyring::VaultKeyring;
 use super::seal::Sealer;
+use super::set_aside::SetAside;
 
 /// One resource of the record, with its provenance.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,13 +26,15 @@ pub struct StoredResource {
     pub at: DateTime<Utc>,
 }
 
-/// The current state of a vault: each entry id's latest put, deletes applied.
+/// The current state of a vault: each entry id's latest put, deletes applied, and the
+/// segments that were set aside because they did not open.
 ///
 /// Replaying is idempotent: applying an entry (or a whole segment) a second time leaves
 /// the contents as they were, so a client may re-apply segments after a sync retry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VaultContents {
     resources: BTreeMap<EntryId, StoredResource>,
+    pub(super) set_aside: Vec<SetAside>,
 }
 
 impl VaultContents {
@@ -45,6 +48,13 @@ impl VaultContents {
 
     pub fn is_empty(&self) -> bool {
         self.resources.is_empty()
+    }
+
+    /// The segments left out because they did not open, in log order. Sealing the
+    /// contents (compaction, rotation) leaves them out of the new log: that is how they
+    /// are dropped.
+    pub fn set_aside(&self) -> &[SetAside] {
+        &self.set_aside
     }
 
     /// The resources in entry id order.
@@ -73,7 +83,8 @@ impl VaultContents {
         }
     }
 
-    /// Applies the next segment of the log. A segment that fails to open changes nothing.
+    /// Applies the next segment of the log. A segment that fails to open changes nothing
+    /// (and is not recorded as set aside: that is [`VaultKeyring::open`]'s job).
     pub fn apply_segment(
         &mut self,
         keyring: &VaultKeyring,

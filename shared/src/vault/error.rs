@@ -38,16 +38,6 @@ pub enum SegmentError {
     Malformed(String),
 }
 
-/// Why a vault did not open: which segment (by position in the order given), and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("segment {position} of the vault: {error}")]
-pub struct OpenError {
-    /// Zero-based position of the refused segment among those given.
-    pub position: usize,
-    #[source]
-    pub error: SegmentError,
-}
-
 /// Why a batch could not be sealed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {

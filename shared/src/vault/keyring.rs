@@ -9,8 +9,9 @@ use crate::record::{Entry, EntryId, Op};
 use super::batch::{self, DecodedEntry};
 use super::contents::VaultContents;
 use super::envelope::{self, SealedSegment};
-use super::error::{OpenError, SegmentError};
+use super::error::SegmentError;
 use super::id::VaultId;
+use super::set_aside::SetAside;
 
 /// The keys of one vault across its epochs. Segments written before a rotation stay
 /// readable with the old epoch's key until compaction re-seals them.
@@ -52,43 +53,42 @@ impl VaultKeyring {
         self.identities.values()
     }
 
-    /// Opens segments given in log order into the record they describe.
-    pub fn open<'a>(
-        &self,
-        segments: impl IntoIterator<Item = &'a SealedSegment>,
-    ) -> Result<VaultContents, OpenError> {
+    /// Opens segments given in log order into the record they describe. A segment that
+    /// does not open is set aside (see [`VaultContents::set_aside`]) and the others open
+    /// as if it were not there: one bad write must not make the whole record unreadable.
+    pub fn open<'a>(&self, segments: impl IntoIterator<Item = &'a SealedSegment>) -> VaultContents {
         let mut contents = VaultContents::default();
         for (position, segment) in segments.into_iter().enumerate() {
-            contents
-                .apply_segment(self, segment)
-                .map_err(|error| OpenError { position, error })?;
+            if let Err(error) = contents.apply_segment(self, segment) {
+                contents.set_aside.push(SetAside { position, error });
+            }
         }
-        Ok(contents)
+        contents
     }
 
     /// [`VaultKeyring::open`], keeping only the resources of the types `wanted` accepts:
     /// the others are decrypted and checked but never parsed, so a page that shows a few
     /// kinds of resource opens a large record in a fraction of the time. The result is that
-    /// part of the record, exactly as a full open would hold it.
+    /// part of the record, exactly as a full open would hold it, set-aside segments included.
     pub fn open_where<'a>(
         &self,
         segments: impl IntoIterator<Item = &'a SealedSegment>,
         wanted: impl Fn(&str) -> bool,
-    ) -> Result<VaultContents, OpenError> {
+    ) -> VaultContents {
         let wanted_entry = |id: &EntryId| wanted(id.resource_type());
         let mut contents = VaultContents::default();
         for (position, segment) in segments.into_iter().enumerate() {
-            let entries = self
-                .decrypt(segment)
-                .and_then(|(plaintext, epoch)| {
-                    batch::decode_where(&plaintext, self.vault, epoch, &wanted_entry)
-                })
-                .map_err(|error| OpenError { position, error })?;
-            for entry in entries {
-                contents.apply_decoded(entry);
+            let decoded = self.decrypt(segment).and_then(|(plaintext, epoch)| {
+                batch::decode_where(&plaintext, self.vault, epoch, &wanted_entry)
+            });
+            match decoded {
+                Ok(entries) => entries
+                    .into_iter()
+                    .for_each(|entry| contents.apply_decoded(entry)),
+                Err(error) => contents.set_aside.push(SetAside { position, error }),
             }
         }
-        Ok(contents)
+        contents
     }
 
     /// The entries of one segment, in the order they were sealed.

@@ -21,6 +21,7 @@ use crate::dates;
 use crate::pages::viewer::summary::Summary;
 use crate::record::{OpenRecord, RecordAttachments};
 use crate::session::Session;
+use crate::set_aside::{SetAsideNotice, SetAsideWarning};
 
 /// What a patient's own entries are credited to in the summary.
 const PATIENT_REPORTED: &str = "You (patient-reported)";
@@ -41,7 +42,12 @@ fn RecordPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Opening your record…"</p> }>
             {move || record.get().map(|opened| match opened {
-                Ok(record) => view! { <RecordView record=record/> }.into_any(),
+                Ok(opened) => view! {
+                    {SetAsideNotice::of(&opened).map(|notice| view! {
+                        <SetAsideWarning notice=notice removed=Callback::new(move |()| record.refetch())/>
+                    })}
+                    <RecordView record=opened/>
+                }.into_any(),
                 Err(why) => view! {
                     <section class="card" aria-labelledby="record-title">
                         <h2 id="record-title">"Your record"</h2>

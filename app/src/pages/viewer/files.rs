@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use folio_shared::clinical_view::Document;
-use folio_shared::import::attachment_blob_id;
+use folio_shared::vault::{AttachmentError, AttachmentRef};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -80,15 +80,24 @@ pub fn AttachmentLink(
     let attachment = StoredValue::new(attachment);
     let session = Session::expect();
     let open = move |_| {
-        let blob = attachment.with_value(|id| attachment_blob_id(id));
+        let reference = attachment.with_value(|name| AttachmentRef::from_url_name(name));
         busy.set(true);
         spawn_local(async move {
             let vault = record.with_value(|r| r.id());
-            let result = match offline::attachment(session, vault, blob).await {
+            let result = match offline::attachment(session, vault, reference.blob).await {
+                // Checked against the id the record names before anything is decrypted.
                 Ok(sealed) => record.with_value(|r| {
                     r.keyring
-                        .open_attachment(&sealed)
-                        .map_err(|e| format!("The document did not decrypt: {e}."))
+                        .open_referenced_attachment(&reference, &sealed)
+                        .map(|(plaintext, _binding)| plaintext)
+                        .map_err(|e| match e {
+                            AttachmentError::Altered => {
+                                "This document was altered after it was saved.".to_owned()
+                            }
+                            AttachmentError::Unreadable(e) => {
+                                format!("The document did not decrypt: {e}.")
+                            }
+                        })
                 }),
                 Err(ApiError::Offline) => Err("Folio's server cannot be reached, and this \
                     document is not kept on this device yet: it opens once you are online."

@@ -9,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub size: i64,
+    /// SHA-256 of the sealed bytes; `None` for an attachment stored before it was kept.
+    pub digest: Option<Vec<u8>>,
     pub created_at: DateTimeUtc,
 }
 

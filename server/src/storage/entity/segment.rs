@@ -14,6 +14,9 @@ pub struct Model {
     pub size: i64,
     pub ciphertext: Vec<u8>,
     pub created_at: DateTimeUtc,
+    /// The account that uploaded it (or ran the compaction that wrote it); none for
+    /// segments stored before uploaders were recorded.
+    pub uploaded_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ mod m0003_passkeys_and_sessions;
 mod m0004_shares;
 mod m0005_caregivers;
 mod m0006_fresh_proofs;
+mod m0007_bound_attachments;
+mod m0008_segment_uploaders;
 
 pub struct Migrator;
 
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_shares::Migration),
             Box::new(m0005_caregivers::Migration),
             Box::new(m0006_fresh_proofs::Migration),
+            Box::new(m0007_bound_attachments::Migration),
+            Box::new(m0008_segment_uploaders::Migration),
         ]
     }
 }
