@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod care;
+pub mod roster;
 pub mod share;
 
 use serde::{Deserialize, Serialize};
@@ -129,6 +130,11 @@ pub struct CompactionHead {
     pub recipient: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wrapped_keys: Vec<MemberKeyWrap>,
+    /// The writer's signature over each new segment, in order, as
+    /// [`roster::encode_write_signature`] writes it: required once the record has a member
+    /// list, so that only its owner can rewrite it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub write_signatures: Vec<String>,
 }
 
 impl CompactionHead {
@@ -143,6 +149,7 @@ impl CompactionHead {
             epoch,
             recipient: None,
             wrapped_keys: Vec::new(),
+            write_signatures: Vec::new(),
         }
     }
 }
@@ -176,6 +183,10 @@ pub struct SegmentOrigin {
     /// were recorded.
     pub uploaded_by: Option<uuid::Uuid>,
     pub uploaded_at: chrono::DateTime<chrono::Utc>,
+    /// The writer's signature, as [`roster::encode_write_signature`] writes it; absent for
+    /// segments written before signing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_signature: Option<String>,
 }
 
 /// The answer to `GET /api/v1/vaults/{id}/segment-origins?seqs=…`: the segments asked

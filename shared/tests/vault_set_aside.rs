@@ -194,22 +194,26 @@ fn a_set_aside_part_says_who_appears_to_have_written_it() {
             seq: 2,
             uploaded_by: Some(sam),
             uploaded_at: at(2),
+            write_signature: None,
         },
         SegmentOrigin {
             seq: 4,
             uploaded_by: Some(owner),
             uploaded_at: at(3),
+            write_signature: None,
         },
         SegmentOrigin {
             seq: 6,
             uploaded_by: Some(stranger),
             uploaded_at: at(4),
+            write_signature: None,
         },
         // Seq 8 was stored before uploaders were recorded.
         SegmentOrigin {
             seq: 8,
             uploaded_by: None,
             uploaded_at: at(5),
+            write_signature: None,
         },
     ];
     let parts = SetAsidePart::describe(opened.set_aside(), &seqs, &origins, owner, |account| {

@@ -53,6 +53,24 @@ async fn signed_up_patient(server: &TestServer, name: &str) -> (Browser, Page) {
     (browser, page)
 }
 
+/// The path of every request kept in any of the page's caches.
+async fn cached_paths(page: &Page) -> Vec<String> {
+    let json = page
+        .evaluate(
+            "(async () => { const paths = []; \
+               for (const name of await caches.keys()) { \
+                 const cache = await caches.open(name); \
+                 for (const request of await cache.keys()) paths.push(new URL(request.url).pathname); \
+               } \
+               return JSON.stringify(paths); })()",
+        )
+        .await
+        .expect("the caches can be listed")
+        .into_value::<String>()
+        .expect("a JSON string");
+    serde_json::from_str(&json).expect("a list of paths")
+}
+
 fn slug(name: &str) -> String {
     name.to_lowercase().replace(' ', "-")
 }
@@ -361,6 +379,15 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
     .await;
     assert_eq!(status, "Revoked");
 
+    // The service worker now controls the viewer, so the second visit's link answers pass
+    // through it: they must not be kept for the next person at this phone.
+    wait_for(
+        &clinician,
+        "navigator.serviceWorker.controller ? 'controlled' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+
     // The clinician opens the link again (the viewer clears the key from the address bar,
     // so a reload is a visit to the link; by way of a blank page, because going from
     // `/view` to `/view#…` would only change the fragment and not load the page).
@@ -372,6 +399,17 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
     let refused = text_of(&clinician, "[data-testid=viewer-error]").await;
     assert!(refused.contains("revoked"), "{refused}");
     screenshot(&clinician, "records-clinician-after-revoke.png").await;
+    let kept = cached_paths(&clinician).await;
+    assert!(
+        kept.iter().any(|path| path == "/"),
+        "the service worker keeps the app itself: {kept:?}"
+    );
+    assert!(
+        !kept
+            .iter()
+            .any(|path| path.starts_with("/shl/") || path.starts_with("/api/")),
+        "no link or API answer is kept in the browser's caches: {kept:?}"
+    );
 
     clinician_browser.close().await;
     patient_browser.close().await;

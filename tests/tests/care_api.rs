@@ -146,6 +146,7 @@ async fn try_everything(owner: &Patient, actor: &Patient, tag: &str) -> Outcomes
         epoch: 1,
         recipient: None,
         wrapped_keys: vec![],
+        write_signatures: vec![],
     };
     Outcomes {
         read_log: status(client.all_segments(vault).await),
@@ -471,6 +472,7 @@ async fn a_removed_caregivers_keys_open_nothing_added_after_the_rotation(engine:
                     .as_bytes(),
             ),
         }],
+        write_signatures: vec![],
     };
     assert_eq!(
         status(
@@ -800,6 +802,7 @@ async fn upload_as(
 async fn uploads_to_a_removed_caregivers_key_wait_for_the_rotation(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     owner.upload_marker("before").await;
     let removed = Patient::sign_up(&server).await;
     let removed_id = join(&owner, &removed, Role::Manager).await;
@@ -886,6 +889,7 @@ async fn uploads_to_a_removed_caregivers_key_wait_for_the_rotation(engine: Engin
 async fn a_caregiver_whose_end_date_passed_counts_as_removed(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     let helper = Patient::sign_up(&server).await;
     let request = CreateInvitation {
         ends_at: Some(Utc::now() + Duration::days(30)),
@@ -950,8 +954,10 @@ async fn a_caregiver_whose_end_date_passed_counts_as_removed(engine: Engine) {
 async fn removing_a_manager_ends_their_links_and_invitations(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
+    owner.confirm().await;
     owner.upload_marker("shared").await;
     let manager = Patient::sign_up(&server).await;
+    manager.confirm().await;
     let manager_id = join(&owner, &manager, Role::Manager).await;
     let their_link = manager
         .client

@@ -7,6 +7,7 @@ use folio_server::storage::entity::segment;
 use folio_shared::api::care::{CaregiverStatus, CreateInvitation};
 use folio_shared::care::{Role, SafetyCode, wrap_for_caregiver};
 use folio_shared::keys::AccountRecipient;
+use folio_shared::record::EntryId;
 use folio_shared::vault::{SealedSegment, SetAsideReason, Uploader, VaultId};
 use folio_tests::vault_fixture::{Patient, marked_record};
 use folio_tests::{Engine, TestServer, on_every_engine};
@@ -29,6 +30,7 @@ fn random_bytes_segment(good: &SealedSegment) -> Vec<u8> {
 /// `caregiver` joins `owner`'s record as a manager named `name`.
 async fn join_as_manager(owner: &Patient, caregiver: &Patient, name: &str) {
     let vault = owner.vault_id;
+    owner.confirm().await;
     let invited = owner
         .client
         .invite(
@@ -107,13 +109,14 @@ async fn a_managers_random_bytes_are_set_aside_dropped_and_rotated_past(engine: 
     // The owner opens everything else and is told who appears to have written the rest.
     let keyring = owner.keyring_from_server().await;
     let opened = owner.client.open_record(vault, &keyring).await.unwrap();
-    let ids: Vec<&str> = opened
+    // Both markers write the same observation: it reads "after" only if the segments after
+    // the bad one were applied.
+    let observation = opened
         .contents
-        .iter()
-        .map(|(id, _)| id.0.as_str())
-        .collect();
-    assert!(ids.iter().any(|id| id.contains("before")), "{ids:?}");
-    assert!(ids.iter().any(|id| id.contains("after")), "{ids:?}");
+        .get(&EntryId("Observation/o1".into()))
+        .expect("the record opened with its observation");
+    assert_eq!(observation.resource["code"]["text"], "after");
+    assert!(opened.contents.get(&EntryId("Patient/p1".into())).is_some());
     assert_eq!(opened.set_aside.len(), 1);
     let part = &opened.set_aside[0];
     assert_eq!(part.seq, Some(uploaded.seq));

@@ -19,6 +19,8 @@ async fn migrations_run_and_rows_round_trip(engine: Engine) {
         id: Set(id),
         recipient: Set(None),
         created_at: Set(now),
+        signing_key: Set(None),
+        wrapped_signing_key: Set(None),
     }
     .insert(db)
     .await

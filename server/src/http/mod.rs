@@ -17,6 +17,7 @@ pub mod passkeys;
 pub mod problem;
 pub mod rate_limit;
 pub mod relying_party;
+pub mod roster;
 pub mod security;
 pub mod segment_origins;
 pub mod shares;
@@ -147,6 +148,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(care::activity))
         .routes(routes!(vaults::list_segments))
         .routes(routes!(segment_origins::segment_origins))
+        .routes(routes!(roster::get_roster, roster::append_roster))
+        .routes(routes!(roster::put_signing_key))
         .routes(routes!(sign_in::get_session))
         .routes(routes!(sign_in::sign_out))
         .routes(routes!(sign_in::sign_out_everywhere))

@@ -15,6 +15,7 @@ use folio_shared::api::account::{
     RegistrationOptions, RegistrationStart, SessionInfo, SessionScope, SignUp, SignedIn,
     SignedOutEverywhere,
 };
+use folio_shared::api::roster::AccountSigningKey;
 use folio_shared::keys::AccountRecipient;
 use sea_orm::TransactionTrait as _;
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ use crate::storage::entity::device;
 use crate::storage::fresh_proofs::{self, FreshProofMethod, Holder};
 use crate::storage::passkeys::{self, NewPasskey, StoredPasskey};
 use crate::storage::sessions::{self, Session};
-use crate::storage::{accounts, devices, recovery_codes};
+use crate::storage::{accounts, devices, recovery_codes, rosters};
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct RegistrationState {
@@ -546,6 +547,12 @@ pub(super) async fn account_unlock(
     let recovery = recovery_codes::get(db, account_id)
         .await?
         .map(|r| wire::encode(&r.wrapped_key));
+    let signing_key = rosters::registered_key(&account).and_then(|public_key| {
+        Some(AccountSigningKey {
+            public_key,
+            wrapped_key: wire::encode(account.wrapped_signing_key.as_deref()?),
+        })
+    });
     Ok(AccountUnlock {
         account_id,
         account_recipient: account.recipient.unwrap_or_default(),
@@ -554,5 +561,6 @@ pub(super) async fn account_unlock(
         device: device
             .and_then(|d| d.wrapped_key.as_deref())
             .map(wire::encode),
+        signing_key,
     })
 }

@@ -7,16 +7,17 @@
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use folio_shared::api::{
     CompactionHead, CompactionResult, CreateVault, Problem, UploadedSegment, VaultKeyWrap,
     VaultSummary, segment_headers,
 };
-use folio_shared::keys::VaultRecipient;
+use folio_shared::keys::{KeyEpoch, VaultRecipient};
+use folio_shared::roster::{WriteKind, WriteStatement};
 use folio_shared::segment_stream::{self, SegmentFrame};
-use folio_shared::vault::{SealedSegment, attachment_id_from_digest};
+use folio_shared::vault::{SealedSegment, VaultId, attachment_id_from_digest};
 use futures::StreamExt as _;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -28,8 +29,10 @@ use super::access::authorize;
 use super::auth::Principal;
 use super::json::ApiJson;
 use super::problem::ApiError;
+use super::roster;
 use crate::storage::blobs::Written;
 use crate::storage::entity::vault;
+use crate::storage::rosters;
 use crate::storage::vaults::{self, AttachmentStored, VaultError};
 
 /// The largest single segment upload. Clients seal at 1 MiB of compressed plaintext.
@@ -223,6 +226,7 @@ pub async fn upload_segment(
     State(state): State<AppState>,
     principal: Principal,
     Path((vault_id, upload_key)): Path<(Uuid, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<UploadedSegment>), ApiError> {
     if !valid_upload_key(&upload_key) {
@@ -232,12 +236,22 @@ pub async fn upload_segment(
     }
     authorize(&state, &principal, vault_id, Action::Write, "added records").await?;
     let sealed = parse_segment(body.to_vec())?;
+    let signature = roster::sent_signature(&headers)?;
+    let statement = WriteStatement::for_ciphertext(
+        VaultId(vault_id),
+        sealed.epoch(),
+        WriteKind::Segment,
+        sealed.as_bytes(),
+    );
+    let signers = rosters::roster(state.storage.db(), vault_id).await?;
+    let signature = roster::checked_signature(signers.as_ref(), &statement, signature)?;
     let (seq, replayed) = vaults::append_segment(
         state.storage.db(),
         vault_id,
         principal.account_id,
         &upload_key,
         &sealed,
+        signature.as_ref().map(roster::stored_signature),
     )
     .await?;
     let status = if replayed {
@@ -361,12 +375,14 @@ pub async fn compact(
         .into_iter()
         .map(|f| parse_segment(f.bytes))
         .collect::<Result<Vec<_>, _>>()?;
+    let signatures = compaction_signatures(&state, vault_id, &head, &segments).await?;
     let (vault, seqs) = vaults::compact(
         state.storage.db(),
         principal.account_id,
         vault_id,
         &head,
         &segments,
+        &signatures,
         state.config.clock.now(),
     )
     .await?;
@@ -376,6 +392,49 @@ pub async fn compact(
         epoch: vault.epoch as u32,
         seqs,
     }))
+}
+
+/// The stored form of each new segment's signature (see [`roster::checked_signature`]): one
+/// per segment, or none at all for a record without a member list.
+async fn compaction_signatures(
+    state: &AppState,
+    vault_id: Uuid,
+    head: &CompactionHead,
+    segments: &[SealedSegment],
+) -> Result<Vec<Option<Vec<u8>>>, ApiError> {
+    let signers = rosters::roster(state.storage.db(), vault_id).await?;
+    if head.write_signatures.is_empty() && signers.is_none() {
+        return Ok(vec![None; segments.len()]);
+    }
+    if !head.write_signatures.is_empty() && head.write_signatures.len() != segments.len() {
+        return Err(ApiError::Unprocessable(format!(
+            "{} write signatures for {} segments: send one for each",
+            head.write_signatures.len(),
+            segments.len()
+        )));
+    }
+    let mut stored = Vec::with_capacity(segments.len());
+    for (i, sealed) in segments.iter().enumerate() {
+        let signature = match head.write_signatures.get(i) {
+            Some(text) => Some(
+                folio_shared::api::roster::decode_write_signature(text).ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "write signature {i} must be 96 bytes in unpadded base64url"
+                    ))
+                })?,
+            ),
+            None => None,
+        };
+        let statement = WriteStatement::for_ciphertext(
+            VaultId(vault_id),
+            KeyEpoch(head.epoch),
+            WriteKind::Compaction,
+            sealed.as_bytes(),
+        );
+        let signature = roster::checked_signature(signers.as_ref(), &statement, signature)?;
+        stored.push(signature.as_ref().map(roster::stored_signature));
+    }
+    Ok(stored)
 }
 
 /// Store an encrypted attachment (an age file), streamed. A UUIDv8 id must be the hash of

@@ -1,6 +1,8 @@
 //! Accounts: an id, a public age recipient, and everything that hangs off them.
 
 use chrono::Utc;
+use folio_shared::keys::SigningPublicKey;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, Set,
@@ -19,9 +21,34 @@ pub async fn create(
         id: Set(account_id),
         recipient: Set(Some(recipient.to_owned())),
         created_at: Set(Utc::now()),
+        signing_key: Set(None),
+        wrapped_signing_key: Set(None),
     }
     .insert(db)
     .await
+}
+
+/// Registers the account's signing key; callers check that it has none yet.
+pub async fn set_signing_key(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    public_key: &SigningPublicKey,
+    wrapped: &[u8],
+) -> Result<(), DbErr> {
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::SigningKey,
+            Expr::value(public_key.as_bytes().to_vec()),
+        )
+        .col_expr(
+            account::Column::WrappedSigningKey,
+            Expr::value(wrapped.to_vec()),
+        )
+        .filter(account::Column::Id.eq(account_id))
+        .filter(account::Column::SigningKey.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn get(

@@ -15,6 +15,7 @@ pub mod pairings;
 pub mod passkeys;
 pub mod rate_limits;
 pub mod recovery_codes;
+pub mod rosters;
 pub mod secret_token;
 pub mod sessions;
 pub mod shares;

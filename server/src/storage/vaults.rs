@@ -312,6 +312,7 @@ pub async fn append_segment(
     uploaded_by: Uuid,
     upload_key: &str,
     sealed: &SealedSegment,
+    write_signature: Option<Vec<u8>>,
 ) -> Result<(i64, bool), VaultError> {
     let found_vault = sealed.vault_id().0;
     if found_vault != vault_id {
@@ -378,6 +379,7 @@ pub async fn append_segment(
             ciphertext: Set(bytes.to_vec()),
             created_at: Set(Utc::now()),
             uploaded_by: Set(Some(uploaded_by)),
+            write_signature: Set(write_signature.clone()),
         }
         .insert(&txn)
         .await;
@@ -459,18 +461,23 @@ pub async fn origins(
         .column(segment::Column::Seq)
         .column(segment::Column::UploadedBy)
         .column(segment::Column::CreatedAt)
+        .column(segment::Column::WriteSignature)
         .filter(segment::Column::VaultId.eq(vault_id))
         .filter(segment::Column::Seq.is_in(seqs.iter().copied()))
         .order_by_asc(segment::Column::Seq)
-        .into_tuple::<(i64, Option<Uuid>, DateTime<Utc>)>()
+        .into_tuple::<(i64, Option<Uuid>, DateTime<Utc>, Option<Vec<u8>>)>()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(seq, uploaded_by, uploaded_at)| SegmentOrigin {
+        .map(|(seq, uploaded_by, uploaded_at, signature)| SegmentOrigin {
             seq,
             uploaded_by,
             uploaded_at,
+            write_signature: signature.map(|bytes| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            }),
         })
         .collect())
 }
@@ -487,6 +494,7 @@ pub async fn compact(
     vault_id: Uuid,
     head: &CompactionHead,
     new_segments: &[SealedSegment],
+    write_signatures: &[Option<Vec<u8>>],
     now: DateTime<Utc>,
 ) -> Result<(vault::Model, Vec<i64>), VaultError> {
     let bad = |why: &str| VaultError::BadCompaction(why.to_owned());
@@ -640,6 +648,7 @@ pub async fn compact(
             ciphertext: Set(sealed.as_bytes().to_vec()),
             created_at: Set(now),
             uploaded_by: Set(Some(account)),
+            write_signature: Set(write_signatures.get(i).cloned().flatten()),
         }
         .insert(&txn)
         .await?;

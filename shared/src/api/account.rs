@@ -169,6 +169,10 @@ pub struct AccountUnlock {
     /// Wrapped to the calling device's key, once a signed-in client has wrapped it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The account's signing key, wrapped to the account recipient; none until a client
+    /// registers one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<super::roster::AccountSigningKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -51,6 +51,7 @@ pub fn rotation_head(
         epoch: rotation.identity.epoch().0,
         recipient: Some(rotation.identity.recipient().to_string()),
         wrapped_keys,
+        write_signatures: Vec::new(),
     })
 }
 

@@ -9,6 +9,10 @@ pub struct Model {
     /// The account's public age recipient; `None` only for rows older than passkeys.
     pub recipient: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The account's Ed25519 signing key (32 bytes), once a client registered one.
+    pub signing_key: Option<Vec<u8>>,
+    /// Its private half, an age file wrapped to the account recipient.
+    pub wrapped_signing_key: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub mod membership;
 pub mod pairing;
 pub mod passkey;
 pub mod recovery_code;
+pub mod roster_entry;
 pub mod segment;
 pub mod session;
 pub mod share;

@@ -17,6 +17,9 @@ pub struct Model {
     /// The account that uploaded it (or ran the compaction that wrote it); none for
     /// segments stored before uploaders were recorded.
     pub uploaded_by: Option<Uuid>,
+    /// The writer's signature (`signer ‖ signature`, 96 bytes) over the vault, epoch and
+    /// hash of `ciphertext`; none for segments written before signing.
+    pub write_signature: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

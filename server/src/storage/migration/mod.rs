@@ -12,6 +12,7 @@ mod m0005_caregivers;
 mod m0006_fresh_proofs;
 mod m0007_bound_attachments;
 mod m0008_segment_uploaders;
+mod m0009_signed_writes;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_fresh_proofs::Migration),
             Box::new(m0007_bound_attachments::Migration),
             Box::new(m0008_segment_uploaders::Migration),
+            Box::new(m0009_signed_writes::Migration),
         ]
     }
 }

@@ -1,0 +1,441 @@
+//! Signed writes on the server, on SQLite and PostgreSQL: an account registers its signing
+//! key; the owner starts the record's member list; from then on every segment and every
+//! compaction must carry the signature of a member the list allows, and the server keeps
+//! the signature for clients to check. A list rolled back in the database is caught by the
+//! client that pinned its head.
+
+use base64::Engine as _;
+use chrono::Utc;
+use folio_server::storage::entity::roster_entry;
+use folio_shared::api::account::AccountUnlock;
+use folio_shared::api::roster::{
+    AccountSigningKey, RosterAppendRequest, RosterEntries, decode_write_signature,
+    encode_write_signature, write_headers,
+};
+use folio_shared::api::{CompactionHead, SegmentOrigins};
+use folio_shared::care::Role;
+use folio_shared::keys::{KeyEpoch, SigningKey, WrappedKey};
+use folio_shared::roster::{
+    Member, Roster, RosterAppend, RosterChange, RosterError, SignedRosterEntry, WriteKind,
+    WriteStatement, sign_write, verify_write,
+};
+use folio_shared::vault::SealedSegment;
+use folio_tests::vault_fixture::{Patient, marked_record};
+use folio_tests::{Engine, TestServer, on_every_engine};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+on_every_engine!(
+    an_account_registers_one_signing_key,
+    once_a_record_has_a_member_list_every_write_is_signed_by_a_member,
+    a_member_list_rolled_back_in_the_database_is_caught_by_the_pinned_head,
+);
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn call(
+    server: &TestServer,
+    patient: &Patient,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, server.url(path))
+        .bearer_auth(&patient.token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn register(server: &TestServer, patient: &Patient, key: &SigningKey) -> StatusCode {
+    let body = AccountSigningKey {
+        public_key: key.public_key(),
+        wrapped_key: b64(key.wrap_to(&patient.account.recipient()).as_bytes()),
+    };
+    call(
+        server,
+        patient,
+        Method::PUT,
+        "/api/v1/account/signing-key",
+        Some(serde_json::to_value(body).unwrap()),
+    )
+    .await
+    .0
+}
+
+fn owner_member(patient: &Patient, key: &SigningKey) -> Member {
+    Member {
+        account: patient.account_id,
+        name: "Martha".into(),
+        role: Role::Owner,
+        signing_key: key.public_key(),
+        recipient: patient.account.recipient(),
+    }
+}
+
+/// The owner's genesis entry and the first key epoch, signed with `key`.
+fn genesis(patient: &Patient, key: &SigningKey) -> Vec<SignedRosterEntry> {
+    let mut append = RosterAppend::genesis(
+        patient.vault_id,
+        key,
+        owner_member(patient, key),
+        Utc::now(),
+    )
+    .unwrap();
+    append
+        .push(
+            RosterChange::NewEpoch {
+                epoch: KeyEpoch::FIRST,
+                vault_recipient: patient.vault_key.recipient(),
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    append.finish().1
+}
+
+async fn append(
+    server: &TestServer,
+    patient: &Patient,
+    after: u64,
+    entries: Vec<SignedRosterEntry>,
+) -> (StatusCode, Value) {
+    let body = RosterAppendRequest { after, entries };
+    call(
+        server,
+        patient,
+        Method::POST,
+        &format!("/api/v1/vaults/{}/roster", patient.vault_id.0),
+        Some(serde_json::to_value(body).unwrap()),
+    )
+    .await
+}
+
+async fn roster_entries(server: &TestServer, patient: &Patient) -> Vec<SignedRosterEntry> {
+    let (status, body) = call(
+        server,
+        patient,
+        Method::GET,
+        &format!("/api/v1/vaults/{}/roster", patient.vault_id.0),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    serde_json::from_value::<RosterEntries>(body)
+        .unwrap()
+        .entries
+}
+
+fn one_segment(patient: &Patient, marker: &str) -> SealedSegment {
+    patient
+        .sealer()
+        .seal(&marked_record(marker, "Martha"))
+        .unwrap()
+        .remove(0)
+}
+
+/// Uploads `segment` with `signature` in the header (if any); the status and problem.
+async fn upload(
+    server: &TestServer,
+    patient: &Patient,
+    key: &str,
+    segment: &SealedSegment,
+    signature: Option<String>,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .put(server.url(&format!(
+            "/api/v1/vaults/{}/segments/{key}",
+            patient.vault_id.0
+        )))
+        .bearer_auth(&patient.token)
+        .header("content-type", "application/octet-stream")
+        .body(segment.as_bytes().to_vec());
+    if let Some(signature) = signature {
+        request = request.header(write_headers::WRITE_SIGNATURE, signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn signed(patient: &Patient, key: &SigningKey, kind: WriteKind, bytes: &[u8]) -> String {
+    let statement =
+        WriteStatement::for_ciphertext(patient.vault_id, patient.vault_key.epoch(), kind, bytes);
+    encode_write_signature(&sign_write(key, &statement))
+}
+
+fn detail(problem: &Value) -> String {
+    problem["detail"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn an_account_registers_one_signing_key(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let patient = Patient::sign_up(&server).await;
+    let key = SigningKey::generate();
+
+    let (_, unlock) = call(
+        &server,
+        &patient,
+        Method::GET,
+        "/api/v1/account/unlock",
+        None,
+    )
+    .await;
+    let unlock: AccountUnlock = serde_json::from_value(unlock).unwrap();
+    assert!(unlock.signing_key.is_none(), "none until one is registered");
+
+    assert_eq!(
+        register(&server, &patient, &key).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        register(&server, &patient, &key).await,
+        StatusCode::NO_CONTENT,
+        "the same key again is a no-op"
+    );
+    assert_eq!(
+        register(&server, &patient, &SigningKey::generate()).await,
+        StatusCode::CONFLICT,
+        "another key does not replace it"
+    );
+    let (status, problem) = call(
+        &server,
+        &patient,
+        Method::PUT,
+        "/api/v1/account/signing-key",
+        Some(json!({ "public_key": key.public_key().to_string(), "wrapped_key": "bm90IGFnZQ" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+
+    // Another device of the account unwraps the same key with the account identity.
+    let (_, unlock) = call(
+        &server,
+        &patient,
+        Method::GET,
+        "/api/v1/account/unlock",
+        None,
+    )
+    .await;
+    let unlock: AccountUnlock = serde_json::from_value(unlock).unwrap();
+    let registered = unlock.signing_key.expect("the registered key");
+    assert_eq!(registered.public_key, key.public_key());
+    let wrapped = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&registered.wrapped_key)
+        .unwrap();
+    let unwrapped = SigningKey::unwrap(&WrappedKey::from_bytes(wrapped), &patient.account).unwrap();
+    assert_eq!(unwrapped.public_key(), key.public_key());
+    server.stop().await;
+}
+
+async fn once_a_record_has_a_member_list_every_write_is_signed_by_a_member(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let owner = Patient::sign_up(&server).await;
+    let stranger = Patient::sign_up(&server).await;
+    let key = SigningKey::generate();
+    let strangers_key = SigningKey::generate();
+    register(&server, &owner, &key).await;
+    register(&server, &stranger, &strangers_key).await;
+
+    // Written before signing: an unsigned segment is taken, as before.
+    let legacy = one_segment(&owner, "legacy");
+    assert_eq!(
+        upload(&server, &owner, "legacy", &legacy, None).await.0,
+        StatusCode::CREATED
+    );
+    assert!(roster_entries(&server, &owner).await.is_empty());
+
+    // Only the owner's registered key starts the list.
+    let unregistered = SigningKey::generate();
+    let (status, problem) = append(&server, &owner, 0, genesis(&owner, &unregistered)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    let (status, _) = append(&server, &stranger, 0, genesis(&owner, &strangers_key)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a stranger is not on the record"
+    );
+    let (status, body) = append(&server, &owner, 0, genesis(&owner, &key)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["entries"], 2);
+    let (status, problem) = append(&server, &owner, 0, genesis(&owner, &key)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(detail(&problem).contains("has 2 entries"), "{problem}");
+
+    // An entry that breaks the list's rules: the owner adding a second owner.
+    let roster = Roster::verify(owner.vault_id, &roster_entries(&server, &owner).await, None)
+        .expect("the list verifies");
+    let mut next = RosterAppend::after(roster.clone(), &key);
+    let refused = next.push(
+        RosterChange::AddMember(Member {
+            account: stranger.account_id,
+            name: "Eve".into(),
+            role: Role::Owner,
+            signing_key: strangers_key.public_key(),
+            recipient: stranger.account.recipient(),
+        }),
+        Utc::now(),
+    );
+    assert!(refused.is_err(), "the client refuses to sign it");
+
+    // Now every write is signed.
+    let fresh = one_segment(&owner, "fresh");
+    let (status, problem) = upload(&server, &owner, "unsigned", &fresh, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("signed"), "{problem}");
+    let (status, problem) = upload(
+        &server,
+        &owner,
+        "stranger",
+        &fresh,
+        Some(signed(
+            &owner,
+            &strangers_key,
+            WriteKind::Segment,
+            fresh.as_bytes(),
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert!(detail(&problem).contains("not a member"), "{problem}");
+    let (status, problem) = upload(
+        &server,
+        &owner,
+        "other-bytes",
+        &fresh,
+        Some(signed(&owner, &key, WriteKind::Segment, legacy.as_bytes())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(detail(&problem).contains("altered"), "{problem}");
+    let (status, problem) = upload(
+        &server,
+        &owner,
+        "garbled",
+        &fresh,
+        Some("not-a-signature".into()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    let (status, body) = upload(
+        &server,
+        &owner,
+        "signed",
+        &fresh,
+        Some(signed(&owner, &key, WriteKind::Segment, fresh.as_bytes())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let seq = body["seq"].as_i64().unwrap();
+
+    // The server hands the signature back, and it checks against the list.
+    let (_, origins) = call(
+        &server,
+        &owner,
+        Method::GET,
+        &format!(
+            "/api/v1/vaults/{}/segment-origins?seqs=1,{seq}",
+            owner.vault_id.0
+        ),
+        None,
+    )
+    .await;
+    let origins: SegmentOrigins = serde_json::from_value(origins).unwrap();
+    assert_eq!(origins.segments.len(), 2);
+    assert!(
+        origins.segments[0].write_signature.is_none(),
+        "written before signing"
+    );
+    let signature =
+        decode_write_signature(origins.segments[1].write_signature.as_deref().unwrap()).unwrap();
+    let statement = WriteStatement::for_ciphertext(
+        owner.vault_id,
+        KeyEpoch::FIRST,
+        WriteKind::Segment,
+        fresh.as_bytes(),
+    );
+    let writer = verify_write(&roster, &statement, &signature).unwrap();
+    assert_eq!(writer.account, owner.account_id);
+
+    // Rewriting the record: each new segment signed as a compaction, or refused.
+    let compacted = owner
+        .sealer()
+        .seal(&marked_record("compacted", "Martha"))
+        .unwrap();
+    let whole = CompactionHead::whole_log(0, seq, 1);
+    let refused = owner
+        .client
+        .compact(owner.vault_id, &whole, &compacted)
+        .await;
+    assert!(refused.is_err(), "an unsigned compaction is refused");
+    let as_segment = CompactionHead {
+        write_signatures: compacted
+            .iter()
+            .map(|s| signed(&owner, &key, WriteKind::Segment, s.as_bytes()))
+            .collect(),
+        ..whole.clone()
+    };
+    let refused = owner
+        .client
+        .compact(owner.vault_id, &as_segment, &compacted)
+        .await;
+    assert!(
+        refused.is_err(),
+        "a segment's signature does not stand for a compaction's"
+    );
+    let signed_head = CompactionHead {
+        write_signatures: compacted
+            .iter()
+            .map(|s| signed(&owner, &key, WriteKind::Compaction, s.as_bytes()))
+            .collect(),
+        ..whole
+    };
+    owner
+        .client
+        .compact(owner.vault_id, &signed_head, &compacted)
+        .await
+        .expect("the owner's signed compaction");
+    server.stop().await;
+}
+
+async fn a_member_list_rolled_back_in_the_database_is_caught_by_the_pinned_head(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let owner = Patient::sign_up(&server).await;
+    let key = SigningKey::generate();
+    register(&server, &owner, &key).await;
+    let (status, body) = append(&server, &owner, 0, genesis(&owner, &key)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pinned = Roster::verify(owner.vault_id, &roster_entries(&server, &owner).await, None)
+        .unwrap()
+        .head();
+    assert_eq!(pinned.seq, 2);
+
+    // Whoever holds the database drops the newest entry.
+    roster_entry::Entity::delete_many()
+        .filter(roster_entry::Column::VaultId.eq(owner.vault_id.0))
+        .filter(roster_entry::Column::Seq.eq(2))
+        .exec(server.server().storage().db())
+        .await
+        .unwrap();
+    let served = roster_entries(&server, &owner).await;
+    assert_eq!(served.len(), 1);
+    assert!(
+        Roster::verify(owner.vault_id, &served, None).is_ok(),
+        "a shorter list is valid on its own: only the pin shows it is old"
+    );
+    let caught = Roster::verify(owner.vault_id, &served, Some(pinned)).unwrap_err();
+    assert!(
+        matches!(caught, RosterError::RolledBack { .. }),
+        "{caught:?}"
+    );
+    server.stop().await;
+}
