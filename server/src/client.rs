@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 pub mod account;
 pub mod care;
 pub mod fresh_proof;
+pub mod roster;
 pub mod set_aside;
 pub mod share;
 
@@ -29,6 +30,9 @@ pub enum ClientError {
     Transport(#[from] reqwest::Error),
     #[error("the server sent something unexpected: {0}")]
     Unexpected(String),
+    /// The record's member list does not hold: the server (or its database) changed it.
+    #[error("{0}; this server cannot be trusted with this record until that is explained")]
+    Roster(folio_shared::roster::RosterError),
 }
 
 impl ClientError {
@@ -54,6 +58,10 @@ pub struct VaultClient {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// The member-list head this client verified last, per vault (`client/roster.rs`).
+    roster_heads: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<uuid::Uuid, folio_shared::roster::RosterHead>>,
+    >,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -81,6 +89,7 @@ impl VaultClient {
             http: reqwest::Client::new(),
             base: base.into().trim_end_matches('/').to_owned(),
             token: token.into(),
+            roster_heads: Default::default(),
         }
     }
 

@@ -6,7 +6,8 @@
 
 use base64::Engine as _;
 use chrono::Utc;
-use folio_server::storage::entity::roster_entry;
+use folio_server::client::ClientError;
+use folio_server::storage::entity::{roster_entry, segment, vault, vault_key};
 use folio_shared::api::account::AccountUnlock;
 use folio_shared::api::roster::{
     AccountSigningKey, RosterAppendRequest, RosterEntries, decode_write_signature,
@@ -14,22 +15,24 @@ use folio_shared::api::roster::{
 };
 use folio_shared::api::{CompactionHead, SegmentOrigins};
 use folio_shared::care::Role;
-use folio_shared::keys::{KeyEpoch, SigningKey, WrappedKey};
+use folio_shared::keys::{KeyEpoch, SigningKey, VaultIdentity, WrappedKey};
+use folio_shared::record::EntryId;
 use folio_shared::roster::{
     Member, Roster, RosterAppend, RosterChange, RosterError, SignedRosterEntry, WriteKind,
     WriteStatement, sign_write, verify_write,
 };
-use folio_shared::vault::SealedSegment;
+use folio_shared::vault::{SealedSegment, SetAsideReason};
 use folio_tests::vault_fixture::{Patient, marked_record};
 use folio_tests::{Engine, TestServer, on_every_engine};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
 on_every_engine!(
     an_account_registers_one_signing_key,
     once_a_record_has_a_member_list_every_write_is_signed_by_a_member,
     a_member_list_rolled_back_in_the_database_is_caught_by_the_pinned_head,
+    what_the_server_writes_itself_is_set_aside_or_refused,
 );
 
 fn b64(bytes: &[u8]) -> String {
@@ -436,6 +439,138 @@ async fn a_member_list_rolled_back_in_the_database_is_caught_by_the_pinned_head(
     assert!(
         matches!(caught, RosterError::RolledBack { .. }),
         "{caught:?}"
+    );
+    server.stop().await;
+}
+
+/// The server seals a segment of its own to the vault's public recipient and wraps a new
+/// key of its own to the owner, writing both to its database: the owner's client (the code
+/// `folio records` runs) sets the segment aside as not from a member and refuses the key.
+async fn what_the_server_writes_itself_is_set_aside_or_refused(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let owner = Patient::sign_up(&server).await;
+    let key = SigningKey::generate();
+    register(&server, &owner, &key).await;
+    let (status, body) = append(&server, &owner, 0, genesis(&owner, &key)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mine = one_segment(&owner, "mine");
+    let (status, body) = upload(
+        &server,
+        &owner,
+        "mine",
+        &mine,
+        Some(signed(&owner, &key, WriteKind::Segment, mine.as_bytes())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The server's own entry: sealed to the public recipient it holds, so it decrypts.
+    let db = server.server().storage().db();
+    let forged = owner
+        .sealer()
+        .seal(&marked_record("forged", "Martha"))
+        .unwrap()
+        .remove(0);
+    let stored = vault::Entity::find_by_id(owner.vault_id.0)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let seq = stored.last_seq + 1;
+    segment::ActiveModel {
+        vault_id: Set(owner.vault_id.0),
+        seq: Set(seq),
+        epoch: Set(1),
+        upload_key: Set("server".into()),
+        digest: Set([
+            uuid::Uuid::new_v4().into_bytes(),
+            uuid::Uuid::new_v4().into_bytes(),
+        ]
+        .concat()),
+        size: Set(forged.len() as i64),
+        ciphertext: Set(forged.as_bytes().to_vec()),
+        created_at: Set(Utc::now()),
+        uploaded_by: Set(None),
+        write_signature: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let mut bumped: vault::ActiveModel = stored.into();
+    bumped.last_seq = Set(seq);
+    bumped.update(db).await.unwrap();
+
+    let keyring = owner.keyring_from_server().await;
+    let opened = owner
+        .client
+        .open_record(owner.vault_id, &keyring)
+        .await
+        .unwrap();
+    let observation = opened
+        .contents
+        .get(&EntryId("Observation/o1".into()))
+        .expect("the owner's own entry opens");
+    assert_eq!(observation.resource["code"]["text"], "mine");
+    assert_eq!(opened.set_aside.len(), 1, "{:?}", opened.set_aside);
+    assert_eq!(opened.set_aside[0].seq, Some(seq));
+    assert_eq!(opened.set_aside[0].reason, SetAsideReason::NotFromAMember);
+
+    // The server's own key for a next epoch, wrapped to the owner's public recipient.
+    let servers_key = VaultIdentity::generate(KeyEpoch(2));
+    vault_key::ActiveModel {
+        vault_id: Set(owner.vault_id.0),
+        account_id: Set(owner.account_id),
+        epoch: Set(2),
+        wrapped_key: Set(servers_key.wrap_to(&owner.account.recipient()).into_bytes()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let wraps = owner.client.keys(owner.vault_id).await.unwrap();
+    let unwrapped: Vec<VaultIdentity> = wraps
+        .iter()
+        .map(|(epoch, wrapped)| {
+            wrapped
+                .unwrap_vault(&owner.account, KeyEpoch(*epoch))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        unwrapped.len(),
+        2,
+        "the server's key unwraps like any other"
+    );
+    let roster = owner
+        .client
+        .checked_roster(owner.vault_id)
+        .await
+        .unwrap()
+        .expect("the record has a member list");
+    let refused = roster.approved_keys(unwrapped).unwrap_err();
+    assert_eq!(
+        refused,
+        RosterError::KeyNotSignedByOwner { epoch: KeyEpoch(2) }
+    );
+    assert!(
+        refused.to_string().contains("keys were tampered with"),
+        "{refused}"
+    );
+
+    // A rolled-back list is refused by the same client, which pinned the head above.
+    roster_entry::Entity::delete_many()
+        .filter(roster_entry::Column::VaultId.eq(owner.vault_id.0))
+        .filter(roster_entry::Column::Seq.eq(2))
+        .exec(db)
+        .await
+        .unwrap();
+    let refused = owner.client.open_record(owner.vault_id, &keyring).await;
+    assert!(
+        matches!(
+            refused,
+            Err(ClientError::Roster(RosterError::RolledBack { .. }))
+        ),
+        "{refused:?}"
     );
     server.stop().await;
 }

@@ -5,10 +5,13 @@
 //! is created readable by its owner only, replaced atomically (a crash mid-write leaves the
 //! old file, never half a file), and never printed.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use folio_shared::keys::DeviceKey;
+use folio_shared::roster::RosterHead;
+use folio_shared::vault::VaultId;
 use serde::{Deserialize, Serialize};
 use url::Url;
 use uuid::Uuid;
@@ -44,6 +47,13 @@ pub struct Profile {
     pub account_id: Uuid,
     pub passkey: ProfilePasskey,
     pub device: ProfileDevice,
+    /// The head of each record's member list as last verified: a list the server later
+    /// serves shorter or different is refused.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roster_heads: BTreeMap<Uuid, RosterHead>,
+    /// Where this profile was loaded from, to keep new heads in.
+    #[serde(skip)]
+    path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,7 +93,31 @@ impl ProfileDevice {
 impl Profile {
     /// The API as this profile's device reaches it.
     pub fn client(&self) -> VaultClient {
-        VaultClient::new(self.server.as_str(), &self.device.token)
+        let client = VaultClient::new(self.server.as_str(), &self.device.token);
+        for (vault, head) in &self.roster_heads {
+            client.pin_head(VaultId(*vault), *head);
+        }
+        client
+    }
+
+    /// Keeps `heads` (what a client verified) in the profile file it was loaded from, if
+    /// any changed.
+    pub fn remember_roster_heads(
+        &self,
+        heads: &HashMap<Uuid, RosterHead>,
+    ) -> Result<(), ProfileError> {
+        let changed = heads
+            .iter()
+            .any(|(vault, head)| self.roster_heads.get(vault) != Some(head));
+        let Some(path) = self.path.as_deref().filter(|_| changed) else {
+            return Ok(());
+        };
+        // Read afresh: another command may have pinned other records meanwhile.
+        let mut current = Profile::load(path)?;
+        current
+            .roster_heads
+            .extend(heads.iter().map(|(v, h)| (*v, *h)));
+        current.save(path)
     }
 
     pub fn new(
@@ -98,6 +132,8 @@ impl Profile {
             account_id,
             passkey,
             device,
+            roster_heads: BTreeMap::new(),
+            path: None,
         }
     }
 
@@ -116,7 +152,9 @@ impl Profile {
             path: path.to_owned(),
             reason,
         };
-        let profile: Profile = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+        let mut profile: Profile =
+            serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+        profile.path = Some(path.to_owned());
         if profile.version > PROFILE_VERSION {
             return Err(damaged(format!(
                 "it was written by a newer folio (format {}, this one reads {PROFILE_VERSION})",

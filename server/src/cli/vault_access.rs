@@ -2,7 +2,7 @@
 //! the account identity, and the account identity unwraps the vault's keys. Everything the
 //! client verbs (`import`, `records`, `share`) do to a record starts here.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 use folio_shared::keys::{AccountIdentity, KeyEpoch, VaultIdentity};
 use folio_shared::vault::{Sealer, VaultContents, VaultId, VaultKeyring};
 
@@ -66,6 +66,9 @@ impl VaultAccess {
             None => bail!("this account has no record yet: import something first"),
         };
         let keyring = keyring(&client, &account, vault_id).await?;
+        profile
+            .remember_roster_heads(&client.pinned_heads())
+            .context("keeping the record's member list for next time")?;
         Ok(VaultAccess {
             client,
             account,
@@ -113,17 +116,29 @@ async fn keyring(
         .keys(vault_id)
         .await
         .context("reading the record's keys")?;
-    let mut identities = wraps.iter().map(|(epoch, wrapped)| {
+    let identities = wraps.iter().map(|(epoch, wrapped)| {
         wrapped
             .unwrap_vault(account, KeyEpoch(*epoch))
             .with_context(|| format!("unwrapping the record's key of epoch {epoch}"))
     });
+    let identities = identities.collect::<Result<Vec<_>>>()?;
+    let roster = client
+        .checked_roster(vault_id)
+        .await
+        .context("checking who is on the record")?;
+    let identities = match &roster {
+        Some(roster) => roster
+            .approved_keys(identities)
+            .map_err(|refused| anyhow!("{refused}; nothing was read or written"))?,
+        None => identities,
+    };
+    let mut identities = identities.into_iter();
     let first = identities
         .next()
-        .context("the server holds no key of this record for this account")??;
+        .context("the server holds no key of this record for this account")?;
     let mut keyring = VaultKeyring::new(vault_id, first);
     for identity in identities {
-        keyring.insert(identity?);
+        keyring.insert(identity);
     }
     Ok(keyring)
 }

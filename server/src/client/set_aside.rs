@@ -3,6 +3,7 @@
 
 use folio_shared::api::care::Caregiver;
 use folio_shared::api::{CompactionHead, SegmentOrigin, SegmentOrigins};
+use folio_shared::roster::vouch_for_segment;
 use folio_shared::vault::{
     SealError, SealedSegment, Sealer, SetAsidePart, VaultContents, VaultId, VaultKeyring,
 };
@@ -68,15 +69,25 @@ impl VaultClient {
         self.open_log(vault, keyring, &log).await
     }
 
-    /// Opens `log` (the vault's segments with their seqs, in order). Asks the server about
-    /// uploaders only when something was set aside, so a sound record costs nothing more.
+    /// Opens `log` (the vault's segments with their seqs, in order). A record with a member
+    /// list opens only the segments a member signed, the rest set aside; one without (written
+    /// before signing) asks the server about uploaders only when something was set aside.
     async fn open_log(
         &self,
         vault: VaultId,
         keyring: &VaultKeyring,
         log: &[(u64, SealedSegment)],
     ) -> Result<OpenedRecord, ClientError> {
-        let contents = keyring.open(log.iter().map(|(_, segment)| segment));
+        let segments = log.iter().map(|(_, segment)| segment);
+        let contents = match self.checked_roster(vault).await? {
+            None => keyring.open(segments),
+            Some(roster) => {
+                let signatures = self.write_signatures(vault, log).await?;
+                keyring.open_vouched(segments, |position, segment| {
+                    vouch_for_segment(&roster, segment, signatures[position].as_ref()).map(drop)
+                })
+            }
+        };
         if contents.set_aside().is_empty() {
             return Ok(OpenedRecord {
                 contents,

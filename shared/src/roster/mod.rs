@@ -14,7 +14,8 @@
 //! - whom a new key is wrapped to ([`Roster::rotation_recipients`]).
 //!
 //! Byte formats: `entry.rs` (entries, hashes) and `write.rs` (write statements).
-//! Not yet wired into segments, the server or the app.
+//! The server stores and enforces it (`server/src/http/roster.rs`); the CLI checks it when
+//! a record has a member list; the app does not yet.
 
 mod append;
 mod codec;
@@ -29,4 +30,5 @@ pub use error::{RosterError, WriteError};
 pub use state::Roster;
 pub use write::{
     WRITE_STATEMENT_LEN, WriteKind, WriteSignature, WriteStatement, sign_write, verify_write,
+    vouch_for_segment,
 };

@@ -130,6 +130,27 @@ impl Roster {
         }
     }
 
+    /// Of the vault keys a member unwrapped, those to use. A key of an epoch older than any
+    /// the list names predates the list (the owner re-sealed the record when starting it)
+    /// and is left out; a key other than the one the owner named for its epoch, or newer than
+    /// any named, was not made by the owner, and the whole set is refused.
+    pub fn approved_keys(
+        &self,
+        identities: Vec<VaultIdentity>,
+    ) -> Result<Vec<VaultIdentity>, RosterError> {
+        let oldest_named = self.epochs.keys().next().copied();
+        let mut approved = Vec::with_capacity(identities.len());
+        for identity in identities {
+            let epoch = identity.epoch();
+            if oldest_named.is_some_and(|oldest| epoch < oldest) {
+                continue;
+            }
+            self.accept_vault_key(epoch, &identity)?;
+            approved.push(identity);
+        }
+        Ok(approved)
+    }
+
     /// Whom to wrap a new epoch's key to: every current member, from this list rather than
     /// from the server's.
     pub fn rotation_recipients(&self) -> Vec<AccountRecipient> {

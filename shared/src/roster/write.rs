@@ -30,7 +30,7 @@ use super::error::WriteError;
 use super::state::Roster;
 use crate::care::{Action, Role};
 use crate::keys::{KeyEpoch, SigningKey, SigningPublicKey};
-use crate::vault::VaultId;
+use crate::vault::{SealedSegment, SegmentError, VaultId};
 
 /// The context string signed writes start with.
 pub(crate) const WRITE_CONTEXT: &[u8; 15] = b"folio write v1\0";
@@ -156,4 +156,30 @@ pub fn verify_write<'r>(
         return Err(WriteError::BadSignature);
     }
     Ok(member)
+}
+
+/// Who wrote `segment`, if `signature` is a member's: a segment is signed as an upload or,
+/// when a compaction or rotation wrote it, as a compaction. What a client checks for each
+/// segment of a record that has a member list, before opening it.
+pub fn vouch_for_segment<'r>(
+    roster: &'r Roster,
+    segment: &SealedSegment,
+    signature: Option<&WriteSignature>,
+) -> Result<&'r Member, SegmentError> {
+    let signature = signature.ok_or(SegmentError::Unsigned)?;
+    let statement = |kind| {
+        WriteStatement::for_ciphertext(
+            segment.vault_id(),
+            segment.epoch(),
+            kind,
+            segment.as_bytes(),
+        )
+    };
+    match verify_write(roster, &statement(WriteKind::Segment), signature) {
+        Err(WriteError::BadSignature) => {
+            verify_write(roster, &statement(WriteKind::Compaction), signature)
+        }
+        verdict => verdict,
+    }
+    .map_err(SegmentError::BadWriteSignature)
 }

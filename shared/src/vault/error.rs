@@ -36,6 +36,12 @@ pub enum SegmentError {
     /// The plaintext authenticated, but is not a batch this version can read.
     #[error("the segment's contents are malformed: {0}")]
     Malformed(String),
+    /// The record has a member list, and this segment carries no member's signature.
+    #[error("the segment is not signed, though the record's changes are")]
+    Unsigned,
+    /// The segment's signature does not hold, or is not of a member who could write it.
+    #[error("the segment's signature is refused: {0}")]
+    BadWriteSignature(crate::roster::WriteError),
 }
 
 /// Why a batch could not be sealed.

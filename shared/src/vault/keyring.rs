@@ -57,9 +57,22 @@ impl VaultKeyring {
     /// does not open is set aside (see [`VaultContents::set_aside`]) and the others open
     /// as if it were not there: one bad write must not make the whole record unreadable.
     pub fn open<'a>(&self, segments: impl IntoIterator<Item = &'a SealedSegment>) -> VaultContents {
+        self.open_vouched(segments, |_, _| Ok(()))
+    }
+
+    /// [`VaultKeyring::open`], setting aside unopened every segment `vouch` refuses (given
+    /// its position and bytes): how a record with a member list leaves out what no member
+    /// signed.
+    pub fn open_vouched<'a>(
+        &self,
+        segments: impl IntoIterator<Item = &'a SealedSegment>,
+        vouch: impl Fn(usize, &SealedSegment) -> Result<(), SegmentError>,
+    ) -> VaultContents {
         let mut contents = VaultContents::default();
         for (position, segment) in segments.into_iter().enumerate() {
-            if let Err(error) = contents.apply_segment(self, segment) {
+            let applied =
+                vouch(position, segment).and_then(|()| contents.apply_segment(self, segment));
+            if let Err(error) = applied {
                 contents.set_aside.push(SetAside { position, error });
             }
         }

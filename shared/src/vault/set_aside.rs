@@ -30,8 +30,7 @@ impl SetAside {
 }
 
 /// Why a part of the record was set aside, in the few kinds a patient can act on. Each
-/// [`SegmentError`] falls in one; a segment whose writer's signature fails to verify will
-/// be one more kind, not a new path.
+/// [`SegmentError`] falls in one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SetAsideReason {
@@ -47,6 +46,8 @@ pub enum SetAsideReason {
     OtherRecord,
     /// Written in a newer format than this version of Folio reads.
     NewerFormat,
+    /// Not signed by anyone the record's member list allows to write it.
+    NotFromAMember,
 }
 
 impl SetAsideReason {
@@ -61,6 +62,7 @@ impl SetAsideReason {
             SegmentError::Malformed(_) => Self::NotARecord,
             SegmentError::ForeignVault { .. } => Self::OtherRecord,
             SegmentError::UnknownVersion { .. } => Self::NewerFormat,
+            SegmentError::Unsigned | SegmentError::BadWriteSignature(_) => Self::NotFromAMember,
         }
     }
 
@@ -77,6 +79,9 @@ impl SetAsideReason {
             }
             Self::OtherRecord => "It belongs to someone else's record.",
             Self::NewerFormat => "It was written by a newer version of Folio: update the app.",
+            Self::NotFromAMember => {
+                "It was not signed by anyone on your record, so it may have been tampered with."
+            }
         }
     }
 }
