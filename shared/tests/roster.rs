@@ -597,3 +597,100 @@ fn entries_and_heads_travel_as_json() {
     );
     assert!(json.contains("\"signer\":\"folio-sig1"), "{json}");
 }
+
+#[test]
+fn keys_older_than_the_list_are_left_out_and_unnamed_ones_refuse_the_set() {
+    let story = story();
+    let roster = Roster::verify(story.vault, &story.entries, None).unwrap();
+    // A record started before signing at epoch 0 of an old scheme would have keys older
+    // than the list's first epoch: they predate it and are simply not used.
+    let older = VaultIdentity::generate(KeyEpoch(0));
+    let approved = roster
+        .approved_keys(vec![older, story.epoch1.clone(), story.epoch2.clone()])
+        .unwrap();
+    let epochs: Vec<KeyEpoch> = approved.iter().map(VaultIdentity::epoch).collect();
+    assert_eq!(epochs, vec![KeyEpoch(1), KeyEpoch(2)]);
+    let planted = VaultIdentity::generate(KeyEpoch(3));
+    assert_eq!(
+        roster
+            .approved_keys(vec![story.epoch1.clone(), story.epoch2.clone(), planted])
+            .unwrap_err(),
+        RosterError::KeyNotSignedByOwner { epoch: KeyEpoch(3) }
+    );
+}
+
+#[test]
+fn only_segments_a_member_signed_open_once_a_record_has_a_list() {
+    use folio_shared::roster::WriteError;
+    use folio_shared::roster::{WriteKind, WriteStatement, sign_write, vouch_for_segment};
+    use folio_shared::vault::{SegmentError, SetAsideReason, VaultKeyring};
+
+    let story = story();
+    let roster = Roster::verify(story.vault, &story.entries, None).unwrap();
+    let sealer = folio_shared::vault::Sealer::for_identity(story.vault, &story.epoch2);
+    let entry = |marker: &str| folio_shared::record::Entry {
+        id: folio_shared::record::EntryId(format!("Observation/{marker}")),
+        op: folio_shared::record::Op::Put {
+            resource: serde_json::json!({"resourceType": "Observation", "id": marker, "status": "final"}),
+            source: Default::default(),
+        },
+        at: at(90),
+    };
+    let seal = |marker: &str| sealer.seal(&[entry(marker)]).unwrap().remove(0);
+    let (by_manager, as_compaction, unsigned, by_viewer) =
+        (seal("m"), seal("c"), seal("u"), seal("v"));
+    let sign = |key: &SigningKey, kind, segment: &folio_shared::vault::SealedSegment| {
+        sign_write(
+            key,
+            &WriteStatement::for_ciphertext(story.vault, KeyEpoch(2), kind, segment.as_bytes()),
+        )
+    };
+    let signatures = [
+        Some(sign(&story.manager.key, WriteKind::Segment, &by_manager)),
+        Some(sign(
+            &story.owner.key,
+            WriteKind::Compaction,
+            &as_compaction,
+        )),
+        None,
+        // Removed before epoch 2: their signature no longer counts.
+        Some(sign(&story.viewer.key, WriteKind::Segment, &by_viewer)),
+    ];
+    let log = [&by_manager, &as_compaction, &unsigned, &by_viewer];
+    assert_eq!(
+        vouch_for_segment(&roster, &by_manager, signatures[0].as_ref())
+            .unwrap()
+            .name,
+        "Ben"
+    );
+    assert_eq!(
+        vouch_for_segment(&roster, &unsigned, None).unwrap_err(),
+        SegmentError::Unsigned
+    );
+    assert_eq!(
+        vouch_for_segment(&roster, &unsigned, signatures[0].as_ref()).unwrap_err(),
+        SegmentError::BadWriteSignature(WriteError::BadSignature),
+        "a signature over other bytes"
+    );
+
+    let mut keyring = VaultKeyring::new(story.vault, story.epoch1.clone());
+    keyring.insert(story.epoch2.clone());
+    let opened = keyring.open_vouched(log, |position, segment| {
+        vouch_for_segment(&roster, segment, signatures[position].as_ref()).map(drop)
+    });
+    let ids: Vec<&str> = opened.iter().map(|(id, _)| id.0.as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.contains(&"Observation/m") && ids.contains(&"Observation/c"));
+    let set_aside: Vec<(usize, SetAsideReason)> = opened
+        .set_aside()
+        .iter()
+        .map(|s| (s.position, s.reason()))
+        .collect();
+    assert_eq!(
+        set_aside,
+        vec![
+            (2, SetAsideReason::NotFromAMember),
+            (3, SetAsideReason::NotFromAMember)
+        ]
+    );
+}

@@ -176,8 +176,14 @@ pub fn vouch_for_segment<'r>(
         )
     };
     match verify_write(roster, &statement(WriteKind::Segment), signature) {
+        // Not an upload's signature: a compaction's, or over other bytes altogether.
         Err(WriteError::BadSignature) => {
-            verify_write(roster, &statement(WriteKind::Compaction), signature)
+            let compaction = statement(WriteKind::Compaction);
+            if signature.holds_for(&compaction) {
+                verify_write(roster, &compaction, signature)
+            } else {
+                Err(WriteError::BadSignature)
+            }
         }
         verdict => verdict,
     }
