@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use chromiumoxide::Page;
 use folio_tests::browser::{
-    Browser, accept_confirmations, add_virtual_authenticator, click, expect_vault_unlocked, fill,
-    pick_files, screenshot, sign_up, text_of, visit, wait_for,
+    Browser, accept_confirmations, add_virtual_authenticator, choose, click, expect_vault_unlocked,
+    fill, pick_files, screenshot, sign_up, text_of, visit, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 use serde_json::Value;
@@ -320,7 +320,9 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
 
     // The clinician, on another (small) phone with no account.
     let clinician_browser = Browser::launch(SMALL_PHONE.0, SMALL_PHONE.1).await;
-    let clinician = clinician_browser.open_rewriting(&link).await;
+    // With its service worker running, as on a real phone (it opens by script, as
+    // `open_rewriting` does, since the viewer rewrites its address).
+    let clinician = clinician_browser.open_with_service_workers(&link).await;
     fill(&clinician, "[data-testid=viewer-recipient]", "Dr Jansen").await;
     fill(&clinician, "[data-testid=viewer-passcode]", "tulip-42").await;
     click(&clinician, "[data-testid=viewer-submit]").await;
@@ -379,11 +381,13 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
     .await;
     assert_eq!(status, "Revoked");
 
-    // The service worker now controls the viewer, so the second visit's link answers pass
-    // through it: they must not be kept for the next person at this phone.
+    // Once the service worker is active it controls every page loaded after, so the second
+    // visit's link answers pass through it: they must not be kept for the next person at
+    // this phone.
     wait_for(
         &clinician,
-        "navigator.serviceWorker.controller ? 'controlled' : ''",
+        "navigator.serviceWorker.getRegistration() \
+           .then((r) => r && r.active ? 'active' : '')",
         Duration::from_secs(30),
     )
     .await;
@@ -399,6 +403,12 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
     let refused = text_of(&clinician, "[data-testid=viewer-error]").await;
     assert!(refused.contains("revoked"), "{refused}");
     screenshot(&clinician, "records-clinician-after-revoke.png").await;
+    wait_for(
+        &clinician,
+        "navigator.serviceWorker.controller ? 'controlled' : ''",
+        Duration::from_secs(10),
+    )
+    .await;
     let kept = cached_paths(&clinician).await;
     assert!(
         kept.iter().any(|path| path == "/"),
@@ -413,5 +423,137 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
 
     clinician_browser.close().await;
     patient_browser.close().await;
+    server.stop().await;
+}
+
+/// Records every console error and uncaught error of the page from now on (a panic in the
+/// app reaches the console through its panic hook).
+async fn record_console_errors(page: &Page) {
+    page.evaluate(
+        "(() => { window.__folioErrors = []; const original = console.error; \
+           console.error = (...args) => { window.__folioErrors.push(args.map(String).join(' ')); \
+             original.apply(console, args); }; \
+           window.addEventListener('error', (e) => window.__folioErrors.push(String(e.message))); \
+           window.addEventListener('unhandledrejection', (e) => window.__folioErrors.push(String(e.reason))); \
+           return 'recording'; })()",
+    )
+    .await
+    .expect("the recorder installs");
+}
+
+async fn console_errors(page: &Page) -> Vec<String> {
+    page.evaluate(
+        "JSON.stringify(window.__folioErrors || ['the recorder is gone: the page reloaded'])",
+    )
+    .await
+    .ok()
+    .and_then(|v| v.into_value::<String>().ok())
+    .and_then(|json| serde_json::from_str(&json).ok())
+    .unwrap_or_else(|| vec!["the page did not answer".into()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_share_page_makes_twenty_links_in_a_row_without_a_panic() {
+    let server = start_server().await;
+    let (browser, patient) = signed_up_patient(&server, "Rosa Delgado").await;
+    let reports = import(
+        &patient,
+        "Utrecht Medical Centre",
+        &[data("ips/IPS_IG-bundle-01.json")],
+    )
+    .await;
+    assert_eq!(reports[0].status, "imported");
+    click(&patient, "a[href=\"/\"].button").await;
+    click(&patient, "a[href=\"/share\"]").await;
+    text_of(&patient, "[data-testid=share-preview-counts]").await;
+    record_console_errors(&patient).await;
+
+    let expiries = ["1h", "1d", "30d", "90d", "1y", "7d"];
+    let mut previous = String::new();
+    for round in 0..20 {
+        if round % 2 == 1 {
+            // Away and back, as a patient does between links: the page is made afresh.
+            click(&patient, "a.brand").await;
+            click(&patient, "a[href=\"/share\"]").await;
+        }
+        choose(
+            &patient,
+            "[data-testid=share-expiry]",
+            expiries[round % expiries.len()],
+        )
+        .await;
+        click(&patient, "[data-testid=share-category-procedures]").await;
+        fill(&patient, "#share-label", &format!("Link {round}")).await;
+        click(&patient, "[data-testid=share-create]").await;
+        let link = wait_for(
+            &patient,
+            &format!(
+                "(() => {{ const i = document.querySelector('[data-testid=share-link]'); \
+                 return i && i.value !== {} ? i.value : ''; }})()",
+                serde_json::to_string(&previous).unwrap()
+            ),
+            Duration::from_secs(30),
+        )
+        .await;
+        previous = link;
+        let errors = console_errors(&patient).await;
+        assert!(errors.is_empty(), "round {round}: {errors:?}");
+    }
+    let rows = patient
+        .evaluate("document.querySelectorAll('[data-testid=share-row]').length")
+        .await
+        .unwrap()
+        .into_value::<u64>()
+        .unwrap();
+    assert_eq!(rows, 20, "every link is listed");
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlocking_from_a_record_page_lands_on_that_page() {
+    let server = start_server().await;
+    let (browser, patient) = signed_up_patient(&server, "Ivo Brandt").await;
+    let reports = import(
+        &patient,
+        "Utrecht Medical Centre",
+        &[data("ips/IPS_IG-bundle-01.json")],
+    )
+    .await;
+    assert_eq!(reports[0].status, "imported");
+
+    // Opened afresh (a bookmark, a reload): signed in, but the key is not in this page.
+    visit(&patient, &server.public("/record/medications")).await;
+    let waiting = wait_for(
+        &patient,
+        "location.pathname === '/unlock' ? location.search : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(waiting, "?next=%2Frecord%2Fmedications");
+    click(&patient, ".card button.primary").await;
+    wait_for(
+        &patient,
+        "location.pathname === '/record/medications' ? 'there' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+    let list = text_of(&patient, "[data-testid=list]").await;
+    assert!(list.to_lowercase().contains("anastrozole"), "{list}");
+
+    // A `next` off this app is not followed.
+    visit(
+        &patient,
+        &server.public("/unlock?next=%2F%2Fevil.example%2F"),
+    )
+    .await;
+    click(&patient, ".card button.primary").await;
+    wait_for(
+        &patient,
+        "location.pathname === '/' ? 'home' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
+    browser.close().await;
     server.stop().await;
 }

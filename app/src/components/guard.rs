@@ -3,6 +3,7 @@
 use folio_shared::api::account::SessionScope;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
 
 use crate::session::{Session, SessionState};
 
@@ -12,6 +13,8 @@ enum Access {
     /// The app is still asking the server.
     Waiting,
     Elsewhere(&'static str),
+    /// The unlock page, coming back here once unlocked.
+    Unlock,
     Allowed,
 }
 
@@ -31,12 +34,22 @@ pub fn RequireUnlocked(children: ChildrenFn) -> impl IntoView {
         SessionState::SignedIn(info) if info.scope == SessionScope::Recovery => {
             Access::Elsewhere("/recover")
         }
-        SessionState::SignedIn(_) if !session.is_unlocked() => Access::Elsewhere("/unlock"),
+        SessionState::SignedIn(_) if !session.is_unlocked() => Access::Unlock,
         SessionState::SignedIn(_) => Access::Allowed,
     });
+    let location = use_location();
     move || match access.get() {
         Access::Waiting => view! { <p class="muted">"Loading…"</p> }.into_any(),
         Access::Elsewhere(path) => view! { <Redirect path=path/> }.into_any(),
+        Access::Unlock => {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let path = format!("/unlock?next={}", js_sys::encode_uri_component(&here));
+            view! { <Redirect path=path/> }.into_any()
+        }
         Access::Allowed => children().into_any(),
     }
 }

@@ -5,7 +5,7 @@ use folio_shared::keys::RecoveryCode;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::ceremonies::{self, AfterSignIn};
 use crate::components::alert::{Alert, Progress};
@@ -35,17 +35,32 @@ pub fn Unlock() -> impl IntoView {
         SessionState::SignedIn(_) if session.is_unlocked() => Visitor::Unlocked,
         SessionState::SignedIn(_) => Visitor::Locked,
     });
+    let query = use_query_map();
+    let next = move || destination(query.with_untracked(|q| q.get("next")));
     move || match visitor.get() {
         Visitor::Checking => view! { <p class="muted">"Loading…"</p> }.into_any(),
         Visitor::SignedOut => view! { <Redirect path="/signin"/> }.into_any(),
         Visitor::Recovering => view! { <Redirect path="/recover"/> }.into_any(),
-        Visitor::Unlocked => view! { <Redirect path="/"/> }.into_any(),
-        Visitor::Locked => view! { <UnlockForms/> }.into_any(),
+        Visitor::Unlocked => view! { <Redirect path=next()/> }.into_any(),
+        Visitor::Locked => view! { <UnlockForms next=next()/> }.into_any(),
     }
 }
 
+/// Where to go once unlocked: the page the patient was opening (`?next=`, set by the
+/// guard), if it is a page of this app; the start page otherwise. Only a path on this
+/// origin is followed, so a link cannot send someone elsewhere after they unlock.
+fn destination(next: Option<String>) -> String {
+    next.filter(|path| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.contains('\\')
+            && !path.starts_with("/unlock")
+    })
+    .unwrap_or_else(|| "/".to_owned())
+}
+
 #[component]
-fn UnlockForms() -> impl IntoView {
+fn UnlockForms(next: String) -> impl IntoView {
     let session = Session::expect();
     let navigate = use_navigate();
     let busy = RwSignal::new(false);
@@ -55,11 +70,13 @@ fn UnlockForms() -> impl IntoView {
 
     let unlock_with_passkey = {
         let navigate = navigate.clone();
+        let next = next.clone();
         move |_| {
             let Some(account_id) = session.info_untracked().map(|info| info.account_id) else {
                 return;
             };
             let navigate = navigate.clone();
+            let next = next.clone();
             busy.set(true);
             error.set(None);
             progress.set(Some(
@@ -75,7 +92,7 @@ fn UnlockForms() -> impl IntoView {
                 progress.set(None);
                 busy.set(false);
                 match outcome {
-                    Ok(AfterSignIn::Unlocked) => navigate("/", Default::default()),
+                    Ok(AfterSignIn::Unlocked) => navigate(&next, Default::default()),
                     // The explanation above changes to this passkey's reason.
                     Ok(AfterSignIn::Locked) => {}
                     Err(failure) if failure.is_silent() => {}
@@ -95,6 +112,7 @@ fn UnlockForms() -> impl IntoView {
             }
         };
         let navigate = navigate.clone();
+        let next = next.clone();
         busy.set(true);
         error.set(None);
         spawn_local(async move {
@@ -103,7 +121,7 @@ fn UnlockForms() -> impl IntoView {
             match outcome {
                 Ok(()) => {
                     code.set(String::new());
-                    navigate("/", Default::default());
+                    navigate(&next, Default::default());
                 }
                 Err(failure) => error.set(Some(failure.to_string())),
             }
