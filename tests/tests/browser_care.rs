@@ -139,7 +139,14 @@ async fn owner_invites_caregiver_confirms_by_safety_code_then_removes_them() {
         .await
         .unwrap();
     click(&carer, "[data-testid=unlock-reason] ~ button.primary").await;
-    expect_vault_unlocked(&carer).await;
+    // Unlocked, they are back on the caregivers page they were opening.
+    wait_for(
+        &carer,
+        "location.pathname === '/care' && document.querySelector('[data-testid=care-accept-link]') \
+           ? 'back' : ''",
+        Duration::from_secs(20),
+    )
+    .await;
     let address: String = carer
         .evaluate("window.location.href")
         .await

@@ -333,7 +333,14 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     );
     screenshots(&page, "export").await;
 
-    // Lock on demand: the record leaves the page; unlocking with the passkey brings it back.
+    // Lock on demand: the record leaves the page; unlocking with the passkey brings it back,
+    // on the page the patient locked.
+    let locked_on: String = page
+        .evaluate("location.pathname")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
     click(&page, "[data-testid=lock]").await;
     let reason = text_of(&page, "[data-testid=unlock-reason]").await;
     assert!(reason.contains("You locked your records"), "{reason}");
@@ -346,6 +353,16 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     assert!(gone, "nothing decrypted is left on screen");
     accessible(&page, "the unlock page").await;
     click(&page, "[data-testid=unlock-reason] ~ button.primary").await;
+    wait_for(
+        &page,
+        &format!(
+            "location.pathname === {} ? 'back' : ''",
+            serde_json::to_string(&locked_on).unwrap()
+        ),
+        Duration::from_secs(20),
+    )
+    .await;
+    click(&page, "a.brand").await;
     expect_vault_unlocked(&page).await;
     assert_eq!(open_record(&page).await, entries + 1);
 
