@@ -22,8 +22,13 @@ mod native {
 
     use chrono::{DateTime, Utc};
     use criterion::Criterion;
-    use folio_shared::keys::{KeyEpoch, VaultIdentity};
+    use folio_shared::care::Role;
+    use folio_shared::keys::{AccountIdentity, KeyEpoch, SigningKey, VaultIdentity};
     use folio_shared::record::{Entry, EntryId, Op, Source};
+    use folio_shared::roster::{
+        Member, Roster, RosterAppend, RosterChange, WriteKind, WriteSignature, WriteStatement,
+        sign_write, vouch_for_segment,
+    };
     use folio_shared::vault::{SealedSegment, Sealer, VaultId, VaultKeyring};
     use serde_json::Value;
 
@@ -126,6 +131,46 @@ mod native {
         d.as_secs_f64() * 1e3
     }
 
+    /// A member list naming the fixture's owner and key, and the owner's signature over
+    /// each of its segments.
+    fn signed_log(fixture: &Fixture) -> (Roster, Vec<WriteSignature>) {
+        let owner = SigningKey::generate();
+        let vault = fixture.keyring.vault_id();
+        let current = fixture.keyring.current();
+        let member = Member {
+            account: uuid::Uuid::new_v4(),
+            name: "Owner".into(),
+            role: Role::Owner,
+            signing_key: owner.public_key(),
+            recipient: AccountIdentity::generate().recipient(),
+        };
+        let mut append = RosterAppend::genesis(vault, &owner, member, Utc::now()).unwrap();
+        append
+            .push(
+                RosterChange::NewEpoch {
+                    epoch: current.epoch(),
+                    vault_recipient: current.recipient(),
+                },
+                Utc::now(),
+            )
+            .unwrap();
+        let (roster, _) = append.finish();
+        let signatures = fixture
+            .segments
+            .iter()
+            .map(|segment| {
+                let statement = WriteStatement::for_ciphertext(
+                    vault,
+                    segment.epoch(),
+                    WriteKind::Segment,
+                    segment.as_bytes(),
+                );
+                sign_write(&owner, &statement)
+            })
+            .collect();
+        (roster, signatures)
+    }
+
     fn report(fixture: &Fixture) {
         const RUNS: usize = 31;
         let stored: usize = fixture.segments.iter().map(SealedSegment::len).sum();
@@ -159,6 +204,23 @@ mod native {
             ms(open),
             ms(seal),
             open.as_secs_f64() / parse.as_secs_f64()
+        );
+        // Signed writes: the same open with every segment's signature checked against a
+        // member list (one SHA-256 of the segment and one Ed25519 verification each).
+        let (roster, signatures) = signed_log(fixture);
+        let vouched = median(RUNS, || {
+            black_box(fixture.keyring.open_vouched(
+                black_box(&fixture.segments),
+                |position, segment| {
+                    vouch_for_segment(&roster, segment, Some(&signatures[position])).map(drop)
+                },
+            ));
+        });
+        println!(
+            "vault: open with every signature checked {:.2} ms (+{:.2} ms); open / parse = {:.2}",
+            ms(vouched),
+            ms(vouched.saturating_sub(open)),
+            vouched.as_secs_f64() / parse.as_secs_f64()
         );
         // The bundle is pretty-printed; parsing its compact form is the stricter yardstick.
         let parse_compact = median(RUNS, || {

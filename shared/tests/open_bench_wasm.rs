@@ -190,3 +190,76 @@ fn rotate_a_lifetime_vault() {
         median(rotate_ms)
     );
 }
+
+/// The same open with signed writes: every segment's signature checked against a member
+/// list (one SHA-256 of the segment and one Ed25519 verification each) before it opens.
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run with `cargo xtask bench-wasm`"]
+fn open_a_lifetime_vault_checking_signatures() {
+    use folio_shared::care::Role;
+    use folio_shared::keys::SigningKey;
+    use folio_shared::roster::{
+        Member, RosterAppend, RosterChange, WriteKind, WriteStatement, sign_write,
+        vouch_for_segment,
+    };
+
+    let (_, segments, keyring) = sealed_lifetime_vault();
+    // `Utc::now` has no clock to read in wasm32 tests.
+    let at: DateTime<Utc> = "2026-12-01T09:00:00Z".parse().unwrap();
+    let owner = SigningKey::generate();
+    let vault = keyring.vault_id();
+    let member = Member {
+        account: uuid::Uuid::new_v4(),
+        name: "Owner".into(),
+        role: Role::Owner,
+        signing_key: owner.public_key(),
+        recipient: AccountIdentity::generate().recipient(),
+    };
+    let mut append = RosterAppend::genesis(vault, &owner, member, at).unwrap();
+    append
+        .push(
+            RosterChange::NewEpoch {
+                epoch: keyring.current().epoch(),
+                vault_recipient: keyring.current().recipient(),
+            },
+            at,
+        )
+        .unwrap();
+    let (roster, _) = append.finish();
+    let signatures: Vec<_> = segments
+        .iter()
+        .map(|segment| {
+            let statement = WriteStatement::for_ciphertext(
+                vault,
+                segment.epoch(),
+                WriteKind::Segment,
+                segment.as_bytes(),
+            );
+            sign_write(&owner, &statement)
+        })
+        .collect();
+
+    let mut plain_ms = Vec::new();
+    let mut checked_ms = Vec::new();
+    for _ in 0..RUNS {
+        let start = js_sys::Date::now();
+        let contents = keyring.open(&segments);
+        plain_ms.push(js_sys::Date::now() - start);
+        assert_eq!(contents.len(), TARGET_RESOURCES);
+
+        let start = js_sys::Date::now();
+        let contents = keyring.open_vouched(&segments, |position, segment| {
+            vouch_for_segment(&roster, segment, Some(&signatures[position])).map(drop)
+        });
+        checked_ms.push(js_sys::Date::now() - start);
+        assert_eq!(contents.len(), TARGET_RESOURCES);
+        assert!(contents.set_aside().is_empty());
+    }
+    let (plain, checked) = (median(plain_ms), median(checked_ms));
+    console_log!(
+        "wasm open: {} segments with every signature checked {checked:.0} ms against {plain:.0} ms \
+         unchecked (+{:.0} ms, median of {RUNS})",
+        segments.len(),
+        checked - plain
+    );
+}
