@@ -5,6 +5,7 @@
 //! browser so tests never share state.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::Page;
@@ -15,6 +16,9 @@ use chromiumoxide::cdp::browser_protocol::web_authn::{
     AddVirtualAuthenticatorParams, AuthenticatorId, AuthenticatorProtocol, AuthenticatorTransport,
     Credential, Ctap2Version, EnableParams, GetCredentialsParams, RemoveVirtualAuthenticatorParams,
     VirtualAuthenticatorOptions,
+};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
 };
 use chromiumoxide::page::ScreenshotParams;
 use futures::StreamExt as _;
@@ -27,6 +31,12 @@ pub struct Browser {
     chromium: Chromium,
     events: JoinHandle<()>,
     _profile: tempfile::TempDir,
+    /// Every console error and uncaught exception of its pages (a panic in the app reaches
+    /// the console through its panic hook): [`Browser::close`] fails the test on any.
+    console_errors: Arc<Mutex<Vec<String>>>,
+    /// Errors a test provokes on purpose, by a piece of their text.
+    expected_errors: Mutex<Vec<String>>,
+    watchers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Browser {
@@ -68,7 +78,67 @@ impl Browser {
             chromium,
             events,
             _profile: profile,
+            console_errors: Arc::default(),
+            expected_errors: Mutex::default(),
+            watchers: Mutex::default(),
         }
+    }
+
+    /// Lets [`Browser::close`] pass console errors containing `text`: for a test that
+    /// provokes them (a module it blocks, say), and checks what the page shows instead.
+    pub fn expect_console_errors(&self, text: &str) {
+        self.expected_errors.lock().unwrap().push(text.to_owned());
+    }
+
+    /// Starts recording `page`'s console errors and uncaught exceptions, across the
+    /// documents it loads.
+    async fn watch(&self, page: &Page) {
+        let mut console = page
+            .event_listener::<EventConsoleApiCalled>()
+            .await
+            .expect("console events");
+        let mut thrown = page
+            .event_listener::<EventExceptionThrown>()
+            .await
+            .expect("exception events");
+        let errors = self.console_errors.clone();
+        self.watchers.lock().unwrap().push(tokio::spawn(async move {
+            while let Some(call) = console.next().await {
+                if matches!(
+                    call.r#type,
+                    ConsoleApiCalledType::Error | ConsoleApiCalledType::Assert
+                ) {
+                    let text: Vec<String> = call
+                        .args
+                        .iter()
+                        .map(|arg| match (&arg.value, &arg.description) {
+                            (Some(value), _) => value.to_string(),
+                            (None, Some(description)) => description.clone(),
+                            (None, None) => String::new(),
+                        })
+                        .collect();
+                    errors
+                        .lock()
+                        .unwrap()
+                        .push(format!("console.error: {}", text.join(" ")));
+                }
+            }
+        }));
+        let errors = self.console_errors.clone();
+        self.watchers.lock().unwrap().push(tokio::spawn(async move {
+            while let Some(event) = thrown.next().await {
+                let details = &event.exception_details;
+                let description = details
+                    .exception
+                    .as_ref()
+                    .and_then(|e| e.description.clone())
+                    .unwrap_or_default();
+                errors
+                    .lock()
+                    .unwrap()
+                    .push(format!("uncaught: {} {description}", details.text));
+            }
+        }));
     }
 
     /// Lets pages save what they download into `dir`, as a person clicking "Save" would.
@@ -88,7 +158,9 @@ impl Browser {
     }
 
     pub async fn open(&self, url: &str) -> Page {
-        self.chromium.new_page(url).await.expect("a new page")
+        let page = self.chromium.new_page(url).await.expect("a new page");
+        self.watch(&page).await;
+        page
     }
 
     /// A new page at `url` whose service worker may run. chromiumoxide asks Chromium to
@@ -121,10 +193,25 @@ impl Browser {
         page
     }
 
+    /// Closes the browser; fails the test if any of its pages logged a console error or
+    /// threw an uncaught exception meanwhile.
     pub async fn close(mut self) {
         let _ = self.chromium.close().await;
         let _ = self.chromium.wait().await;
         self.events.abort();
+        for watcher in self.watchers.lock().unwrap().iter() {
+            watcher.abort();
+        }
+        let expected = self.expected_errors.lock().unwrap().clone();
+        let errors: Vec<String> = std::mem::take(&mut *self.console_errors.lock().unwrap())
+            .into_iter()
+            .filter(|error| !expected.iter().any(|text| error.contains(text.as_str())))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "the pages logged errors to the console:\n{}",
+            errors.join("\n")
+        );
     }
 }
 

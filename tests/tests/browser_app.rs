@@ -149,7 +149,8 @@ async fn pages_load_their_code_on_demand() {
     );
 
     // The clinician viewer's module cannot be fetched: the page says so and offers to try
-    // again, which works once the network does.
+    // again, which works once the network does. (The module loader logs the failed fetch.)
+    browser.expect_console_errors("TypeError: Failed to fetch");
     let viewer = browser.open("about:blank").await;
     viewer
         .execute(EnableParams::default())

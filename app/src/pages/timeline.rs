@@ -69,7 +69,7 @@ fn TimelineView(timeline: RecordTimeline) -> impl IntoView {
     });
     let total = Memo::new(move |_| groups.with(Vec::len));
     let more = move || shown.update(|n| *n += PAGE);
-    let _scrolling = window_event_listener(leptos::ev::scroll, move |_| {
+    let scrolling = window_event_listener(leptos::ev::scroll, move |_| {
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -87,6 +87,9 @@ fn TimelineView(timeline: RecordTimeline) -> impl IntoView {
             more();
         }
     });
+    // A window listener outlives the page unless removed: scrolling elsewhere would then
+    // read this page's signals after they are gone (a panic).
+    on_cleanup(move || scrolling.remove());
     view! {
         <section class="card" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
