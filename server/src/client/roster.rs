@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 
+use folio_shared::api::SegmentOrigin;
 use folio_shared::api::roster::{RosterEntries, decode_write_signature};
 use folio_shared::roster::{Roster, RosterError, RosterHead, WriteSignature};
-use folio_shared::vault::{SealedSegment, VaultId};
+use folio_shared::vault::VaultId;
 use reqwest::Method;
 
 use super::{ClientError, VaultClient, check};
@@ -69,26 +70,33 @@ impl VaultClient {
             .clone()
     }
 
-    /// The writer's signature of each segment of `log`, in its order (none where the server
-    /// has none, or sent one that does not parse).
-    pub(super) async fn write_signatures(
+    /// What the server says of every segment `seqs` names (uploader, time, signature), asked
+    /// a page at a time.
+    pub(super) async fn all_origins(
         &self,
         vault: VaultId,
-        log: &[(u64, SealedSegment)],
-    ) -> Result<Vec<Option<WriteSignature>>, ClientError> {
-        let seqs: Vec<i64> = log.iter().map(|(seq, _)| *seq as i64).collect();
-        let mut by_seq = HashMap::with_capacity(seqs.len());
+        seqs: &[i64],
+    ) -> Result<Vec<SegmentOrigin>, ClientError> {
+        let mut origins = Vec::with_capacity(seqs.len());
         for chunk in seqs.chunks(ORIGINS_PER_CALL) {
-            for origin in self.segment_origins(vault, chunk).await? {
-                if let Some(signature) = origin
-                    .write_signature
-                    .as_deref()
-                    .and_then(decode_write_signature)
-                {
-                    by_seq.insert(origin.seq, signature);
-                }
-            }
+            origins.extend(self.segment_origins(vault, chunk).await?);
         }
-        Ok(seqs.iter().map(|seq| by_seq.remove(seq)).collect())
+        Ok(origins)
     }
+}
+
+/// The writer's signature of each of `seqs`, in that order, from `origins` (none where the
+/// server has none, or sent one that does not parse).
+pub(super) fn write_signatures(
+    seqs: &[i64],
+    origins: &[SegmentOrigin],
+) -> Vec<Option<WriteSignature>> {
+    let mut by_seq: HashMap<i64, WriteSignature> = origins
+        .iter()
+        .filter_map(|origin| {
+            let signature = decode_write_signature(origin.write_signature.as_deref()?)?;
+            Some((origin.seq, signature))
+        })
+        .collect();
+    seqs.iter().map(|seq| by_seq.remove(seq)).collect()
 }

@@ -9,6 +9,7 @@ use folio_shared::vault::{
 };
 use reqwest::{Method, StatusCode};
 
+use super::roster::write_signatures;
 use super::{ClientError, VaultClient, check};
 
 /// A record as a member opened it: everything that opened, and what was set aside.
@@ -78,14 +79,19 @@ impl VaultClient {
         keyring: &VaultKeyring,
         log: &[(u64, SealedSegment)],
     ) -> Result<OpenedRecord, ClientError> {
+        let seqs: Vec<i64> = log.iter().map(|(seq, _)| *seq as i64).collect();
         let segments = log.iter().map(|(_, segment)| segment);
-        let contents = match self.checked_roster(vault).await? {
-            None => keyring.open(segments),
+        // With a member list every segment's signature is needed: it comes with the
+        // segment's origin, so those are asked for once, for all.
+        let (contents, all_origins) = match self.checked_roster(vault).await? {
+            None => (keyring.open(segments), None),
             Some(roster) => {
-                let signatures = self.write_signatures(vault, log).await?;
-                keyring.open_vouched(segments, |position, segment| {
+                let origins = self.all_origins(vault, &seqs).await?;
+                let signatures = write_signatures(&seqs, &origins);
+                let contents = keyring.open_vouched(segments, |position, segment| {
                     vouch_for_segment(&roster, segment, signatures[position].as_ref()).map(drop)
-                })
+                });
+                (contents, Some(origins))
             }
         };
         if contents.set_aside().is_empty() {
@@ -94,13 +100,17 @@ impl VaultClient {
                 set_aside: Vec::new(),
             });
         }
-        let seqs: Vec<i64> = log.iter().map(|(seq, _)| *seq as i64).collect();
-        let set_aside_seqs: Vec<i64> = contents
-            .set_aside()
-            .iter()
-            .filter_map(|part| seqs.get(part.position).copied())
-            .collect();
-        let origins = self.segment_origins(vault, &set_aside_seqs).await?;
+        let origins = match all_origins {
+            Some(origins) => origins,
+            None => {
+                let set_aside_seqs: Vec<i64> = contents
+                    .set_aside()
+                    .iter()
+                    .filter_map(|part| seqs.get(part.position).copied())
+                    .collect();
+                self.segment_origins(vault, &set_aside_seqs).await?
+            }
+        };
         let reader = self.account().await?.account_id;
         let caregivers = self.caregiver_names(vault).await?;
         let set_aside =

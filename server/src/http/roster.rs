@@ -148,17 +148,18 @@ pub(super) fn sent_signature(headers: &HeaderMap) -> Result<Option<WriteSignatur
     let Some(value) = headers.get(write_headers::WRITE_SIGNATURE) else {
         return Ok(None);
     };
-    value
-        .to_str()
-        .ok()
-        .and_then(decode_write_signature)
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "`{}` must be 96 bytes (signer, signature) in unpadded base64url",
-                write_headers::WRITE_SIGNATURE
-            ))
-        })
+    let what = format!("`{}`", write_headers::WRITE_SIGNATURE);
+    parse_signature(value.to_str().unwrap_or_default(), &what).map(Some)
+}
+
+/// A write signature in its header form ([`decode_write_signature`]), or a 400 saying
+/// `what` was malformed.
+pub(super) fn parse_signature(text: &str, what: &str) -> Result<WriteSignature, ApiError> {
+    decode_write_signature(text).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "{what} must be 96 bytes (signer, signature) in unpadded base64url"
+        ))
+    })
 }
 
 /// The signature to keep with a write. Once a record has a member list every write must
@@ -190,9 +191,7 @@ pub(super) fn checked_signature(
     }
 }
 
-/// A signature as stored beside what it signs: signer ‖ signature.
+/// A signature as stored beside what it signs ([`WriteSignature::to_bytes`]).
 pub(super) fn stored_signature(signature: &WriteSignature) -> Vec<u8> {
-    let mut bytes = signature.signer.as_bytes().to_vec();
-    bytes.extend_from_slice(&signature.signature);
-    bytes
+    signature.to_bytes().to_vec()
 }

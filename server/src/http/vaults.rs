@@ -415,16 +415,11 @@ async fn compaction_signatures(
     }
     let mut stored = Vec::with_capacity(segments.len());
     for (i, sealed) in segments.iter().enumerate() {
-        let signature = match head.write_signatures.get(i) {
-            Some(text) => Some(
-                folio_shared::api::roster::decode_write_signature(text).ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "write signature {i} must be 96 bytes in unpadded base64url"
-                    ))
-                })?,
-            ),
-            None => None,
-        };
+        let signature = head
+            .write_signatures
+            .get(i)
+            .map(|text| roster::parse_signature(text, &format!("write signature {i}")))
+            .transpose()?;
         let statement = WriteStatement::for_ciphertext(
             VaultId(vault_id),
             KeyEpoch(head.epoch),

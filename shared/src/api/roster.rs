@@ -53,16 +53,11 @@ pub struct RosterLength {
     pub entries: u64,
 }
 
-/// The fixed length of an encoded signature: signer (32) then signature (64).
-const ENCODED_LEN: usize = 96;
-
-/// A write signature as a header value: unpadded base64url of signer ‖ signature.
+/// A write signature as a header value: unpadded base64url of
+/// [`WriteSignature::to_bytes`] (signer ‖ signature).
 pub fn encode_write_signature(signature: &WriteSignature) -> String {
     use base64::Engine as _;
-    let mut bytes = Vec::with_capacity(ENCODED_LEN);
-    bytes.extend_from_slice(signature.signer.as_bytes());
-    bytes.extend_from_slice(&signature.signature);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature.to_bytes())
 }
 
 /// Parses [`encode_write_signature`]'s form; `None` if it is not 96 bytes of base64url
@@ -72,14 +67,7 @@ pub fn decode_write_signature(text: &str) -> Option<WriteSignature> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text.trim())
         .ok()?;
-    if bytes.len() != ENCODED_LEN {
-        return None;
-    }
-    let signer: &[u8; 32] = bytes[..32].try_into().ok()?;
-    Some(WriteSignature {
-        signer: SigningPublicKey::from_bytes(signer).ok()?,
-        signature: bytes[32..].try_into().ok()?,
-    })
+    WriteSignature::from_bytes(&bytes)
 }
 
 #[cfg(test)]

@@ -126,6 +126,29 @@ pub struct WriteSignature {
 }
 
 impl WriteSignature {
+    /// Length of [`WriteSignature::to_bytes`].
+    pub const LEN: usize = 96;
+
+    /// signer (32) ‖ signature (64): how a signature travels in a header and is stored
+    /// beside what it signs.
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut bytes = [0u8; Self::LEN];
+        bytes[..32].copy_from_slice(self.signer.as_bytes());
+        bytes[32..].copy_from_slice(&self.signature);
+        bytes
+    }
+
+    /// Reads [`WriteSignature::to_bytes`]'s form; `None` unless it is 96 bytes naming a
+    /// valid key.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let bytes: &[u8; Self::LEN] = bytes.try_into().ok()?;
+        let signer: &[u8; 32] = bytes[..32].try_into().ok()?;
+        Some(WriteSignature {
+            signer: SigningPublicKey::from_bytes(signer).ok()?,
+            signature: bytes[32..].try_into().ok()?,
+        })
+    }
+
     /// Whether this is the signer's signature over `statement`, without asking whether the
     /// signer could write (that is [`verify_write`]).
     pub fn holds_for(&self, statement: &WriteStatement) -> bool {
