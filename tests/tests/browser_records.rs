@@ -522,8 +522,16 @@ async fn unlocking_from_a_record_page_lands_on_that_page() {
     .await;
     assert_eq!(reports[0].status, "imported");
 
-    // Opened afresh (a bookmark, a reload): signed in, but the key is not in this page.
-    visit(&patient, &server.public("/record/medications")).await;
+    // Opened afresh (a bookmark, a reload): signed in, but the key is not in this page. By
+    // script, not `visit`: the page moves on to `/unlock` at once, which `visit` (waiting to
+    // see the address it was given) may never catch.
+    patient
+        .evaluate(format!(
+            "window.location.assign({}); 'going'",
+            serde_json::to_string(&server.public("/record/medications")).unwrap()
+        ))
+        .await
+        .unwrap();
     let waiting = wait_for(
         &patient,
         "location.pathname === '/unlock' ? location.search : ''",

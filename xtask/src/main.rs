@@ -25,7 +25,18 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    // The error and its causes, never a backtrace (CI may set RUST_BACKTRACE).
+    match run_task() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_task() -> Result<()> {
     let args: Vec<String> = env::args().skip(1).collect();
     let root = workspace_root()?;
     env::set_current_dir(&root)?;
