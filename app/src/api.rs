@@ -18,11 +18,17 @@ use folio_shared::api::care::{
     AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, ConfirmCaregiver,
     CreateInvitation, Invitation, Membership,
 };
+use folio_shared::api::roster::{
+    AccountSigningKey, RosterAppendRequest, RosterEntries, sign_compaction, sign_upload,
+    write_headers,
+};
 use folio_shared::api::share::{CreateShare, CreatedShare, ShareLog, ShareSummary};
 use folio_shared::api::{
     CompactionHead, CompactionResult, CreateVault, Health, Problem, SegmentOrigins,
     UploadedSegment, VaultKeyWrap, VaultSummary, segment_headers,
 };
+use folio_shared::keys::{KeyEpoch, SigningKey};
+use folio_shared::roster::WriteKind;
 use folio_shared::segment_stream;
 use folio_shared::vault::{SealedSegment, VaultId};
 use serde::Serialize;
@@ -104,6 +110,15 @@ fn request_init(
     method: &str,
     content_type: Option<&str>,
 ) -> Result<web_sys::RequestInit, ApiError> {
+    request_init_with(method, content_type, &[])
+}
+
+/// [`request_init`] with headers of the call's own (`extra`).
+fn request_init_with(
+    method: &str,
+    content_type: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Result<web_sys::RequestInit, ApiError> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     // The session cookie must go with every call, and only to our own origin.
@@ -117,6 +132,9 @@ fn request_init(
     set("accept", "application/json, application/problem+json")?;
     if let Some(content_type) = content_type {
         set("content-type", content_type)?;
+    }
+    for (name, value) in extra {
+        set(name, value)?;
     }
     if method != "GET"
         && let Some(token) = CSRF_TOKEN.with(|token| token.borrow().clone())
@@ -428,18 +446,49 @@ pub async fn segments_after(vault: VaultId, after: u64) -> Result<SegmentPage, A
     })
 }
 
+/// Uploads a sealed segment with the writer's signature (`signer`, the account's key).
 pub async fn upload_segment(
     vault: VaultId,
     upload_key: &str,
     segment: &SealedSegment,
+    signer: &SigningKey,
 ) -> Result<UploadedSegment, ApiError> {
-    let (body, _) = request_bytes(
+    let signature = sign_upload(
+        signer,
+        vault,
+        segment.epoch(),
+        WriteKind::Segment,
+        segment.as_bytes(),
+    );
+    let init = request_init_with(
         "PUT",
+        Some("application/octet-stream"),
+        &[(write_headers::WRITE_SIGNATURE, &signature)],
+    )?;
+    init.set_body(&js_sys::Uint8Array::from(segment.as_bytes()));
+    let (body, _) = send(
         &format!("/api/v1/vaults/{}/segments/{upload_key}", vault.0),
-        Some(segment.as_bytes()),
+        init,
     )
     .await?;
     serde_json::from_slice(&body).map_err(|e| ApiError::Unexpected(e.to_string()))
+}
+
+/// The record's member list, genesis first; empty for a record written before signing.
+pub async fn roster(vault: VaultId) -> Result<RosterEntries, ApiError> {
+    get(&format!("/api/v1/vaults/{}/roster", vault.0)).await
+}
+
+/// Appends entries this browser signed to the record's member list.
+pub async fn append_roster(vault: VaultId, append: &RosterAppendRequest) -> Result<(), ApiError> {
+    post::<serde_json::Value>(&format!("/api/v1/vaults/{}/roster", vault.0), append)
+        .await
+        .map(drop)
+}
+
+/// Gives the server the public half of the account's signing key (and its wrap), once.
+pub async fn put_signing_key(key: &AccountSigningKey) -> Result<(), ApiError> {
+    request("PUT", "/api/v1/account/signing-key", Some(key)).await
 }
 
 pub async fn put_attachment(vault: VaultId, blob: Uuid, sealed: &[u8]) -> Result<(), ApiError> {
@@ -559,13 +608,18 @@ pub async fn refuse_access(vault: VaultId, caregiver: Uuid) -> Result<Caregiver,
 }
 
 /// Swaps a range of the log for re-sealed segments (a rotation, when the epoch is new):
-/// a length-prefixed JSON head, then the segments as frames.
+/// a length-prefixed JSON head, then the segments as frames, each signed by `signer`.
 pub async fn compact(
     vault: VaultId,
     head: &CompactionHead,
     segments: &[SealedSegment],
+    signer: &SigningKey,
 ) -> Result<CompactionResult, ApiError> {
-    let json = serde_json::to_vec(head).map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    let head = CompactionHead {
+        write_signatures: sign_compaction(signer, vault, KeyEpoch(head.epoch), segments),
+        ..head.clone()
+    };
+    let json = serde_json::to_vec(&head).map_err(|e| ApiError::Unexpected(e.to_string()))?;
     let mut body = (json.len() as u32).to_be_bytes().to_vec();
     body.extend_from_slice(&json);
     for (i, segment) in segments.iter().enumerate() {

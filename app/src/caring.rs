@@ -3,11 +3,14 @@
 //! the same steps as `folio care confirm` and `folio care revoke`.
 
 use folio_shared::api::care::Caregiver;
-use folio_shared::care::{ConfirmError, rotation_head, wrap_for_caregiver};
+use folio_shared::care::{
+    ConfirmError, add_caregiver, rotation_head, rotation_with_members, wrap_for_caregiver,
+};
 use folio_shared::keys::AccountIdentity;
 use folio_shared::vault::rotate;
 
 use crate::api;
+use crate::member_list;
 use crate::record::{OpenRecord, read_log};
 
 /// Confirms `caregiver` if `their_code` (what their screen shows) matches ours.
@@ -21,13 +24,30 @@ pub async fn confirm(
         .recipient
         .as_deref()
         .ok_or("The server sent no key for this caregiver.")?;
-    let confirmation = wrap_for_caregiver(&record.keyring, &owner.recipient(), recipient, their_code)
+    let confirmation = wrap_for_caregiver(
+        &record.keyring,
+        &owner.recipient(),
+        recipient,
+        caregiver.signing_key.as_ref(),
+        their_code,
+    )
         .map_err(|e| match e {
             ConfirmError::CodeMismatch => {
                 "The codes differ, so nothing was shared. Check the code with them again; if it still differs, remove them and invite them again.".to_owned()
             }
             other => other.to_string(),
         })?;
+    // Under a member list they join it first: a member the server has not confirmed can do
+    // nothing, while the other order would leave a confirmed caregiver whose writes every
+    // client sets aside.
+    if let Some(roster) = &record.roster {
+        let joining = add_caregiver(roster, &record.signer, caregiver, crate::dates::now())
+            .map_err(|e| format!("Nothing was shared: {e}."))?;
+        api::append_roster(record.id(), &joining)
+            .await
+            .map_err(|e| format!("Nothing was shared: {e}."))?;
+        member_list::checked(record.id()).await?;
+    }
     api::confirm_caregiver(record.id(), caregiver.id, &confirmation)
         .await
         .map_err(|e| e.to_string())
@@ -59,18 +79,34 @@ pub async fn rotate_key(
     let (segments, generation, last_seq) = read_log(vault).await?;
     let rotation = rotate(&record.keyring, &segments).map_err(|e| e.to_string())?;
     let caregivers = api::caregivers(vault).await.map_err(|e| e.to_string())?;
-    let head = rotation_head(
-        &rotation,
-        generation,
-        last_seq as i64,
-        (owner_id, &owner.recipient()),
-        &caregivers,
-    )
-    .map_err(|e| e.to_string())?;
-    let done = api::compact(vault, &head, &rotation.segments)
+    // The list as it is now, not as the page opened it: another change may have come since.
+    let head = match member_list::checked(vault).await? {
+        None => rotation_head(
+            &rotation,
+            generation,
+            last_seq as i64,
+            (owner_id, &owner.recipient()),
+            &caregivers,
+        )
+        .map_err(|e| e.to_string())?,
+        Some(roster) => rotation_with_members(
+            &roster,
+            &record.signer,
+            &caregivers,
+            &rotation,
+            generation,
+            last_seq as i64,
+            crate::dates::now(),
+        )
+        .map_err(|e| e.to_string())?,
+    };
+    let done = api::compact(vault, &head, &rotation.segments, &record.signer)
         .await
         .map_err(|e| {
             format!("The record's key was not rotated ({e}); remove them again to finish.")
         })?;
+    if head.roster.is_some() {
+        member_list::checked(vault).await?;
+    }
     Ok(done.epoch)
 }

@@ -12,7 +12,8 @@ use folio_shared::api::account::{
     AddPasskey, Assertion, AuthenticationOptions, DeviceSummary, LoginStart, Recover,
     RegistrationStart, SessionInfo, SignUp, SignedOutEverywhere, needs_fresh_proof,
 };
-use folio_shared::keys::{AccountIdentity, RecoveryCode};
+use folio_shared::api::roster::AccountSigningKey;
+use folio_shared::keys::{AccountIdentity, RecoveryCode, SigningKey};
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
@@ -154,6 +155,7 @@ pub async fn sign_up(session: Session, display_name: String) -> Result<SignedUp,
     .await?;
     began(session, signed_in.session);
     session.unlocked(account.clone());
+    register_signing_key(&account, None).await;
 
     // From here on the account exists: failures are warnings, so the code is still shown.
     let mut warnings = Vec::new();
@@ -203,7 +205,25 @@ pub async fn sign_in(
     began(session, signed_in.session);
     let unlocked =
         unlocking::unlock_with_passkey(&signed_in.unlock, signed_in.passkey_id, used.prf);
+    if let Ok(account) = &unlocked {
+        register_signing_key(account, signed_in.unlock.signing_key.as_ref()).await;
+    }
     Ok(settle(session, unlocked))
+}
+
+/// Gives the server the public half of the account's signing key the first time the
+/// account unlocks, so that it can check each write's signature as a member list requires.
+/// Writes are signed either way; a failure here is tried again at the next unlock.
+async fn register_signing_key(account: &AccountIdentity, registered: Option<&AccountSigningKey>) {
+    if registered.is_some() {
+        return;
+    }
+    let key = SigningKey::of_account(account);
+    let body = AccountSigningKey {
+        public_key: key.public_key(),
+        wrapped_key: unlocking::encode(key.wrap_to(&account.recipient()).as_bytes()),
+    };
+    let _ = api::put_signing_key(&body).await;
 }
 
 /// A session the server has just begun. A sign-out made offline before it is moot: the
@@ -257,6 +277,7 @@ pub async fn unlock_with_recovery_code(
         let _ =
             api::set_passkey_unlock(passkey_id, &unlocking::wrap_for_passkey(&account, &prf)).await;
     }
+    register_signing_key(&account, unlock.signing_key.as_ref()).await;
     session.unlocked(account);
     Ok(())
 }

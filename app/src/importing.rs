@@ -202,7 +202,7 @@ impl<'a> ImportRun<'a> {
             offline::keep_attachment(vault, *blob, sealed);
         }
         let count = delivery.segments.len();
-        upload_segments(vault, &delivery.segments, &|i| {
+        upload_segments(vault, &self.record.signer, &delivery.segments, &|i| {
             progress(&format!("uploading batch {} of {count}", i + 1))
         })
         .await

@@ -10,6 +10,7 @@ mod components;
 mod dates;
 mod import_worker;
 mod importing;
+mod member_list;
 mod milestones;
 mod offline;
 mod pages;

@@ -9,13 +9,15 @@
 use folio_shared::api::VaultSummary;
 use folio_shared::care::{Action, Role};
 use folio_shared::import::Delivery;
-use folio_shared::keys::{AccountIdentity, KeyEpoch};
+use folio_shared::keys::{AccountIdentity, KeyEpoch, SigningKey};
 use folio_shared::patient_identity::record_patient;
 use folio_shared::record::Entry;
+use folio_shared::roster::{Roster, vouch_for_segment};
 use folio_shared::vault::{SealedSegment, SetAsidePart, VaultContents, VaultId, VaultKeyring};
 use leptos::prelude::LocalResource;
 
 use crate::api::{self, ApiError};
+use crate::member_list;
 use crate::milestones;
 use crate::offline::{self, LogSync};
 use crate::session::{ActingIn, Session};
@@ -36,6 +38,10 @@ pub struct OpenRecord {
     pub set_aside: Vec<SetAsidePart>,
     /// Whether the log came up to date with the server or from the copy kept here.
     pub sync: LogSync,
+    /// The account's key, which signs what this browser adds to the record.
+    pub signer: SigningKey,
+    /// The record's verified member list; none for a record written before signing.
+    pub roster: Option<Roster>,
 }
 
 impl OpenRecord {
@@ -109,7 +115,7 @@ impl OpenRecord {
         let bytes = serde_json::to_vec(&entries).map_err(|e| e.to_string())?;
         let delivery = Delivery::prepare(entries, &[], &bytes, &self.contents, &self.keyring)
             .map_err(|e| format!("Not saved: sealing failed ({e})."))?;
-        upload_segments(self.id(), &delivery.segments, &|_| {})
+        upload_segments(self.id(), &self.signer, &delivery.segments, &|_| {})
             .await
             .map_err(|(_, e)| format!("Not saved: {e}. Nothing changed; try again."))?;
         for entry in delivery.new_entries {
@@ -165,24 +171,47 @@ impl OpenRecord {
         vault: VaultSummary,
         wanted: Option<fn(&str) -> bool>,
     ) -> Result<OpenRecord, String> {
-        let keyring = keyring(session, account, &vault).await?;
+        let vault_id = VaultId(vault.id);
+        let signer = SigningKey::of_account(account);
+        let mut roster = member_list::checked(vault_id).await?;
+        let keyring = keyring(session, account, &vault, roster.as_ref()).await?;
+        if roster.is_none()
+            && vault.role == Role::Owner.as_str()
+            && !session.is_offline_untracked()
+            && let Some(info) = session.info_untracked()
+        {
+            // Written before signing: the owner's browser signs it over and starts the list.
+            roster =
+                member_list::start(vault_id, (info.account_id, account), &keyring, &signer).await?;
+        }
         milestones::reached(milestones::KEYS_OPENED);
-        let (segments, sync) = offline::log(session, keyring.vault_id())
+        let (log, sync) = offline::log(session, vault_id)
             .await
             .map_err(|e| e.to_string())?;
         milestones::reached(milestones::LOG_READ);
+        // Under a member list only what a member signed opens; the signatures come from the
+        // server. Out of its reach the copy kept here is opened as it was kept.
+        let signatures = match &roster {
+            Some(_) => member_list::signatures(vault_id, &log).await,
+            None => None,
+        };
+        let vouch = |position: usize, segment: &SealedSegment| match (&roster, &signatures) {
+            (Some(roster), Some(signatures)) => {
+                vouch_for_segment(roster, segment, signatures[position].as_ref()).map(drop)
+            }
+            _ => Ok(()),
+        };
         // A segment that does not open is set aside, not fatal: one bad write must not make
         // the whole record unreadable.
+        let segments = log.iter().map(|(_, segment)| segment);
         let contents = match wanted {
-            Some(wanted) => keyring.open_where(segments.iter(), wanted),
-            None => keyring.open(segments.iter()),
+            Some(wanted) => keyring.open_where_vouched(segments, wanted, vouch),
+            None => keyring.open_vouched(segments, vouch),
         };
         milestones::reached(milestones::DECRYPTED);
         let set_aside = match contents.set_aside() {
             [] => Vec::new(),
-            parts => {
-                crate::set_aside::describe(session, keyring.vault_id(), &segments, parts).await
-            }
+            parts => crate::set_aside::describe(session, vault_id, &log, parts).await,
         };
         Ok(OpenRecord {
             vault,
@@ -190,6 +219,8 @@ impl OpenRecord {
             contents,
             set_aside,
             sync,
+            signer,
+            roster,
         })
     }
 }
@@ -223,26 +254,41 @@ pub async fn read_log(vault: VaultId) -> Result<(Vec<SealedSegment>, i64, u64), 
     Ok((segments, generation, after))
 }
 
-/// Every epoch's key of `vault` that the account holds, unwrapped.
+/// Every epoch's key of `vault` that the account holds, unwrapped and, under a member
+/// list, each the one the owner named for its epoch.
 async fn keyring(
     session: Session,
     account: &AccountIdentity,
     vault: &VaultSummary,
+    roster: Option<&Roster>,
 ) -> Result<VaultKeyring, String> {
     let wraps = offline::vault_keys(session, vault.id)
         .await
         .map_err(|e| e.to_string())?;
-    let mut identities = wraps.iter().map(|wrap| {
-        unlocking::decode_wrapped(&wrap.wrapped_key)
-            .and_then(|wrapped| wrapped.unwrap_vault(account, KeyEpoch(wrap.epoch)))
-            .map_err(|e| format!("The key of your records did not open: {e}."))
-    });
+    let identities = wraps
+        .iter()
+        .map(|wrap| {
+            unlocking::decode_wrapped(&wrap.wrapped_key)
+                .and_then(|wrapped| wrapped.unwrap_vault(account, KeyEpoch(wrap.epoch)))
+                .map_err(|e| format!("The key of your records did not open: {e}."))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let identities = match roster {
+        Some(roster) => roster.approved_keys(identities).map_err(|refused| {
+            format!(
+                "The keys of this record were tampered with on Folio's server ({refused}). \
+                 Nothing was read or written; contact Folio's support."
+            )
+        })?,
+        None => identities,
+    };
+    let mut identities = identities.into_iter();
     let first = identities
         .next()
-        .ok_or("The server holds no key of your records for this account.")??;
+        .ok_or("The server holds no key of your records for this account.")?;
     let mut keyring = VaultKeyring::new(VaultId(vault.id), first);
     for identity in identities {
-        keyring.insert(identity?);
+        keyring.insert(identity);
     }
     Ok(keyring)
 }
@@ -252,12 +298,13 @@ async fn keyring(
 /// says how many were stored before it.
 pub async fn upload_segments(
     vault: VaultId,
+    signer: &SigningKey,
     segments: &[(String, SealedSegment)],
     progress: &dyn Fn(usize),
 ) -> Result<(), (usize, ApiError)> {
     for (i, (key, segment)) in segments.iter().enumerate() {
         progress(i);
-        match api::upload_segment(vault, key, segment).await {
+        match api::upload_segment(vault, key, segment, signer).await {
             Ok(_) => {}
             Err(e) if is_key_reused(&e) => {}
             Err(e) => return Err((i, e)),

@@ -5,6 +5,7 @@
 use folio_shared::api::CompactionHead;
 use folio_shared::api::care::Caregiver;
 use folio_shared::care::Role;
+use folio_shared::keys::SigningKey;
 use folio_shared::vault::{SealedSegment, Sealer, SetAside, SetAsidePart, VaultId, VaultKeyring};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,16 +14,15 @@ use crate::api;
 use crate::record::{OpenRecord, read_log};
 use crate::session::Session;
 
-/// Describes what opening `segments` (the log, kept and fetched, in order) set aside. The
-/// seqs and uploaders come from the server; out of reach, the parts are described by
-/// reason alone.
+/// Describes what opening `log` (the log, kept and fetched, in order, with seqs) set aside.
+/// The uploaders come from the server; out of reach, the parts are described without them.
 pub async fn describe(
     session: Session,
     vault: VaultId,
-    segments: &[SealedSegment],
+    log: &[(u64, SealedSegment)],
     set_aside: &[SetAside],
 ) -> Vec<SetAsidePart> {
-    let seqs = seqs_of(vault, segments).await.unwrap_or_default();
+    let seqs: Vec<i64> = log.iter().map(|(seq, _)| *seq as i64).collect();
     let wanted: Vec<i64> = set_aside
         .iter()
         .filter_map(|part| seqs.get(part.position).copied())
@@ -53,32 +53,9 @@ pub async fn describe(
     )
 }
 
-/// The seq of each of `segments` in the server's log, when the server's log is exactly
-/// these segments (the copy kept here may be behind or of an older generation).
-async fn seqs_of(vault: VaultId, segments: &[SealedSegment]) -> Option<Vec<i64>> {
-    let mut log = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = api::segments_after(vault, after).await.ok()?;
-        if let Some((seq, _)) = page.segments.last() {
-            after = *seq;
-        }
-        log.extend(page.segments);
-        if !page.more {
-            break;
-        }
-    }
-    let same = log.len() == segments.len()
-        && log
-            .iter()
-            .zip(segments)
-            .all(|((_, fetched), opened)| fetched.as_bytes() == opened.as_bytes());
-    same.then(|| log.iter().map(|(seq, _)| *seq as i64).collect())
-}
-
 /// Removes every part of the record that does not open, as its owner: the whole log is
 /// re-sealed without them to the record's current key, in one atomic compaction.
-pub async fn remove(keyring: &VaultKeyring) -> Result<(), String> {
+pub async fn remove(keyring: &VaultKeyring, signer: &SigningKey) -> Result<(), String> {
     let vault = keyring.vault_id();
     let (segments, generation, last_seq) = read_log(vault).await?;
     let contents = keyring.open(&segments);
@@ -90,7 +67,7 @@ pub async fn remove(keyring: &VaultKeyring) -> Result<(), String> {
         .seal(&Sealer::for_identity(vault, current))
         .map_err(|e| e.to_string())?;
     let head = CompactionHead::whole_log(generation, last_seq as i64, current.epoch().0);
-    api::compact(vault, &head, &sealed)
+    api::compact(vault, &head, &sealed, signer)
         .await
         .map_err(|e| format!("Nothing was removed ({e}). Try again."))?;
     Ok(())
@@ -104,6 +81,7 @@ pub struct SetAsideNotice {
     /// Only the owner may rewrite the record.
     may_remove: bool,
     keyring: VaultKeyring,
+    signer: SigningKey,
 }
 
 impl SetAsideNotice {
@@ -114,6 +92,7 @@ impl SetAsideNotice {
             own: record.vault.is_own_record(),
             may_remove: record.role() == Role::Owner,
             keyring: record.keyring.clone(),
+            signer: record.signer.clone(),
         })
     }
 }
@@ -127,8 +106,10 @@ pub fn SetAsideWarning(notice: SetAsideNotice, removed: Callback<()>) -> impl In
         own,
         may_remove,
         keyring,
+        signer,
     } = notice;
     let keyring = StoredValue::new(keyring);
+    let signer = StoredValue::new(signer);
     let confirming = RwSignal::new(false);
     let working = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
@@ -136,7 +117,7 @@ pub fn SetAsideWarning(notice: SetAsideNotice, removed: Callback<()>) -> impl In
         working.set(true);
         failure.set(None);
         spawn_local(async move {
-            match remove(&keyring.get_value()).await {
+            match remove(&keyring.get_value(), &signer.get_value()).await {
                 Ok(()) => removed.run(()),
                 Err(why) => failure.set(Some(why)),
             }

@@ -3,11 +3,13 @@
 
 use base64::Engine as _;
 use folio_shared::api::account::{AccountSummary, AccountUnlock};
+use folio_shared::api::roster::{sign_compaction, sign_upload, write_headers};
 use folio_shared::api::{
     CompactionHead, CompactionResult, CreateVault, Problem, UploadedSegment, VaultKeyWrap,
     VaultSummary, segment_headers,
 };
-use folio_shared::keys::{VaultIdentity, WrappedKey};
+use folio_shared::keys::{KeyEpoch, SigningKey, VaultIdentity, WrappedKey};
+use folio_shared::roster::WriteKind;
 use folio_shared::segment_stream::{self, SegmentFrame};
 use folio_shared::vault::{SealedSegment, VaultId};
 use reqwest::StatusCode;
@@ -62,6 +64,8 @@ pub struct VaultClient {
     roster_heads: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<uuid::Uuid, folio_shared::roster::RosterHead>>,
     >,
+    /// The account's key, which signs every segment and compaction this client uploads.
+    signer: Option<std::sync::Arc<SigningKey>>,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -90,7 +94,20 @@ impl VaultClient {
             base: base.into().trim_end_matches('/').to_owned(),
             token: token.into(),
             roster_heads: Default::default(),
+            signer: None,
         }
+    }
+
+    /// This client, signing what it uploads with `key` (the account's,
+    /// [`SigningKey::of_account`]).
+    pub fn signing_with(mut self, key: SigningKey) -> Self {
+        self.signer = Some(std::sync::Arc::new(key));
+        self
+    }
+
+    /// The key this client signs with, if any.
+    pub fn signer(&self) -> Option<&SigningKey> {
+        self.signer.as_deref()
     }
 
     fn url(&self, path: &str) -> String {
@@ -191,33 +208,54 @@ impl VaultClient {
             .collect()
     }
 
-    /// Uploads raw bytes as a segment; the server checks the envelope.
+    /// Uploads raw bytes as a segment, unsigned; the server checks the envelope.
     pub async fn upload_raw(
         &self,
         id: VaultId,
         upload_key: &str,
         bytes: Vec<u8>,
     ) -> Result<UploadedSegment, ClientError> {
-        let response = self
-            .request(
-                reqwest::Method::PUT,
-                &format!("/api/v1/vaults/{}/segments/{upload_key}", id.0),
-            )
-            .header("content-type", "application/octet-stream")
-            .body(bytes)
-            .send()
-            .await?;
-        Ok(check(response).await?.json().await?)
+        self.put_segment(id, upload_key, bytes, None).await
     }
 
+    /// Uploads a sealed segment, signed when this client has a key.
     pub async fn upload(
         &self,
         id: VaultId,
         upload_key: &str,
         segment: &SealedSegment,
     ) -> Result<UploadedSegment, ClientError> {
-        self.upload_raw(id, upload_key, segment.as_bytes().to_vec())
+        let signature = self.signer().map(|key| {
+            sign_upload(
+                key,
+                id,
+                segment.epoch(),
+                WriteKind::Segment,
+                segment.as_bytes(),
+            )
+        });
+        self.put_segment(id, upload_key, segment.as_bytes().to_vec(), signature)
             .await
+    }
+
+    async fn put_segment(
+        &self,
+        id: VaultId,
+        upload_key: &str,
+        bytes: Vec<u8>,
+        signature: Option<String>,
+    ) -> Result<UploadedSegment, ClientError> {
+        let mut request = self
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/vaults/{}/segments/{upload_key}", id.0),
+            )
+            .header("content-type", "application/octet-stream");
+        if let Some(signature) = signature {
+            request = request.header(write_headers::WRITE_SIGNATURE, signature);
+        }
+        let response = request.body(bytes).send().await?;
+        Ok(check(response).await?.json().await?)
     }
 
     pub async fn segments_after(
@@ -280,12 +318,25 @@ impl VaultClient {
         }
     }
 
+    /// Replaces a range of the log with `segments`, signed when this client has a key (and
+    /// `head` carries no signatures of its own).
     pub async fn compact(
         &self,
         id: VaultId,
         head: &CompactionHead,
         segments: &[SealedSegment],
     ) -> Result<CompactionResult, ClientError> {
+        let signed;
+        let head = match self.signer() {
+            Some(key) if head.write_signatures.is_empty() => {
+                signed = CompactionHead {
+                    write_signatures: sign_compaction(key, id, KeyEpoch(head.epoch), segments),
+                    ..head.clone()
+                };
+                &signed
+            }
+            _ => head,
+        };
         let json = serde_json::to_vec(head).expect("a head serializes");
         let mut body = (json.len() as u32).to_be_bytes().to_vec();
         body.extend_from_slice(&json);

@@ -1,13 +1,15 @@
 //! `folio records` on a record whose member list the owner started (here by the test, as no
-//! client starts one yet), with the real binary against a running `folio serve`: segments no
-//! member signed are set aside, the list's head is pinned in the profile, and once the
-//! server's database loses the newest entry the command refuses the record.
+//! client starts one yet), with the real binary against a running `folio serve`: what the
+//! CLI imported is signed with the account's key and stays, an older client's unsigned
+//! upload is set aside, the list's head is pinned in the profile, and once the server's
+//! database loses the newest entry the command refuses the record.
 
-use base64::Engine as _;
 use folio_server::cli::profile::Profile;
-use folio_shared::api::roster::{AccountSigningKey, RosterAppendRequest};
+use folio_server::cli::vault_access::{VaultAccess, unlock_account};
+use folio_shared::api::roster::RosterAppendRequest;
 use folio_shared::care::Role;
-use folio_shared::keys::{AccountRecipient, KeyEpoch, SigningKey, VaultRecipient};
+use folio_shared::keys::{KeyEpoch, SigningKey, VaultRecipient};
+use folio_shared::record::{Entry, EntryId, Op, Source};
 use folio_shared::roster::{Member, RosterAppend, RosterChange};
 use folio_shared::vault::VaultId;
 use sea_orm::{ConnectionTrait, Database};
@@ -48,7 +50,7 @@ fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
     let before = folio_json(&["records", "--profile", profile, "--json"]);
     assert_eq!(before["set_aside"], json!([]), "written before signing");
 
-    // The owner's list: their key, the record's first key epoch. Public material only.
+    // The owner's list: their account's own key, the record's first key epoch.
     let loaded = Profile::load(std::path::Path::new(profile)).unwrap();
     assert!(loaded.roster_heads.is_empty());
     let client = loaded.client();
@@ -56,36 +58,45 @@ fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
         .enable_all()
         .build()
         .unwrap();
-    let key = SigningKey::generate();
-    let whoami = folio_json(&["account", "whoami", "--profile", profile, "--json"]);
-    let account_recipient: AccountRecipient = whoami["account_recipient"]
-        .as_str()
-        .expect("the account's recipient")
-        .parse()
-        .unwrap();
     runtime.block_on(async {
-        let http = reqwest::Client::new();
-        let token = &loaded.device.token;
-        let registered = http
-            .put(format!("{}/api/v1/account/signing-key", server.url))
-            .bearer_auth(token)
-            .json(&AccountSigningKey {
-                public_key: key.public_key(),
-                wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .encode(key.wrap_to(&account_recipient).as_bytes()),
-            })
-            .send()
+        let account = unlock_account(&client, &loaded).await.unwrap();
+        let key = SigningKey::of_account(&account);
+        let unlock = client.account_unlock().await.unwrap();
+        assert_eq!(
+            unlock.signing_key.map(|k| k.public_key),
+            Some(key.public_key()),
+            "the import registered the account's signing key"
+        );
+        // An older client's upload, before the list: not signed.
+        let summary = client.vault(vault).await.unwrap();
+        let access = VaultAccess::open(&loaded, Some(vault), false)
             .await
             .unwrap();
-        assert!(registered.status().is_success(), "{}", registered.status());
-        let summary = client.vault(vault).await.unwrap();
+        let allergy = Entry {
+            id: EntryId("AllergyIntolerance/old-client".into()),
+            op: Op::Put {
+                resource: json!({
+                    "resourceType": "AllergyIntolerance", "id": "old-client",
+                    "code": {"text": "Penicillin"},
+                    "patient": {"reference": "Patient/p1"}
+                }),
+                source: Source::default(),
+            },
+            at: chrono::Utc::now(),
+        };
+        let unsigned = access.sealer().seal(&[allergy]).unwrap().remove(0);
+        client
+            .upload_raw(vault, "older-client", unsigned.as_bytes().to_vec())
+            .await
+            .unwrap();
+
         let vault_recipient: VaultRecipient = summary.recipient.parse().unwrap();
         let owner = Member {
             account: loaded.account_id,
             name: "Ada".into(),
             role: Role::Owner,
             signing_key: key.public_key(),
-            recipient: account_recipient.clone(),
+            recipient: account.recipient(),
         };
         let at = chrono::Utc::now();
         let mut append = RosterAppend::genesis(vault, &key, owner, at).unwrap();
@@ -98,9 +109,9 @@ fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
                 at,
             )
             .unwrap();
-        let appended = http
+        let appended = reqwest::Client::new()
             .post(format!("{}/api/v1/vaults/{}/roster", server.url, vault.0))
-            .bearer_auth(token)
+            .bearer_auth(&loaded.device.token)
             .json(&RosterAppendRequest {
                 after: 0,
                 entries: append.finish().1,
@@ -111,16 +122,14 @@ fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
         assert!(appended.status().is_success(), "{}", appended.status());
     });
 
-    // What the import wrote is not signed: set aside, and said so.
+    // The import was signed by the owner and stays; the older client's upload is set aside,
+    // and said so.
     let records = folio_json(&["records", "--profile", profile, "--json"]);
     let set_aside = records["set_aside"].as_array().unwrap();
-    assert!(!set_aside.is_empty(), "{records:#}");
-    assert!(
-        set_aside
-            .iter()
-            .all(|part| part["reason"] == "not_from_a_member"),
-        "{records:#}"
-    );
+    assert_eq!(set_aside.len(), 1, "{records:#}");
+    assert_eq!(set_aside[0]["reason"], "not_from_a_member", "{records:#}");
+    assert_eq!(records["patient"]["name"], "Ada Lovelace", "{records:#}");
+    assert_eq!(records["entries"], before["entries"], "{records:#}");
     let pinned = Profile::load(std::path::Path::new(profile)).unwrap();
     assert_eq!(pinned.roster_heads[&vault.0].seq, 2, "the head is kept");
 

@@ -135,6 +135,12 @@ pub struct CompactionHead {
     /// list, so that only its owner can rewrite it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub write_signatures: Vec<String>,
+    /// Member-list entries stored with this compaction, in its transaction: a rotation's
+    /// removal and new epoch, so that the list names the new epoch exactly when its key
+    /// and segments exist. The new segments' signatures are checked against the list with
+    /// these entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster: Option<roster::RosterAppendRequest>,
 }
 
 impl CompactionHead {
@@ -150,6 +156,7 @@ impl CompactionHead {
             recipient: None,
             wrapped_keys: Vec::new(),
             write_signatures: Vec::new(),
+            roster: None,
         }
     }
 }

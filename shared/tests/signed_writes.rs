@@ -366,3 +366,35 @@ proptest! {
         prop_assert_eq!(back, signature);
     }
 }
+
+#[test]
+fn an_accounts_signing_key_is_derived_from_its_identity_alone() {
+    let account = AccountIdentity::generate();
+    // The same identity, as another client unwraps it.
+    let code = folio_shared::keys::RecoveryCode::generate();
+    let unlocker = folio_shared::keys::Unlocker::from_recovery_code(&code);
+    let again = account
+        .wrap_to(&unlocker.recipient())
+        .unwrap_account(&unlocker)
+        .unwrap();
+    assert_eq!(
+        SigningKey::of_account(&account).public_key(),
+        SigningKey::of_account(&again).public_key(),
+        "every client that unlocks the account signs with the same key"
+    );
+    assert_ne!(
+        SigningKey::of_account(&account).public_key(),
+        SigningKey::of_account(&AccountIdentity::generate()).public_key()
+    );
+    // What it signs verifies under its public half.
+    let key = SigningKey::of_account(&account);
+    let statement = WriteStatement::for_ciphertext(
+        VaultId(Uuid::new_v4()),
+        KeyEpoch::FIRST,
+        WriteKind::Segment,
+        b"sealed",
+    );
+    let signature = sign_write(&key, &statement);
+    assert_eq!(signature.signer, key.public_key());
+    assert!(signature.holds_for(&statement));
+}

@@ -62,7 +62,7 @@ async fn join_as_manager(owner: &Page, manager: &Patient, name: &str) -> VaultId
     let accepted = manager.client.accept_invitation(&link).await.unwrap();
     let owner_recipient: AccountRecipient = accepted.owner_recipient.parse().unwrap();
     let vault = VaultId(accepted.vault_id);
-    let code = SafetyCode::derive(vault, &owner_recipient, &manager.account.recipient());
+    let code = SafetyCode::derive(vault, &owner_recipient, &manager.account.recipient(), None);
     go_home(owner).await;
     click(owner, "a[href=\"/care\"]").await;
     fill(owner, "[data-testid=care-their-code]", &code.to_string()).await;

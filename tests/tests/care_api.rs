@@ -63,7 +63,8 @@ async fn join_with(
         .unwrap();
     assert_eq!(accepted.role, request.role);
     let told_owner: AccountRecipient = accepted.owner_recipient.parse().unwrap();
-    let on_their_screen = SafetyCode::derive(vault, &told_owner, &caregiver.account.recipient());
+    let on_their_screen =
+        SafetyCode::derive(vault, &told_owner, &caregiver.account.recipient(), None);
     let listed = owner.client.caregivers(vault).await.unwrap();
     let entry = listed.iter().find(|c| c.id == invited.id).unwrap();
     assert_eq!(entry.status, CaregiverStatus::AwaitingConfirmation);
@@ -71,6 +72,7 @@ async fn join_with(
         keyring,
         &owner.account.recipient(),
         entry.recipient.as_deref().unwrap(),
+        entry.signing_key.as_ref(),
         &on_their_screen.to_string(),
     )
     .expect("the codes match when nobody swapped a key");
@@ -147,6 +149,7 @@ async fn try_everything(owner: &Patient, actor: &Patient, tag: &str) -> Outcomes
         recipient: None,
         wrapped_keys: vec![],
         write_signatures: vec![],
+        roster: None,
     };
     Outcomes {
         read_log: status(client.all_segments(vault).await),
@@ -321,6 +324,7 @@ async fn a_server_that_swaps_the_caregivers_key_is_caught_by_the_safety_code(eng
         owner.vault_id,
         &accepted.owner_recipient.parse().unwrap(),
         &caregiver.account.recipient(),
+        None,
     );
 
     // The server, turned malicious, reports a key of its own as the caregiver's.
@@ -343,6 +347,7 @@ async fn a_server_that_swaps_the_caregivers_key_is_caught_by_the_safety_code(eng
         &keyring(&owner),
         &owner.account.recipient(),
         &reported,
+        None,
     )
     .unwrap();
     assert_ne!(on_owner_screen, on_their_screen, "the two screens differ");
@@ -350,6 +355,7 @@ async fn a_server_that_swaps_the_caregivers_key_is_caught_by_the_safety_code(eng
         &keyring(&owner),
         &owner.account.recipient(),
         &reported,
+        None,
         &on_their_screen.to_string(),
     );
     assert_eq!(refused.unwrap_err(), ConfirmError::CodeMismatch);
@@ -473,6 +479,7 @@ async fn a_removed_caregivers_keys_open_nothing_added_after_the_rotation(engine:
             ),
         }],
         write_signatures: vec![],
+        roster: None,
     };
     assert_eq!(
         status(
@@ -842,11 +849,13 @@ async fn uploads_to_a_removed_caregivers_key_wait_for_the_rotation(engine: Engin
         owner.vault_id,
         &accepted.owner_recipient.parse().unwrap(),
         &newcomer.account.recipient(),
+        None,
     );
     let wraps_old_key = wrap_for_caregiver(
         &keyring(&owner),
         &owner.account.recipient(),
         &newcomer.account.recipient().to_string(),
+        None,
         &code.to_string(),
     )
     .unwrap();
@@ -875,6 +884,7 @@ async fn uploads_to_a_removed_caregivers_key_wait_for_the_rotation(engine: Engin
         &rotated,
         &owner.account.recipient(),
         &newcomer.account.recipient().to_string(),
+        None,
         &code.to_string(),
     )
     .unwrap();

@@ -33,6 +33,7 @@ on_every_engine!(
     once_a_record_has_a_member_list_every_write_is_signed_by_a_member,
     a_member_list_rolled_back_in_the_database_is_caught_by_the_pinned_head,
     what_the_server_writes_itself_is_set_aside_or_refused,
+    a_rotation_brings_its_new_epoch_to_the_member_list_in_one_step,
 );
 
 fn b64(bytes: &[u8]) -> String {
@@ -407,6 +408,120 @@ async fn once_a_record_has_a_member_list_every_write_is_signed_by_a_member(engin
         .compact(owner.vault_id, &signed_head, &compacted)
         .await
         .expect("the owner's signed compaction");
+    server.stop().await;
+}
+
+/// A rotation under a member list: its segments are signed at the new epoch, which only a
+/// `NewEpoch` entry opens, so the entry comes with the compaction and is stored in its
+/// transaction: the list never names an epoch whose key no one holds, nor misses one that
+/// segments are sealed to.
+async fn a_rotation_brings_its_new_epoch_to_the_member_list_in_one_step(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let owner = Patient::sign_up(&server).await;
+    let key = SigningKey::of_account(&owner.account);
+    register(&server, &owner, &key).await;
+    let (status, body) = append(&server, &owner, 0, genesis(&owner, &key)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mine = one_segment(&owner, "before the rotation");
+    let signature = signed(&owner, &key, WriteKind::Segment, mine.as_bytes());
+    let (status, body) = upload(&server, &owner, "mine", &mine, Some(signature)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let (log, generation) = owner.client.all_segments(owner.vault_id).await.unwrap();
+    let keyring = owner.keyring_from_server().await;
+    let rotation = folio_shared::vault::rotate(&keyring, log.iter().map(|(_, s)| s)).unwrap();
+    let new_epoch = rotation.identity.epoch();
+    let signatures = folio_shared::api::roster::sign_compaction(
+        &key,
+        owner.vault_id,
+        new_epoch,
+        &rotation.segments,
+    );
+    let head = folio_shared::care::rotation_head(
+        &rotation,
+        generation,
+        log.last().unwrap().0 as i64,
+        (owner.account_id, &owner.account.recipient()),
+        &[],
+    )
+    .unwrap();
+    let head = CompactionHead {
+        write_signatures: signatures,
+        ..head
+    };
+    let roster =
+        Roster::verify(owner.vault_id, &roster_entries(&server, &owner).await, None).unwrap();
+    let mut next = RosterAppend::after(roster, &key);
+    next.push(
+        RosterChange::NewEpoch {
+            epoch: new_epoch,
+            vault_recipient: rotation.identity.recipient(),
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    let (_, new_entries) = next.finish();
+
+    // Without the entry, no member may write at the new epoch.
+    let refused = owner
+        .client
+        .compact(owner.vault_id, &head, &rotation.segments)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(StatusCode::FORBIDDEN), "{refused}");
+    // With the entry after a list that has moved on: refused, and nothing changed.
+    let stale = CompactionHead {
+        roster: Some(RosterAppendRequest {
+            after: 1,
+            entries: new_entries.clone(),
+        }),
+        ..head.clone()
+    };
+    let refused = owner
+        .client
+        .compact(owner.vault_id, &stale, &rotation.segments)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(StatusCode::CONFLICT), "{refused}");
+    // The entry is right but the compaction is not (read at an old generation): the entry is
+    // not kept either.
+    let outdated = CompactionHead {
+        generation: generation - 1,
+        roster: Some(RosterAppendRequest {
+            after: 2,
+            entries: new_entries.clone(),
+        }),
+        ..head.clone()
+    };
+    let refused = owner
+        .client
+        .compact(owner.vault_id, &outdated, &rotation.segments)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(StatusCode::CONFLICT), "{refused}");
+    assert_eq!(roster_entries(&server, &owner).await.len(), 2);
+    assert_eq!(owner.client.vault(owner.vault_id).await.unwrap().epoch, 1);
+
+    let rotated = CompactionHead {
+        roster: Some(RosterAppendRequest {
+            after: 2,
+            entries: new_entries,
+        }),
+        ..head
+    };
+    let done = owner
+        .client
+        .compact(owner.vault_id, &rotated, &rotation.segments)
+        .await
+        .expect("the rotation and its entry, together");
+    assert_eq!(done.epoch, new_epoch.0);
+    let roster =
+        Roster::verify(owner.vault_id, &roster_entries(&server, &owner).await, None).unwrap();
+    assert_eq!(roster.head().seq, 3);
+    assert_eq!(
+        roster.epoch_recipient(new_epoch),
+        Some(&rotation.identity.recipient())
+    );
     server.stop().await;
 }
 

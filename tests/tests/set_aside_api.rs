@@ -50,13 +50,14 @@ async fn join_as_manager(owner: &Patient, caregiver: &Patient, name: &str) {
         .await
         .unwrap();
     let told_owner: AccountRecipient = accepted.owner_recipient.parse().unwrap();
-    let code = SafetyCode::derive(vault, &told_owner, &caregiver.account.recipient());
+    let code = SafetyCode::derive(vault, &told_owner, &caregiver.account.recipient(), None);
     let listed = owner.client.caregivers(vault).await.unwrap();
     let entry = listed.iter().find(|c| c.id == invited.id).unwrap();
     let confirmation = wrap_for_caregiver(
         &owner.keyring_from_server().await,
         &owner.account.recipient(),
         entry.recipient.as_deref().unwrap(),
+        entry.signing_key.as_ref(),
         &code.to_string(),
     )
     .unwrap();

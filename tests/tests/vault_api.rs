@@ -410,6 +410,7 @@ async fn compaction_and_rotation_swap_atomically(engine: Engine) {
         recipient: None,
         wrapped_keys: vec![],
         write_signatures: vec![],
+        roster: None,
     };
     let result = patient
         .client
@@ -458,6 +459,7 @@ async fn compaction_and_rotation_swap_atomically(engine: Engine) {
         recipient: Some(rotation.identity.recipient().to_string()),
         wrapped_keys: vec![wrap.clone()],
         write_signatures: vec![],
+        roster: None,
     };
     let err = patient
         .client

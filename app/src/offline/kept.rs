@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use folio_shared::api::account::{AccountUnlock, SessionInfo};
 use folio_shared::api::{VaultKeyWrap, VaultSummary};
+use folio_shared::roster::SignedRosterEntry;
 use folio_shared::vault::{SealedSegment, VaultId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,9 @@ extern "C" {
 
     #[wasm_bindgen(catch, js_name = keptRange)]
     async fn kept_range(from: &str, to: &str) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = keptKeys)]
+    async fn kept_keys(from: &str, to: &str) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(catch)]
     async fn keep(
@@ -60,7 +64,8 @@ pub struct KeptLog {
     pub generation: i64,
     /// The server's sequence number of the last kept segment.
     pub last_seq: u64,
-    pub segments: Vec<SealedSegment>,
+    /// Each kept segment with its sequence number, in order.
+    pub segments: Vec<(u64, SealedSegment)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,6 +76,10 @@ struct LogHead {
 
 fn keys_key(vault: Uuid) -> String {
     format!("keys/{vault}")
+}
+
+fn roster_key(vault: VaultId) -> String {
+    format!("roster/{}", vault.0)
 }
 
 fn log_key(vault: VaultId) -> String {
@@ -162,6 +171,16 @@ pub async fn keep_vault_keys(vault: Uuid, wraps: &[VaultKeyWrap]) {
     write_json(&keys_key(vault), &wraps).await;
 }
 
+/// The member list of `vault` as this browser last verified it: its head is the pin a
+/// newer list must extend, and the list stands in for the server's while it is out of reach.
+pub async fn roster(vault: VaultId) -> Option<Vec<SignedRosterEntry>> {
+    read_json(&roster_key(vault)).await
+}
+
+pub async fn keep_roster(vault: VaultId, entries: &[SignedRosterEntry]) {
+    write_json(&roster_key(vault), &entries).await;
+}
+
 /// The kept log of `vault`; an empty one at generation 0 when nothing is kept.
 pub async fn log(vault: VaultId) -> KeptLog {
     let empty = KeptLog {
@@ -173,18 +192,23 @@ pub async fn log(vault: VaultId) -> KeptLog {
         return empty;
     };
     let (from, to) = segment_range(vault);
-    let values = match kept_range(&from, &to).await {
-        Ok(values) => js_sys::Array::from(&values),
-        Err(error) => {
+    let (values, keys) = match (kept_range(&from, &to).await, kept_keys(&from, &to).await) {
+        (Ok(values), Ok(keys)) => (js_sys::Array::from(&values), js_sys::Array::from(&keys)),
+        (Err(error), _) | (_, Err(error)) => {
             report("read its offline copy", error);
             return empty;
         }
     };
-    let segments: Option<Vec<SealedSegment>> = values
+    if values.length() != keys.length() {
+        return empty;
+    }
+    let segments: Option<Vec<(u64, SealedSegment)>> = keys
         .iter()
-        .map(|value| {
+        .zip(values.iter())
+        .map(|(key, value)| {
+            let seq = key.as_string()?.rsplit('/').next()?.parse().ok()?;
             let bytes = value.dyn_into::<js_sys::Uint8Array>().ok()?.to_vec();
-            SealedSegment::from_bytes(bytes).ok()
+            Some((seq, SealedSegment::from_bytes(bytes).ok()?))
         })
         .collect();
     // A damaged copy is no copy: the server has the log, and it is fetched afresh.

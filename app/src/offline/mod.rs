@@ -137,7 +137,7 @@ pub fn forget() {
 pub async fn log(
     session: Session,
     vault: VaultId,
-) -> Result<(Vec<SealedSegment>, LogSync), ApiError> {
+) -> Result<(Vec<(u64, SealedSegment)>, LogSync), ApiError> {
     let kept = kept::log(vault).await;
     let resuming = kept.last_seq > 0;
     let mut restart = !resuming;
@@ -174,7 +174,7 @@ pub async fn log(
     let fetched = fresh.len();
     let mut segments = if restart { Vec::new() } else { kept.segments };
     let kept_count = segments.len();
-    segments.extend(fresh.into_iter().map(|(_, segment)| segment));
+    segments.extend(fresh);
     Ok((
         segments,
         LogSync::UpToDate {

@@ -54,6 +54,14 @@ export async function keptRange(from, to) {
   return settle(transaction, request);
 }
 
+// The keys in [from, to), in key order: what `keptRange` returns the values of.
+export async function keptKeys(from, to) {
+  const db = await database();
+  const transaction = db.transaction(STORE, "readonly");
+  const request = transaction.objectStore(STORE).getAllKeys(IDBKeyRange.bound(from, to, false, true));
+  return settle(transaction, request);
+}
+
 // Writes `keys[i] = values[i]` for every i and, first, deletes the keys in [dropFrom, dropTo)
 // when given: one transaction, so a reader sees the old values or the new ones, never a mix.
 export async function keep(keys, values, dropFrom, dropTo) {

@@ -184,6 +184,12 @@ async fn create(server: Url, path: &Path, name: &str, force: bool, output: &Outp
         device,
     );
     profile.save(path)?;
+    // From the start, so that every write of this account is signed.
+    profile
+        .client()
+        .ensure_signing_key(&account, None)
+        .await
+        .context("registering the account's signing key")?;
     let device_id = profile.device.id;
     session.sign_out().await.context("signing out")?;
 

@@ -14,8 +14,8 @@ use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use folio_shared::api::care::{Caregiver, CaregiverStatus, CreateInvitation, Membership};
-use folio_shared::care::{Role, SafetyCode, owner_safety_code, wrap_for_caregiver};
-use folio_shared::keys::{AccountRecipient, KeyEpoch, VaultIdentity};
+use folio_shared::care::{Role, SafetyCode, add_caregiver, owner_safety_code, wrap_for_caregiver};
+use folio_shared::keys::{AccountRecipient, KeyEpoch, SigningPublicKey, VaultIdentity};
 use folio_shared::vault::VaultId;
 use serde::Serialize;
 use uuid::Uuid;
@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::account::{Output, ProfileArg};
 use super::fresh_proof::confirm_device;
 use super::profile::Profile;
-use super::vault_access::{VaultAccess, unlock_account};
+use super::vault_access::{VaultAccess, unlock_account, unlock_to_write};
 use crate::client::VaultClient;
 
 #[derive(Debug, Args)]
@@ -325,7 +325,7 @@ struct Accepted {
 async fn accept(profile: &ProfileArg, link: &str, output: &Output) -> Result<()> {
     let profile = load(profile)?;
     let client = profile.client();
-    let me = my_recipient(&client, &profile).await?;
+    let (me, my_signing_key) = my_keys(&client, &profile).await?;
     let accepted = client
         .accept_invitation(link)
         .await
@@ -334,7 +334,12 @@ async fn accept(profile: &ProfileArg, link: &str, output: &Output) -> Result<()>
         .owner_recipient
         .parse()
         .context("the server sent no usable key for the owner")?;
-    let code = SafetyCode::derive(VaultId(accepted.vault_id), &owner, &me);
+    let code = SafetyCode::derive(
+        VaultId(accepted.vault_id),
+        &owner,
+        &me,
+        Some(&my_signing_key),
+    );
     let answer = Accepted {
         membership_id: accepted.membership_id,
         vault_id: accepted.vault_id,
@@ -350,9 +355,13 @@ async fn accept(profile: &ProfileArg, link: &str, output: &Output) -> Result<()>
     })
 }
 
-/// This account's public key, from its own unlocked identity: never the server's word.
-async fn my_recipient(client: &VaultClient, profile: &Profile) -> Result<AccountRecipient> {
-    Ok(unlock_account(client, profile).await?.recipient())
+/// This account's public keys, from its own unlocked identity: never the server's word.
+async fn my_keys(
+    client: &VaultClient,
+    profile: &Profile,
+) -> Result<(AccountRecipient, SigningPublicKey)> {
+    let (account, signing) = unlock_to_write(client, profile).await?;
+    Ok((account.recipient(), signing.public_key()))
 }
 
 async fn confirm(
@@ -389,11 +398,38 @@ async fn confirm(
         Some(code) => code,
         None => ask_to_compare(
             &caregiver.name,
-            &owner_safety_code(&access.keyring, &owner, recipient)?,
+            &owner_safety_code(
+                &access.keyring,
+                &owner,
+                recipient,
+                caregiver.signing_key.as_ref(),
+            )?,
             output,
         )?,
     };
-    let confirmation = wrap_for_caregiver(&access.keyring, &owner, recipient, &their_code)?;
+    let confirmation = wrap_for_caregiver(
+        &access.keyring,
+        &owner,
+        recipient,
+        caregiver.signing_key.as_ref(),
+        &their_code,
+    )?;
+    // Under a member list they join it first: a member the list names but the server has
+    // not confirmed can do nothing, while the other order would leave a confirmed
+    // caregiver whose writes every client sets aside.
+    if let Some(roster) = &access.roster {
+        let signer = access
+            .client
+            .signer()
+            .context("this profile has no signing key")?;
+        let joining = add_caregiver(roster, signer, &caregiver, Utc::now())?;
+        access
+            .client
+            .append_roster(access.vault_id, &joining)
+            .await
+            .context("adding the caregiver to the record's member list")?;
+        access.keep_member_lists(&profile)?;
+    }
     let confirmed = access
         .client
         .confirm_caregiver(access.vault_id, id, &confirmation)
@@ -472,7 +508,7 @@ async fn list(profile: &ProfileArg, vault: Option<Uuid>, output: &Output) -> Res
             .context("listing the caregivers")?,
         None => Vec::new(),
     };
-    let me = my_recipient(&client, &profile).await?;
+    let (me, my_signing_key) = my_keys(&client, &profile).await?;
     let helping_with = client
         .memberships()
         .await
@@ -483,7 +519,14 @@ async fn list(profile: &ProfileArg, vault: Option<Uuid>, output: &Output) -> Res
                 .owner_recipient
                 .parse::<AccountRecipient>()
                 .ok()
-                .map(|owner| SafetyCode::derive(VaultId(membership.vault_id), &owner, &me));
+                .map(|owner| {
+                    SafetyCode::derive(
+                        VaultId(membership.vault_id),
+                        &owner,
+                        &me,
+                        Some(&my_signing_key),
+                    )
+                });
             Helping {
                 safety_code: code.map(|c| c.to_string()),
                 membership,
@@ -572,6 +615,7 @@ async fn revoke(
         .context(
             "rotating the record's key (the caregiver is removed; run this again to finish)",
         )?;
+    access.keep_member_lists(&profile)?;
     let answer = Revoked {
         caregiver,
         epoch: rotated.current().epoch().0,

@@ -3,7 +3,9 @@
 //! client verbs (`import`, `records`, `share`) do to a record starts here.
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use folio_shared::keys::{AccountIdentity, KeyEpoch, VaultIdentity};
+use folio_shared::care::Role;
+use folio_shared::keys::{AccountIdentity, KeyEpoch, SigningKey, VaultIdentity};
+use folio_shared::roster::Roster;
 use folio_shared::vault::{Sealer, VaultContents, VaultId, VaultKeyring};
 
 use super::account::unlock_with_device;
@@ -17,16 +19,32 @@ pub struct VaultAccess {
     pub account: AccountIdentity,
     pub vault_id: VaultId,
     pub keyring: VaultKeyring,
+    /// The record's verified member list; none for a record written before signing.
+    pub roster: Option<Roster>,
     /// Created by this very access: it has no segments yet, and only the key made here.
     created: bool,
 }
 
 /// The account identity, unwrapped with the profile's device key.
 pub async fn unlock_account(client: &VaultClient, profile: &Profile) -> Result<AccountIdentity> {
+    Ok(unlock_to_write(client, profile).await?.0)
+}
+
+/// The account identity and its signing key, which the server is given (its public half)
+/// the first time.
+pub async fn unlock_to_write(
+    client: &VaultClient,
+    profile: &Profile,
+) -> Result<(AccountIdentity, SigningKey)> {
     let unlock = client.account_unlock().await.context(
         "reading the account's keys (is the profile signed in? try `folio account login`)",
     )?;
-    unlock_with_device(&unlock, &profile.device)
+    let account = unlock_with_device(&unlock, &profile.device)?;
+    let signing = client
+        .ensure_signing_key(&account, unlock.signing_key.as_ref())
+        .await
+        .context("registering the account's signing key")?;
+    Ok((account, signing))
 }
 
 impl VaultAccess {
@@ -34,7 +52,8 @@ impl VaultAccess {
     /// account's own record the first time when `create` is set.
     pub async fn open(profile: &Profile, vault: Option<VaultId>, create: bool) -> Result<Self> {
         let client = profile.client();
-        let account = unlock_account(&client, profile).await?;
+        let (account, signing) = unlock_to_write(&client, profile).await?;
+        let client = client.signing_with(signing);
         let vaults = client.vaults().await.context("listing the records")?;
         let chosen = match vault {
             Some(id) => Some(
@@ -45,6 +64,7 @@ impl VaultAccess {
             ),
             None => vaults.iter().find(|v| v.is_own_record()),
         };
+        let owned = chosen.is_some_and(|summary| summary.role == Role::Owner.as_str());
         let vault_id = match chosen {
             Some(summary) => VaultId(summary.id),
             None if create => {
@@ -55,27 +75,50 @@ impl VaultAccess {
                     .await
                     .context("creating your record")?;
                 // Its one key is the one just made: no need to fetch it back.
-                return Ok(VaultAccess {
+                let keyring = VaultKeyring::new(id, identity);
+                let roster = client
+                    .start_member_list(id, &account, profile.account_id, &keyring, true)
+                    .await
+                    .context("starting your record's member list")?;
+                let access = VaultAccess {
                     client,
                     account,
                     vault_id: id,
-                    keyring: VaultKeyring::new(id, identity),
+                    keyring,
+                    roster,
                     created: true,
-                });
+                };
+                access.keep_member_lists(profile)?;
+                return Ok(access);
             }
             None => bail!("this account has no record yet: import something first"),
         };
-        let keyring = keyring(&client, &account, vault_id).await?;
-        profile
-            .remember_roster_heads(&client.pinned_heads())
-            .context("keeping the record's member list for next time")?;
-        Ok(VaultAccess {
+        let (keyring, mut roster) = keyring(&client, &account, vault_id).await?;
+        if roster.is_none() && owned {
+            // Written before signing: the owner's client signs it over and starts the list.
+            roster = client
+                .start_member_list(vault_id, &account, profile.account_id, &keyring, false)
+                .await
+                .context("signing your record and starting its member list")?;
+        }
+        let access = VaultAccess {
             client,
             account,
             vault_id,
             keyring,
+            roster,
             created: false,
-        })
+        };
+        access.keep_member_lists(profile)?;
+        Ok(access)
+    }
+
+    /// Keeps the member-list heads this access verified (or wrote) in the profile, so the
+    /// next command refuses a list rolled back behind them.
+    pub fn keep_member_lists(&self, profile: &Profile) -> Result<()> {
+        profile
+            .remember_roster_heads(&self.client.pinned_heads())
+            .context("keeping the record's member list for next time")
     }
 
     /// New segments are sealed to the newest epoch's key.
@@ -106,12 +149,13 @@ impl VaultAccess {
     }
 }
 
-/// Every epoch's vault key the account holds, unwrapped.
+/// Every epoch's vault key the account holds, unwrapped and, under a member list, checked
+/// against it; with the list.
 async fn keyring(
     client: &VaultClient,
     account: &AccountIdentity,
     vault_id: VaultId,
-) -> Result<VaultKeyring> {
+) -> Result<(VaultKeyring, Option<Roster>)> {
     let wraps = client
         .keys(vault_id)
         .await
@@ -140,5 +184,5 @@ async fn keyring(
     for identity in identities {
         keyring.insert(identity);
     }
-    Ok(keyring)
+    Ok((keyring, roster))
 }

@@ -5,7 +5,7 @@ use folio_shared::api::care::{
     AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, ConfirmCaregiver,
     CreateInvitation, Invitation, Membership,
 };
-use folio_shared::care::{RotationError, rotation_head};
+use folio_shared::care::{MemberListError, RotationError, rotation_head, rotation_with_members};
 use folio_shared::keys::AccountIdentity;
 use folio_shared::vault::{CompactError, VaultId, VaultKeyring, rotate};
 use reqwest::Method;
@@ -138,6 +138,10 @@ pub enum RotateError {
     Reseal(#[from] CompactError),
     #[error(transparent)]
     NoRecipient(#[from] RotationError),
+    #[error(transparent)]
+    MemberList(#[from] MemberListError),
+    #[error("this client has no signing key to rotate a record with a member list")]
+    NoSigningKey,
     #[error("the record kept changing while it was being rotated; try again")]
     KeptChanging,
 }
@@ -149,8 +153,10 @@ impl VaultClient {
     /// Rotates `vault` to a new key, as its owner: the whole log re-sealed, the new key
     /// wrapped to the owner and to every caregiver who keeps access, all swapped in by one
     /// atomic compaction. Run after removing a caregiver (the server marks the vault as due
-    /// one until it is done, so an interrupted rotation is simply run again). Returns the
-    /// keyring with the new key.
+    /// one until it is done, so an interrupted rotation is simply run again). Under a member
+    /// list the new key goes to the list's members, and the removals and the new epoch are
+    /// stored with the compaction ([`rotation_with_members`]). Returns the keyring with the
+    /// new key.
     pub async fn rotate_key(
         &self,
         vault: VaultId,
@@ -163,15 +169,30 @@ impl VaultClient {
             let last_seq = log.last().map_or(0, |(seq, _)| *seq as i64);
             let rotation = rotate(keyring, log.iter().map(|(_, segment)| segment))?;
             let caregivers = self.caregivers(vault).await?;
-            let head = rotation_head(
-                &rotation,
-                generation,
-                last_seq,
-                (owner_id, &owner.recipient()),
-                &caregivers,
-            )?;
+            let head = match self.checked_roster(vault).await? {
+                None => rotation_head(
+                    &rotation,
+                    generation,
+                    last_seq,
+                    (owner_id, &owner.recipient()),
+                    &caregivers,
+                )?,
+                Some(roster) => rotation_with_members(
+                    &roster,
+                    self.signer().ok_or(RotateError::NoSigningKey)?,
+                    &caregivers,
+                    &rotation,
+                    generation,
+                    last_seq,
+                    chrono::Utc::now(),
+                )?,
+            };
             match self.compact(vault, &head, &rotation.segments).await {
                 Ok(_) => {
+                    if head.roster.is_some() {
+                        // Verifies and pins the list with this rotation's entries.
+                        self.checked_roster(vault).await?;
+                    }
                     let mut rotated = keyring.clone();
                     rotated.insert(rotation.identity);
                     return Ok(rotated);

@@ -5,11 +5,19 @@
 
 use std::collections::HashMap;
 
+use base64::Engine as _;
+use folio_shared::api::CompactionHead;
 use folio_shared::api::SegmentOrigin;
-use folio_shared::api::roster::{RosterEntries, decode_write_signature};
+use folio_shared::api::roster::{
+    AccountSigningKey, RosterAppendRequest, RosterEntries, decode_write_signature,
+};
+use folio_shared::care::{MemberListError, start_list};
+use folio_shared::keys::{AccountIdentity, SigningKey};
 use folio_shared::roster::{Roster, RosterError, RosterHead, WriteSignature};
 use folio_shared::vault::VaultId;
+use folio_shared::vault::{Sealer, VaultKeyring};
 use reqwest::Method;
+use reqwest::StatusCode;
 
 use super::{ClientError, VaultClient, check};
 
@@ -17,6 +25,41 @@ use super::{ClientError, VaultClient, check};
 const ORIGINS_PER_CALL: usize = 1000;
 
 impl VaultClient {
+    /// Registers the account's signing key ([`SigningKey::of_account`]) unless the server
+    /// already holds it; refuses when the server holds another key for this account, which
+    /// no client of this account made.
+    pub async fn ensure_signing_key(
+        &self,
+        account: &AccountIdentity,
+        registered: Option<&AccountSigningKey>,
+    ) -> Result<SigningKey, ClientError> {
+        let key = SigningKey::of_account(account);
+        match registered {
+            Some(registered) if registered.public_key == key.public_key() => {}
+            Some(_) => {
+                return Err(ClientError::Unexpected(
+                    "the server holds a signing key for this account that is not the account's \
+                     own"
+                    .into(),
+                ));
+            }
+            None => {
+                let body = AccountSigningKey {
+                    public_key: key.public_key(),
+                    wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .encode(key.wrap_to(&account.recipient()).as_bytes()),
+                };
+                let response = self
+                    .request(Method::PUT, "/api/v1/account/signing-key")
+                    .json(&body)
+                    .send()
+                    .await?;
+                check(response).await?;
+            }
+        }
+        Ok(key)
+    }
+
     /// The record's verified member list, or `None` for a record written before signing.
     /// Refuses a list that does not verify, or that rolls back or forks the head this
     /// client pinned; pins the new head.
@@ -43,6 +86,92 @@ impl VaultClient {
         let roster = Roster::verify(vault, &entries, pinned).map_err(ClientError::Roster)?;
         self.pin_head(vault, roster.head());
         Ok(Some(roster))
+    }
+
+    /// Starts the member list of `vault` as its owner (`owner_id`, unlocked as `owner`), if
+    /// it has none: a new record's list names the owner and its first key; an older record's
+    /// log is first re-sealed in one compaction the owner signs (what was written before
+    /// signing becomes the owner's, as they open it now), and its caregivers join the list
+    /// as the server lists them. Left for another time, with `None`: a record with parts that
+    /// do not open (re-sealing would drop them unseen: the owner drops them first), one with
+    /// a caregiver whose Folio has not registered a signing key yet, or one that changed
+    /// meanwhile.
+    pub async fn start_member_list(
+        &self,
+        vault: VaultId,
+        owner: &AccountIdentity,
+        owner_id: uuid::Uuid,
+        keyring: &VaultKeyring,
+        new_record: bool,
+    ) -> Result<Option<Roster>, ClientError> {
+        let Some(key) = self.signer() else {
+            return Ok(None);
+        };
+        let caregivers = if new_record {
+            Vec::new()
+        } else {
+            self.caregivers(vault).await?
+        };
+        let start = match start_list(
+            keyring,
+            key,
+            (owner_id, owner.recipient()),
+            &caregivers,
+            chrono::Utc::now(),
+        ) {
+            Ok(start) => start,
+            Err(MemberListError::NoSigningKey { .. }) => return Ok(None),
+            Err(other) => return Err(ClientError::Unexpected(other.to_string())),
+        };
+        if !new_record {
+            let (log, generation) = self.all_segments(vault).await?;
+            if let Some((last_seq, _)) = log.last() {
+                let opened = keyring.open(log.iter().map(|(_, segment)| segment));
+                if !opened.set_aside().is_empty() {
+                    return Ok(None);
+                }
+                let current = keyring.current();
+                let resealed = opened
+                    .seal(&Sealer::for_identity(vault, current))
+                    .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+                let head =
+                    CompactionHead::whole_log(generation, *last_seq as i64, current.epoch().0);
+                match self.compact(vault, &head, &resealed).await {
+                    Ok(_) => {}
+                    Err(e) if e.status() == Some(StatusCode::CONFLICT) => return Ok(None),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let response = self
+            .request(Method::POST, &format!("/api/v1/vaults/{}/roster", vault.0))
+            .json(&start)
+            .send()
+            .await?;
+        match check(response).await {
+            Ok(_) => {}
+            // Started by another of the owner's clients meanwhile: that list stands.
+            Err(e) if e.status() == Some(StatusCode::CONFLICT) => {}
+            Err(e) => return Err(e),
+        }
+        self.checked_roster(vault).await
+    }
+
+    /// Appends entries this client signed to `vault`'s list, then verifies and pins the list
+    /// with them.
+    pub async fn append_roster(
+        &self,
+        vault: VaultId,
+        request: &RosterAppendRequest,
+    ) -> Result<(), ClientError> {
+        let response = self
+            .request(Method::POST, &format!("/api/v1/vaults/{}/roster", vault.0))
+            .json(request)
+            .send()
+            .await?;
+        check(response).await?;
+        self.checked_roster(vault).await?;
+        Ok(())
     }
 
     /// The head this client last verified for `vault`.

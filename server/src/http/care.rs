@@ -16,6 +16,7 @@ use folio_shared::api::care::{
     MAX_EMERGENCY_WAIT_HOURS, Membership,
 };
 use folio_shared::care::{Action, Role};
+use folio_shared::keys::SigningPublicKey;
 use uuid::Uuid;
 
 use super::AppState;
@@ -116,6 +117,11 @@ fn caregiver(row: membership::Model, now: DateTime<Utc>) -> Result<Caregiver, Ap
         status: status(&row, now),
         account_id: row.account_id,
         recipient: row.recipient.clone(),
+        signing_key: row
+            .signing_key
+            .as_deref()
+            .and_then(|bytes| <&[u8; 32]>::try_from(bytes).ok())
+            .and_then(|bytes| SigningPublicKey::from_bytes(bytes).ok()),
         ends_at: row.ends_at,
         invited_at: row.created_at,
         accepted_at: row.accepted_at,
@@ -316,6 +322,7 @@ pub async fn accept(
         secret,
         principal.account_id,
         &recipient,
+        account.signing_key,
         state.config.clock.now(),
     )
     .await?;

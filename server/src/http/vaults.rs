@@ -57,7 +57,8 @@ impl From<VaultError> for ApiError {
             | VaultError::StaleEpoch { .. }
             | VaultError::UploadKeyReused { .. }
             | VaultError::Replayed { .. }
-            | VaultError::GenerationMismatch { .. } => ApiError::Conflict(message),
+            | VaultError::GenerationMismatch { .. }
+            | VaultError::MemberListMoved { .. } => ApiError::Conflict(message),
             VaultError::QuotaExceeded { .. } => ApiError::InsufficientStorage(message),
             VaultError::ForeignVault { .. }
             | VaultError::InvalidEpoch(_)
@@ -375,7 +376,37 @@ pub async fn compact(
         .into_iter()
         .map(|f| parse_segment(f.bytes))
         .collect::<Result<Vec<_>, _>>()?;
-    let signatures = compaction_signatures(&state, vault_id, &head, &segments).await?;
+    // The list the new segments are signed under: the stored one, or with the entries that
+    // come with this compaction (checked here, stored in the compaction's transaction).
+    let signers = match &head.roster {
+        Some(append) => {
+            let db = state.storage.db();
+            let vault = authorize(
+                &state,
+                &principal,
+                vault_id,
+                Action::Rewrite,
+                "rewrote the record",
+            )
+            .await?;
+            let account = crate::storage::accounts::get(db, principal.account_id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound("this account no longer exists".into()))?;
+            Some(
+                rosters::checked_append(db, &vault, &account, append.after, &append.entries)
+                    .await?,
+            )
+        }
+        None => rosters::roster(state.storage.db(), vault_id).await?,
+    };
+    let signatures = compaction_signatures(signers.as_ref(), vault_id, &head, &segments)?;
+    let member_list = head
+        .roster
+        .as_ref()
+        .map(|append| vaults::MemberListAddition {
+            after: append.after,
+            entries: &append.entries,
+        });
     let (vault, seqs) = vaults::compact(
         state.storage.db(),
         principal.account_id,
@@ -383,6 +414,7 @@ pub async fn compact(
         &head,
         &segments,
         &signatures,
+        member_list,
         state.config.clock.now(),
     )
     .await?;
@@ -396,13 +428,12 @@ pub async fn compact(
 
 /// The stored form of each new segment's signature (see [`roster::checked_signature`]): one
 /// per segment, or none at all for a record without a member list.
-async fn compaction_signatures(
-    state: &AppState,
+fn compaction_signatures(
+    signers: Option<&folio_shared::roster::Roster>,
     vault_id: Uuid,
     head: &CompactionHead,
     segments: &[SealedSegment],
 ) -> Result<Vec<Option<Vec<u8>>>, ApiError> {
-    let signers = rosters::roster(state.storage.db(), vault_id).await?;
     if head.write_signatures.is_empty() && signers.is_none() {
         return Ok(vec![None; segments.len()]);
     }
@@ -426,7 +457,7 @@ async fn compaction_signatures(
             WriteKind::Compaction,
             sealed.as_bytes(),
         );
-        let signature = roster::checked_signature(signers.as_ref(), &statement, signature)?;
+        let signature = roster::checked_signature(signers, &statement, signature)?;
         stored.push(signature.as_ref().map(roster::stored_signature));
     }
     Ok(stored)

@@ -96,6 +96,7 @@ pub async fn invite(
         ends_at: Set(ends_at),
         account_id: Set(None),
         recipient: Set(None),
+        signing_key: Set(None),
         accepted_at: Set(None),
         confirmed_at: Set(None),
         revoked_at: Set(None),
@@ -116,6 +117,7 @@ pub async fn accept(
     secret: &str,
     account: Uuid,
     recipient: &str,
+    signing_key: Option<Vec<u8>>,
     now: DateTime<Utc>,
 ) -> Result<membership::Model, MembershipError> {
     let txn = db.begin().await?;
@@ -144,6 +146,10 @@ pub async fn accept(
     let claimed = membership::Entity::update_many()
         .col_expr(membership::Column::AccountId, Expr::value(account))
         .col_expr(membership::Column::Recipient, Expr::value(recipient))
+        .col_expr(
+            membership::Column::SigningKey,
+            Expr::value(signing_key.clone()),
+        )
         .col_expr(membership::Column::AcceptedAt, Expr::value(now))
         .filter(membership::Column::Id.eq(row.id))
         .filter(membership::Column::AcceptedAt.is_null())
@@ -156,6 +162,7 @@ pub async fn accept(
     Ok(membership::Model {
         account_id: Some(account),
         recipient: Some(recipient.to_owned()),
+        signing_key,
         accepted_at: Some(now),
         ..row
     })
@@ -274,10 +281,11 @@ async fn hand_over(
         .await?
         .ok_or(MembershipError::NotFound)?;
     let previous = vault.owner_id;
-    let previous_recipient = account::Entity::find_by_id(previous)
-        .one(txn)
-        .await?
-        .and_then(|a| a.recipient);
+    let previous_account = account::Entity::find_by_id(previous).one(txn).await?;
+    let previous_signing_key = previous_account
+        .as_ref()
+        .and_then(|a| a.signing_key.clone());
+    let previous_recipient = previous_account.and_then(|a| a.recipient);
     vault::Entity::update_many()
         .col_expr(vault::Column::OwnerId, Expr::value(new_owner))
         .col_expr(vault::Column::Dependant, Expr::value(false))
@@ -299,6 +307,7 @@ async fn hand_over(
         ends_at: Set(None),
         account_id: Set(Some(previous)),
         recipient: Set(previous_recipient),
+        signing_key: Set(previous_signing_key),
         accepted_at: Set(Some(now)),
         confirmed_at: Set(Some(now)),
         revoked_at: Set(None),

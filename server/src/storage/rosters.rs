@@ -74,6 +74,23 @@ pub async fn append(
     new: &[SignedRosterEntry],
     now: DateTime<Utc>,
 ) -> Result<u64, RosterStoreError> {
+    let txn = db.begin().await?;
+    checked_append(&txn, vault, account, after, new).await?;
+    insert(&txn, vault.id, after, new, account.id, now).await?;
+    txn.commit().await?;
+    Ok(after + new.len() as u64)
+}
+
+/// The list as it would be with `new` after the first `after` entries, checked as
+/// [`append`] checks it, without storing anything: for a compaction that stores the entries
+/// with its segments ([`insert`] in its own transaction).
+pub async fn checked_append(
+    db: &impl ConnectionTrait,
+    vault: &vault::Model,
+    account: &account::Model,
+    after: u64,
+    new: &[SignedRosterEntry],
+) -> Result<Roster, RosterStoreError> {
     if new.is_empty() || new.len() > MAX_APPEND {
         return Err(RosterStoreError::Count);
     }
@@ -91,8 +108,7 @@ pub async fn append(
             return Err(RosterStoreError::NotTheOwner);
         }
     }
-    let txn = db.begin().await?;
-    let mut all = entries(&txn, vault.id).await?;
+    let mut all = entries(db, vault.id).await?;
     let stored = all.len() as u64;
     if stored != after {
         return Err(RosterStoreError::Moved {
@@ -101,32 +117,45 @@ pub async fn append(
         });
     }
     all.extend_from_slice(new);
-    Roster::verify(VaultId(vault.id), &all, None).map_err(RosterStoreError::Invalid)?;
+    Roster::verify(VaultId(vault.id), &all, None).map_err(RosterStoreError::Invalid)
+}
+
+/// Stores `new` as the entries after the first `after`, checked already
+/// ([`checked_append`]). Inside the caller's transaction: if another append took one of
+/// these seqs meanwhile, the caller rolls back on [`RosterStoreError::Moved`].
+pub async fn insert(
+    txn: &impl ConnectionTrait,
+    vault_id: Uuid,
+    after: u64,
+    new: &[SignedRosterEntry],
+    added_by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), RosterStoreError> {
     for (i, entry) in new.iter().enumerate() {
         let inserted = roster_entry::ActiveModel {
-            vault_id: Set(vault.id),
-            seq: Set((stored + 1 + i as u64) as i64),
+            vault_id: Set(vault_id),
+            seq: Set((after + 1 + i as u64) as i64),
             body: Set(entry.body.clone()),
             signer: Set(entry.signer.as_bytes().to_vec()),
             signature: Set(entry.signature.to_vec()),
-            added_by: Set(account.id),
+            added_by: Set(added_by),
             created_at: Set(now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await;
         match inserted {
             Ok(_) => {}
             // Another append took this seq between our read and our write.
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-                txn.rollback().await?;
-                let entries = entries(db, vault.id).await?.len() as u64;
-                return Err(RosterStoreError::Moved { entries, after });
+                return Err(RosterStoreError::Moved {
+                    entries: after + i as u64 + 1,
+                    after,
+                });
             }
             Err(e) => return Err(e.into()),
         }
     }
-    txn.commit().await?;
-    Ok(stored + new.len() as u64)
+    Ok(())
 }
 
 /// The signing key an account registered, if any.

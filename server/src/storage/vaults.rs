@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::entity::{attachment, membership, segment, vault, vault_key};
-use super::memberships;
+use super::{memberships, rosters};
 use folio_shared::care::{Action, Role};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +52,18 @@ pub enum VaultError {
     RotationDue,
     #[error("attachment {0} is stored already with other bytes; an attachment is never replaced")]
     AttachmentDiffers(Uuid),
+    #[error("the record's member list has {entries} entries now, not {after}: read it again")]
+    MemberListMoved { entries: u64, after: u64 },
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// Member-list entries a compaction stores in its own transaction (checked already by
+/// [`rosters::checked_append`]): a rotation's new epoch is named in the list exactly when
+/// its key exists.
+pub struct MemberListAddition<'a> {
+    pub after: u64,
+    pub entries: &'a [folio_shared::roster::SignedRosterEntry],
 }
 
 fn action_phrase(action: Action) -> &'static str {
@@ -495,6 +505,7 @@ pub async fn compact(
     head: &CompactionHead,
     new_segments: &[SealedSegment],
     write_signatures: &[Option<Vec<u8>>],
+    member_list: Option<MemberListAddition<'_>>,
     now: DateTime<Utc>,
 ) -> Result<(vault::Model, Vec<i64>), VaultError> {
     let bad = |why: &str| VaultError::BadCompaction(why.to_owned());
@@ -676,6 +687,26 @@ pub async fn compact(
         }
         .insert(&txn)
         .await?;
+    }
+    if let Some(addition) = member_list {
+        match rosters::insert(
+            &txn,
+            vault_id,
+            addition.after,
+            addition.entries,
+            account,
+            now,
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(rosters::RosterStoreError::Moved { entries, after }) => {
+                txn.rollback().await?;
+                return Err(VaultError::MemberListMoved { entries, after });
+            }
+            Err(rosters::RosterStoreError::Db(e)) => return Err(e.into()),
+            Err(other) => return Err(VaultError::BadCompaction(other.to_string())),
+        }
     }
     txn.commit().await?;
     Ok((updated, seqs))

@@ -103,6 +103,11 @@ pub struct Caregiver {
     pub account_id: Option<Uuid>,
     /// The caregiver's public key as the server recorded it at acceptance.
     pub recipient: Option<String>,
+    /// The signing key the caregiver's account had registered at acceptance, which the
+    /// safety code covers and the owner's client adds to the member list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub signing_key: Option<crate::keys::SigningPublicKey>,
     pub ends_at: Option<DateTime<Utc>>,
     pub invited_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,

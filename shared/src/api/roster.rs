@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::SigningPublicKey;
-use crate::roster::{SignedRosterEntry, WriteSignature};
+use crate::keys::{KeyEpoch, SigningKey, SigningPublicKey};
+use crate::roster::{SignedRosterEntry, WriteKind, WriteSignature, WriteStatement, sign_write};
+use crate::vault::{SealedSegment, VaultId};
 
 /// Request headers of uploads that carry a writer's signature.
 pub mod write_headers {
@@ -58,6 +59,34 @@ pub struct RosterLength {
 pub fn encode_write_signature(signature: &WriteSignature) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature.to_bytes())
+}
+
+/// `key`'s signature over `ciphertext` written to `vault` at `epoch`, in header form: what
+/// every upload carries, so that the member list can later tell the record's writers from
+/// the server.
+pub fn sign_upload(
+    key: &SigningKey,
+    vault: VaultId,
+    epoch: KeyEpoch,
+    kind: WriteKind,
+    ciphertext: &[u8],
+) -> String {
+    let statement = WriteStatement::for_ciphertext(vault, epoch, kind, ciphertext);
+    encode_write_signature(&sign_write(key, &statement))
+}
+
+/// The signatures of a compaction's new segments, in order
+/// ([`crate::api::CompactionHead::write_signatures`]).
+pub fn sign_compaction(
+    key: &SigningKey,
+    vault: VaultId,
+    epoch: KeyEpoch,
+    segments: &[SealedSegment],
+) -> Vec<String> {
+    segments
+        .iter()
+        .map(|segment| sign_upload(key, vault, epoch, WriteKind::Compaction, segment.as_bytes()))
+        .collect()
 }
 
 /// Parses [`encode_write_signature`]'s form; `None` if it is not 96 bytes of base64url

@@ -5,7 +5,7 @@ use base64::Engine as _;
 
 use crate::api::VaultKeyWrap;
 use crate::api::care::ConfirmCaregiver;
-use crate::keys::AccountRecipient;
+use crate::keys::{AccountRecipient, SigningPublicKey};
 use crate::vault::VaultKeyring;
 
 use super::SafetyCode;
@@ -20,17 +20,23 @@ pub enum ConfirmError {
     CodeMismatch,
 }
 
-/// The code the owner's screen shows for a caregiver whose key the server reported as
-/// `caregiver_recipient`.
+/// The code the owner's screen shows for a caregiver whose keys the server reported as
+/// `caregiver_recipient` and `caregiver_signing_key`.
 pub fn owner_safety_code(
     keyring: &VaultKeyring,
     owner: &AccountRecipient,
     caregiver_recipient: &str,
+    caregiver_signing_key: Option<&SigningPublicKey>,
 ) -> Result<SafetyCode, ConfirmError> {
     let caregiver: AccountRecipient = caregiver_recipient
         .parse()
         .map_err(|_| ConfirmError::NoRecipient)?;
-    Ok(SafetyCode::derive(keyring.vault_id(), owner, &caregiver))
+    Ok(SafetyCode::derive(
+        keyring.vault_id(),
+        owner,
+        &caregiver,
+        caregiver_signing_key,
+    ))
 }
 
 /// Wraps every key of `keyring` to the caregiver, if the code on the caregiver's screen
@@ -39,9 +45,10 @@ pub fn wrap_for_caregiver(
     keyring: &VaultKeyring,
     owner: &AccountRecipient,
     caregiver_recipient: &str,
+    caregiver_signing_key: Option<&SigningPublicKey>,
     their_code: &str,
 ) -> Result<ConfirmCaregiver, ConfirmError> {
-    let code = owner_safety_code(keyring, owner, caregiver_recipient)?;
+    let code = owner_safety_code(keyring, owner, caregiver_recipient, caregiver_signing_key)?;
     if !code.matches(their_code) {
         return Err(ConfirmError::CodeMismatch);
     }
@@ -77,6 +84,7 @@ mod tests {
             keyring.vault_id(),
             &owner.recipient(),
             &caregiver.recipient(),
+            None,
         )
         .to_string();
 
@@ -86,6 +94,7 @@ mod tests {
             &keyring,
             &owner.recipient(),
             &server.recipient().to_string(),
+            None,
             &on_their_screen,
         );
         assert_eq!(swapped.unwrap_err(), ConfirmError::CodeMismatch);
@@ -94,6 +103,7 @@ mod tests {
             &keyring,
             &owner.recipient(),
             &caregiver.recipient().to_string(),
+            None,
             &on_their_screen,
         )
         .unwrap();

@@ -52,6 +52,7 @@ pub fn rotation_head(
         recipient: Some(rotation.identity.recipient().to_string()),
         wrapped_keys,
         write_signatures: Vec::new(),
+        roster: None,
     })
 }
 
@@ -71,6 +72,7 @@ mod tests {
             status,
             account_id: Some(Uuid::new_v4()),
             recipient,
+            signing_key: None,
             ends_at: None,
             invited_at: Utc::now(),
             accepted_at: None,

@@ -6,6 +6,10 @@
 //! record's id and *both* public keys as each side sees them; if the server substituted
 //! either key, the two screens show different codes and the owner refuses.
 //!
+//! The caregiver's signing key, which the owner's client then adds to the record's member
+//! list, is bound the same way: a caregiver's client always puts its own in, so a server
+//! that swaps or drops it changes the owner's code.
+//!
 //! Because the server chooses the keys it substitutes, it could search for two keys whose
 //! codes collide (a birthday search over both sides), so the code is long (30 digits,
 //! about 100 bits) and each derivation costs a few thousand hashes, as Signal's safety
@@ -15,7 +19,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::keys::AccountRecipient;
+use crate::keys::{AccountRecipient, SigningPublicKey};
 use crate::vault::VaultId;
 
 /// Hash iterations per derivation: slows a collision search, not a phone.
@@ -28,19 +32,29 @@ const GROUP_DIGITS: u64 = 100_000;
 pub struct SafetyCode([u32; GROUPS]);
 
 impl SafetyCode {
-    /// The code for `caregiver` helping with `vault`, owned by `owner`. The order matters:
-    /// each key is bound to its part.
-    pub fn derive(vault: VaultId, owner: &AccountRecipient, caregiver: &AccountRecipient) -> Self {
+    /// The code for `caregiver` helping with `vault`, owned by `owner`, with the signing
+    /// key the caregiver's writes will carry (none only for an account that has not
+    /// registered one). The order matters: each key is bound to its part.
+    pub fn derive(
+        vault: VaultId,
+        owner: &AccountRecipient,
+        caregiver: &AccountRecipient,
+        caregiver_signing_key: Option<&SigningPublicKey>,
+    ) -> Self {
         let owner = owner.to_string();
         let caregiver = caregiver.to_string();
-        let mut digest: [u8; 32] = Sha256::new()
+        let mut first = Sha256::new()
             .chain_update(b"folio-safety-code-v1\0")
             .chain_update(vault.0.as_bytes())
             .chain_update(owner.as_bytes())
             .chain_update(b"\0")
-            .chain_update(caregiver.as_bytes())
-            .finalize()
-            .into();
+            .chain_update(caregiver.as_bytes());
+        if let Some(key) = caregiver_signing_key {
+            first = first
+                .chain_update(b"\0signing key\0")
+                .chain_update(key.as_bytes());
+        }
+        let mut digest: [u8; 32] = first.finalize().into();
         for _ in 0..ITERATIONS {
             digest = Sha256::new()
                 .chain_update(digest)
@@ -96,8 +110,9 @@ mod tests {
     #[test]
     fn both_sides_derive_the_same_code_from_the_same_keys() {
         let (vault, owner, caregiver) = (VaultId(Uuid::new_v4()), recipient(), recipient());
-        let on_owner_screen = SafetyCode::derive(vault, &owner, &caregiver);
-        let on_caregiver_screen = SafetyCode::derive(vault, &owner.clone(), &caregiver.clone());
+        let on_owner_screen = SafetyCode::derive(vault, &owner, &caregiver, None);
+        let on_caregiver_screen =
+            SafetyCode::derive(vault, &owner.clone(), &caregiver.clone(), None);
         assert_eq!(on_owner_screen, on_caregiver_screen);
         let shown = on_owner_screen.to_string();
         assert_eq!(shown.len(), 35, "{shown}");
@@ -108,16 +123,37 @@ mod tests {
     #[test]
     fn a_swapped_key_or_another_record_changes_the_code() {
         let (vault, owner, caregiver) = (VaultId(Uuid::new_v4()), recipient(), recipient());
-        let code = SafetyCode::derive(vault, &owner, &caregiver);
+        let code = SafetyCode::derive(vault, &owner, &caregiver, None);
         let server_key = recipient();
-        assert_ne!(code, SafetyCode::derive(vault, &owner, &server_key));
-        assert_ne!(code, SafetyCode::derive(vault, &server_key, &caregiver));
-        assert_ne!(code, SafetyCode::derive(vault, &caregiver, &owner));
+        assert_ne!(code, SafetyCode::derive(vault, &owner, &server_key, None));
         assert_ne!(
             code,
-            SafetyCode::derive(VaultId(Uuid::new_v4()), &owner, &caregiver)
+            SafetyCode::derive(vault, &server_key, &caregiver, None)
         );
-        assert!(!code.matches(&SafetyCode::derive(vault, &owner, &server_key).to_string()));
+        assert_ne!(code, SafetyCode::derive(vault, &caregiver, &owner, None));
+        assert_ne!(
+            code,
+            SafetyCode::derive(VaultId(Uuid::new_v4()), &owner, &caregiver, None)
+        );
+        assert!(!code.matches(&SafetyCode::derive(vault, &owner, &server_key, None).to_string()));
         assert!(!code.matches(""));
+    }
+
+    #[test]
+    fn a_swapped_or_dropped_signing_key_changes_the_code() {
+        use crate::keys::SigningKey;
+        let (vault, owner, caregiver) = (VaultId(Uuid::new_v4()), recipient(), recipient());
+        let theirs = SigningKey::generate().public_key();
+        let code = SafetyCode::derive(vault, &owner, &caregiver, Some(&theirs));
+        assert_eq!(
+            code,
+            SafetyCode::derive(vault, &owner, &caregiver, Some(&theirs))
+        );
+        let servers = SigningKey::generate().public_key();
+        assert_ne!(
+            code,
+            SafetyCode::derive(vault, &owner, &caregiver, Some(&servers))
+        );
+        assert_ne!(code, SafetyCode::derive(vault, &owner, &caregiver, None));
     }
 }

@@ -6,8 +6,11 @@
 //! write and every change to the record's member list, and clients accept only what a
 //! member allowed to make it signed (see `crate::roster`).
 //!
-//! The secret is kept like the account identity: wrapped to the account's own recipient
-//! ([`SigningKey::wrap_to`]), so whoever unlocks the account also gets its signing key.
+//! A member's key is derived from their account identity ([`SigningKey::of_account`]), so
+//! whoever unlocks the account also has its signing key, and the server has no copy of its
+//! own to hand out: it could otherwise wrap a key it made to the account's (public)
+//! recipient and have the patient sign with a key it knows. A key can still be wrapped
+//! ([`SigningKey::wrap_to`]) for the server to keep beside the account's other wraps.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,6 +33,10 @@ const PUBLIC_KEY_HRP: &str = "folio-sig";
 /// start with their own tags, so no wrap can be taken for another kind.
 const SIGNING_KEY_TAG: &str = "folio-signing-key/v1";
 
+/// HKDF salt of [`SigningKey::of_account`]: a key derived for another purpose from the
+/// same identity is unrelated to this one.
+const ACCOUNT_DERIVATION_SALT: &[u8] = b"folio account signing key v1";
+
 /// Why a signing public key did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a Folio signing key: {0}")]
@@ -46,6 +53,22 @@ impl SigningKey {
     pub fn generate() -> Self {
         let mut seed = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(seed.as_mut());
+        Self(ed25519_dalek::SigningKey::from_bytes(&seed))
+    }
+
+    /// The account's own signing key: HKDF-SHA256 of the account identity's secret, so every
+    /// client that unlocks the account signs with the same key, and none can be handed
+    /// another one.
+    pub fn of_account(account: &AccountIdentity) -> Self {
+        use age::secrecy::ExposeSecret as _;
+        let secret = super::identity::secret_key_string(&account.0);
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(
+            Some(ACCOUNT_DERIVATION_SALT),
+            secret.expose_secret().as_bytes(),
+        );
+        let mut seed = Zeroizing::new([0u8; 32]);
+        hkdf.expand(b"ed25519 seed", seed.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
         Self(ed25519_dalek::SigningKey::from_bytes(&seed))
     }
 

@@ -88,12 +88,24 @@ impl VaultKeyring {
         segments: impl IntoIterator<Item = &'a SealedSegment>,
         wanted: impl Fn(&str) -> bool,
     ) -> VaultContents {
+        self.open_where_vouched(segments, wanted, |_, _| Ok(()))
+    }
+
+    /// [`VaultKeyring::open_where`] with [`VaultKeyring::open_vouched`]'s check.
+    pub fn open_where_vouched<'a>(
+        &self,
+        segments: impl IntoIterator<Item = &'a SealedSegment>,
+        wanted: impl Fn(&str) -> bool,
+        vouch: impl Fn(usize, &SealedSegment) -> Result<(), SegmentError>,
+    ) -> VaultContents {
         let wanted_entry = |id: &EntryId| wanted(id.resource_type());
         let mut contents = VaultContents::default();
         for (position, segment) in segments.into_iter().enumerate() {
-            let decoded = self.decrypt(segment).and_then(|(plaintext, epoch)| {
-                batch::decode_where(&plaintext, self.vault, epoch, &wanted_entry)
-            });
+            let decoded = vouch(position, segment)
+                .and_then(|()| self.decrypt(segment))
+                .and_then(|(plaintext, epoch)| {
+                    batch::decode_where(&plaintext, self.vault, epoch, &wanted_entry)
+                });
             match decoded {
                 Ok(entries) => entries
                     .into_iter()

@@ -123,7 +123,15 @@ fn CaregiverRow(
         (Some(me), Some(recipient))
             if status == CaregiverStatus::AwaitingConfirmation && may_confirm =>
         {
-            record.with_value(|r| owner_safety_code(&r.keyring, &me.recipient(), recipient).ok())
+            record.with_value(|r| {
+                owner_safety_code(
+                    &r.keyring,
+                    &me.recipient(),
+                    recipient,
+                    caregiver.signing_key.as_ref(),
+                )
+                .ok()
+            })
         }
         _ => None,
     };

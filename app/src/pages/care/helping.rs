@@ -4,7 +4,7 @@
 
 use folio_shared::api::care::{CaregiverStatus, Membership};
 use folio_shared::care::SafetyCode;
-use folio_shared::keys::AccountRecipient;
+use folio_shared::keys::{AccountRecipient, SigningKey};
 use folio_shared::vault::VaultId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -31,8 +31,14 @@ pub fn AcceptInvitation() -> impl IntoView {
             match api::accept_invitation(&text).await {
                 Ok(accepted) => match accepted.owner_recipient.parse::<AccountRecipient>() {
                     Ok(owner) => {
-                        let shown =
-                            SafetyCode::derive(VaultId(accepted.vault_id), &owner, &me.recipient());
+                        // This account's own keys, never the server's word for them.
+                        let signing = SigningKey::of_account(&me).public_key();
+                        let shown = SafetyCode::derive(
+                            VaultId(accepted.vault_id),
+                            &owner,
+                            &me.recipient(),
+                            Some(&signing),
+                        );
                         code.set(Some(shown.to_string()));
                         error.set(None);
                         session.set_pending_invitation(None);

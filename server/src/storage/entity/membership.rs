@@ -20,6 +20,8 @@ pub struct Model {
     pub ends_at: Option<DateTimeUtc>,
     pub account_id: Option<Uuid>,
     pub recipient: Option<String>,
+    /// The caregiver account's Ed25519 public key at acceptance, if it had one.
+    pub signing_key: Option<Vec<u8>>,
     pub accepted_at: Option<DateTimeUtc>,
     pub confirmed_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,

@@ -13,6 +13,7 @@ mod m0006_fresh_proofs;
 mod m0007_bound_attachments;
 mod m0008_segment_uploaders;
 mod m0009_signed_writes;
+mod m0010_caregiver_signing_keys;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_bound_attachments::Migration),
             Box::new(m0008_segment_uploaders::Migration),
             Box::new(m0009_signed_writes::Migration),
+            Box::new(m0010_caregiver_signing_keys::Migration),
         ]
     }
 }
