@@ -7,7 +7,7 @@ use folio_shared::care::{
     ConfirmError, add_caregiver, rotation_head, rotation_with_members, wrap_for_caregiver,
 };
 use folio_shared::keys::AccountIdentity;
-use folio_shared::vault::rotate;
+use folio_shared::vault::rotate_opened;
 
 use crate::api;
 use crate::member_list;
@@ -76,11 +76,13 @@ pub async fn rotate_key(
     owner_id: uuid::Uuid,
 ) -> Result<u32, String> {
     let vault = record.id();
-    let (segments, generation, last_seq) = read_log(vault).await?;
-    let rotation = rotate(&record.keyring, &segments).map_err(|e| e.to_string())?;
-    let caregivers = api::caregivers(vault).await.map_err(|e| e.to_string())?;
     // The list as it is now, not as the page opened it: another change may have come since.
-    let head = match member_list::checked(vault).await? {
+    let roster = member_list::checked(vault).await?;
+    let (log, generation, last_seq) = read_log(vault).await?;
+    let opened = member_list::open_log(vault, &record.keyring, roster.as_ref(), &log).await?;
+    let rotation = rotate_opened(&record.keyring, opened).map_err(|e| e.to_string())?;
+    let caregivers = api::caregivers(vault).await.map_err(|e| e.to_string())?;
+    let head = match roster {
         None => rotation_head(
             &rotation,
             generation,

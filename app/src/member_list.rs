@@ -9,8 +9,8 @@ use folio_shared::api::CompactionHead;
 use folio_shared::api::roster::decode_write_signature;
 use folio_shared::care::{MemberListError, start_list};
 use folio_shared::keys::{AccountIdentity, SigningKey};
-use folio_shared::roster::{Roster, RosterError, RosterHead, WriteSignature};
-use folio_shared::vault::{SealedSegment, Sealer, VaultId, VaultKeyring};
+use folio_shared::roster::{Roster, RosterError, RosterHead, WriteSignature, vouch_for_segment};
+use folio_shared::vault::{SealedSegment, Sealer, VaultContents, VaultId, VaultKeyring};
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
@@ -87,9 +87,9 @@ pub async fn start(
         Err(MemberListError::NoSigningKey { .. }) => return Ok(None),
         Err(other) => return Err(format!("Your record could not be signed yet: {other}.")),
     };
-    let (segments, generation, last_seq) = read_log(vault).await?;
-    if !segments.is_empty() {
-        let opened = keyring.open(segments.iter());
+    let (log, generation, last_seq) = read_log(vault).await?;
+    if !log.is_empty() {
+        let opened = keyring.open(log.iter().map(|(_, segment)| segment));
         if !opened.set_aside().is_empty() {
             return Ok(None);
         }
@@ -111,6 +111,28 @@ pub async fn start(
         Err(e) => return Err(not_now(e)),
     }
     checked(vault).await
+}
+
+/// Opens `log` (the server's, read whole) as a reader opens it: under `roster`, what no
+/// member signed is set aside, so that a rewrite (a removal, a rotation) drops it rather
+/// than re-sealing it under the owner's signature. Without the server's signatures nothing
+/// is opened.
+pub async fn open_log(
+    vault: VaultId,
+    keyring: &VaultKeyring,
+    roster: Option<&Roster>,
+    log: &[(u64, SealedSegment)],
+) -> Result<VaultContents, String> {
+    let segments = log.iter().map(|(_, segment)| segment);
+    let Some(roster) = roster else {
+        return Ok(keyring.open(segments));
+    };
+    let signatures = signatures(vault, log)
+        .await
+        .ok_or("Folio's server could not be reached. Try again.")?;
+    Ok(keyring.open_vouched(segments, |position, segment| {
+        vouch_for_segment(roster, segment, signatures[position].as_ref()).map(drop)
+    }))
 }
 
 /// The writer's signature of each of `log`'s segments, in order, as the server keeps them

@@ -181,8 +181,15 @@ impl OpenRecord {
             && let Some(info) = session.info_untracked()
         {
             // Written before signing: the owner's browser signs it over and starts the list.
-            roster =
-                member_list::start(vault_id, (info.account_id, account), &keyring, &signer).await?;
+            // That failing (the connection dropped) leaves the record as it was, to open.
+            let owner = (info.account_id, account);
+            roster = match member_list::start(vault_id, owner, &keyring, &signer).await {
+                Ok(roster) => roster,
+                Err(why) => {
+                    web_sys::console::warn_1(&why.into());
+                    None
+                }
+            };
         }
         milestones::reached(milestones::KEYS_OPENED);
         let (log, sync) = offline::log(session, vault_id)
@@ -235,8 +242,9 @@ fn unlocked(session: Session) -> Result<AccountIdentity, String> {
         .ok_or_else(|| "Your records are locked: unlock them first.".to_owned())
 }
 
-/// The whole log as stored, with its generation and last seq: what a rotation re-seals.
-pub async fn read_log(vault: VaultId) -> Result<(Vec<SealedSegment>, i64, u64), String> {
+/// The whole log as stored (each segment with its seq), with its generation and last seq:
+/// what a rotation re-seals.
+pub async fn read_log(vault: VaultId) -> Result<(Vec<(u64, SealedSegment)>, i64, u64), String> {
     let mut segments = Vec::new();
     let mut after = 0;
     let generation = loop {
@@ -246,7 +254,7 @@ pub async fn read_log(vault: VaultId) -> Result<(Vec<SealedSegment>, i64, u64), 
         if let Some((seq, _)) = page.segments.last() {
             after = *seq;
         }
-        segments.extend(page.segments.into_iter().map(|(_, segment)| segment));
+        segments.extend(page.segments);
         if !page.more {
             break page.generation;
         }

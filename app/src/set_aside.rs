@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::member_list;
 use crate::record::{OpenRecord, read_log};
 use crate::session::Session;
 
@@ -57,8 +58,9 @@ pub async fn describe(
 /// re-sealed without them to the record's current key, in one atomic compaction.
 pub async fn remove(keyring: &VaultKeyring, signer: &SigningKey) -> Result<(), String> {
     let vault = keyring.vault_id();
-    let (segments, generation, last_seq) = read_log(vault).await?;
-    let contents = keyring.open(&segments);
+    let roster = member_list::checked(vault).await?;
+    let (log, generation, last_seq) = read_log(vault).await?;
+    let contents = member_list::open_log(vault, keyring, roster.as_ref(), &log).await?;
     if contents.set_aside().is_empty() {
         return Ok(());
     }

@@ -1,23 +1,31 @@
-//! `folio records` on a record whose member list the owner started (here by the test, as no
-//! client starts one yet), with the real binary against a running `folio serve`: what the
-//! CLI imported is signed with the account's key and stays, an older client's unsigned
-//! upload is set aside, the list's head is pinned in the profile, and once the server's
-//! database loses the newest entry the command refuses the record.
+//! The CLI keeps a record's member list, with the real binary against a running `folio
+//! serve`: the first import starts it with the account's own key and pins it in the profile;
+//! what the CLI imported is signed and stays; an entry the server writes into its own
+//! database is set aside as not from a member; and once the database loses the list's
+//! newest entry the command refuses the record.
 
 use folio_server::cli::profile::Profile;
 use folio_server::cli::vault_access::{VaultAccess, unlock_account};
-use folio_shared::api::roster::RosterAppendRequest;
-use folio_shared::care::Role;
-use folio_shared::keys::{KeyEpoch, SigningKey, VaultRecipient};
+use folio_server::storage::entity::{segment, vault};
+use folio_shared::keys::SigningKey;
 use folio_shared::record::{Entry, EntryId, Op, Source};
-use folio_shared::roster::{Member, RosterAppend, RosterChange};
 use folio_shared::vault::VaultId;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, EntityTrait, Set};
 use serde_json::json;
 
 mod common;
 
 use common::{create_account, failure, folio_json, serve};
+
+/// The running server's SQLite database, as whoever holds it can open it.
+async fn database(server: &common::RunningServer) -> sea_orm::DatabaseConnection {
+    Database::connect(format!(
+        "sqlite://{}",
+        server.data.path().join("folio.db").display()
+    ))
+    .await
+    .unwrap()
+}
 
 #[test]
 fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
@@ -48,11 +56,15 @@ fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
     ]);
     let vault = VaultId(imported["vault"].as_str().unwrap().parse().unwrap());
     let before = folio_json(&["records", "--profile", profile, "--json"]);
-    assert_eq!(before["set_aside"], json!([]), "written before signing");
+    assert_eq!(before["set_aside"], json!([]));
 
-    // The owner's list: their account's own key, the record's first key epoch.
+    // The import started the record's member list, signed with the account's own key, and
+    // the profile pinned it.
     let loaded = Profile::load(std::path::Path::new(profile)).unwrap();
-    assert!(loaded.roster_heads.is_empty());
+    assert_eq!(
+        loaded.roster_heads[&vault.0].seq, 2,
+        "genesis and the first key"
+    );
     let client = loaded.client();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -60,23 +72,22 @@ fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
         .unwrap();
     runtime.block_on(async {
         let account = unlock_account(&client, &loaded).await.unwrap();
-        let key = SigningKey::of_account(&account);
-        let unlock = client.account_unlock().await.unwrap();
+        let roster = client.checked_roster(vault).await.unwrap().expect("a list");
         assert_eq!(
-            unlock.signing_key.map(|k| k.public_key),
-            Some(key.public_key()),
-            "the import registered the account's signing key"
+            roster.owner().signing_key,
+            SigningKey::of_account(&account).public_key()
         );
-        // An older client's upload, before the list: not signed.
-        let summary = client.vault(vault).await.unwrap();
+
+        // Whoever holds the database adds an allergy of its own, sealed to the record's
+        // public recipient: no member signed it.
         let access = VaultAccess::open(&loaded, Some(vault), false)
             .await
             .unwrap();
         let allergy = Entry {
-            id: EntryId("AllergyIntolerance/old-client".into()),
+            id: EntryId("AllergyIntolerance/from-the-server".into()),
             op: Op::Put {
                 resource: json!({
-                    "resourceType": "AllergyIntolerance", "id": "old-client",
+                    "resourceType": "AllergyIntolerance", "id": "from-the-server",
                     "code": {"text": "Penicillin"},
                     "patient": {"reference": "Patient/p1"}
                 }),
@@ -84,63 +95,50 @@ fn records_sets_aside_unsigned_parts_and_refuses_a_rolled_back_member_list() {
             },
             at: chrono::Utc::now(),
         };
-        let unsigned = access.sealer().seal(&[allergy]).unwrap().remove(0);
-        client
-            .upload_raw(vault, "older-client", unsigned.as_bytes().to_vec())
+        let forged = access.sealer().seal(&[allergy]).unwrap().remove(0);
+        let db = database(&server).await;
+        let stored = vault::Entity::find_by_id(vault.0)
+            .one(&db)
             .await
+            .unwrap()
             .unwrap();
-
-        let vault_recipient: VaultRecipient = summary.recipient.parse().unwrap();
-        let owner = Member {
-            account: loaded.account_id,
-            name: "Ada".into(),
-            role: Role::Owner,
-            signing_key: key.public_key(),
-            recipient: account.recipient(),
-        };
-        let at = chrono::Utc::now();
-        let mut append = RosterAppend::genesis(vault, &key, owner, at).unwrap();
-        append
-            .push(
-                RosterChange::NewEpoch {
-                    epoch: KeyEpoch::FIRST,
-                    vault_recipient,
-                },
-                at,
-            )
-            .unwrap();
-        let appended = reqwest::Client::new()
-            .post(format!("{}/api/v1/vaults/{}/roster", server.url, vault.0))
-            .bearer_auth(&loaded.device.token)
-            .json(&RosterAppendRequest {
-                after: 0,
-                entries: append.finish().1,
-            })
-            .send()
-            .await
-            .unwrap();
-        assert!(appended.status().is_success(), "{}", appended.status());
+        let seq = stored.last_seq + 1;
+        segment::ActiveModel {
+            vault_id: Set(vault.0),
+            seq: Set(seq),
+            epoch: Set(1),
+            upload_key: Set("server".into()),
+            digest: Set([
+                uuid::Uuid::new_v4().into_bytes(),
+                uuid::Uuid::new_v4().into_bytes(),
+            ]
+            .concat()),
+            size: Set(forged.len() as i64),
+            ciphertext: Set(forged.as_bytes().to_vec()),
+            created_at: Set(chrono::Utc::now()),
+            uploaded_by: Set(None),
+            write_signature: Set(None),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        let mut bumped: vault::ActiveModel = stored.into();
+        bumped.last_seq = Set(seq);
+        bumped.update(&db).await.unwrap();
     });
 
-    // The import was signed by the owner and stays; the older client's upload is set aside,
-    // and said so.
+    // What the CLI imported was signed by the owner and stays; the server's entry is set
+    // aside, and said so.
     let records = folio_json(&["records", "--profile", profile, "--json"]);
     let set_aside = records["set_aside"].as_array().unwrap();
     assert_eq!(set_aside.len(), 1, "{records:#}");
     assert_eq!(set_aside[0]["reason"], "not_from_a_member", "{records:#}");
     assert_eq!(records["patient"]["name"], "Ada Lovelace", "{records:#}");
     assert_eq!(records["entries"], before["entries"], "{records:#}");
-    let pinned = Profile::load(std::path::Path::new(profile)).unwrap();
-    assert_eq!(pinned.roster_heads[&vault.0].seq, 2, "the head is kept");
 
     // The server's database loses the newest entry: the pinned profile refuses the list.
     runtime.block_on(async {
-        let db = Database::connect(format!(
-            "sqlite://{}",
-            server.data.path().join("folio.db").display()
-        ))
-        .await
-        .unwrap();
+        let db = database(&server).await;
         // This server holds one record.
         db.execute_unprepared("DELETE FROM roster_entries WHERE seq = 2")
             .await

@@ -4,7 +4,9 @@
 //! it; a caregiver cannot drop it, the owner can; `folio care revoke` rotates around it.
 
 use folio_server::cli::profile::Profile;
-use folio_shared::vault::VaultId;
+use folio_server::cli::vault_access::unlock_account;
+use folio_shared::keys::SigningKey;
+use folio_shared::vault::{SealedSegment, VaultId};
 use serde_json::{Value, json};
 
 mod common;
@@ -27,26 +29,29 @@ fn account(server: &str, profile: &str) {
     ]);
 }
 
-/// As `profile` (with its own device token), uploads one well-framed segment of random
-/// bytes to `vault`, under the header of the record's first segment. Returns its seq.
+/// As `profile` (with its own device token and signing key: a member's write, which the
+/// server takes), uploads one well-framed segment of random bytes to `vault`, under the
+/// header of the record's first segment. Returns its seq.
 fn upload_random_bytes(profile: &str, vault: &str, upload_key: &str) -> i64 {
-    let client = Profile::load(std::path::Path::new(profile))
-        .unwrap()
-        .client();
+    let profile = Profile::load(std::path::Path::new(profile)).unwrap();
+    let client = profile.client();
     let vault = VaultId(vault.parse().unwrap());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
+        let account = unlock_account(&client, &profile).await.unwrap();
+        let client = client.signing_with(SigningKey::of_account(&account));
         let (log, _) = client.all_segments(vault).await.unwrap();
         let mut bytes = log[0].1.as_bytes()[..HEADER_BEFORE_LENGTH].to_vec();
         bytes.extend_from_slice(&16u32.to_be_bytes());
         bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        let segment = SealedSegment::from_bytes(bytes).expect("a well-framed segment");
         client
-            .upload_raw(vault, upload_key, bytes)
+            .upload(vault, upload_key, &segment)
             .await
-            .expect("the server takes a well-framed segment")
+            .expect("the server takes a member's well-framed segment")
             .seq
     })
 }

@@ -98,6 +98,18 @@ impl Patient {
         }
     }
 
+    /// Registers the account's signing key, as every Folio client does when it unlocks, and
+    /// makes this patient's client sign what it uploads. Returns the key.
+    pub async fn start_signing(&mut self) -> folio_shared::keys::SigningKey {
+        let key = self
+            .client
+            .ensure_signing_key(&self.account, None)
+            .await
+            .expect("the signing key is registered");
+        self.client = self.client.clone().signing_with(key.clone());
+        key
+    }
+
     /// Seals and uploads a record carrying `marker`.
     pub async fn upload_marker(&self, marker: &str) {
         for (i, segment) in self

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chromiumoxide::Page;
 use folio_shared::care::SafetyCode;
-use folio_shared::keys::AccountRecipient;
-use folio_shared::vault::VaultId;
+use folio_shared::keys::{AccountRecipient, SigningKey};
+use folio_shared::vault::{SealedSegment, VaultId};
 use folio_tests::browser::{
     Browser, add_virtual_authenticator, choose, click, expect_vault_unlocked, fill, pick_files,
     screenshot, sign_up, text_of, wait_for,
@@ -62,7 +62,13 @@ async fn join_as_manager(owner: &Page, manager: &Patient, name: &str) -> VaultId
     let accepted = manager.client.accept_invitation(&link).await.unwrap();
     let owner_recipient: AccountRecipient = accepted.owner_recipient.parse().unwrap();
     let vault = VaultId(accepted.vault_id);
-    let code = SafetyCode::derive(vault, &owner_recipient, &manager.account.recipient(), None);
+    let signing_key = SigningKey::of_account(&manager.account).public_key();
+    let code = SafetyCode::derive(
+        vault,
+        &owner_recipient,
+        &manager.account.recipient(),
+        Some(&signing_key),
+    );
     go_home(owner).await;
     click(owner, "a[href=\"/care\"]").await;
     fill(owner, "[data-testid=care-their-code]", &code.to_string()).await;
@@ -71,17 +77,19 @@ async fn join_as_manager(owner: &Page, manager: &Patient, name: &str) -> VaultId
     vault
 }
 
-/// As `manager`, appends a well-framed segment of random bytes to `vault`.
+/// As `manager`, appends a well-framed segment of random bytes to `vault`, signed by them:
+/// a member's write, which the server takes and no client can open.
 async fn add_random_bytes(manager: &Patient, vault: VaultId) {
     let (log, _) = manager.client.all_segments(vault).await.unwrap();
     let mut bytes = log[0].1.as_bytes()[..HEADER_BEFORE_LENGTH].to_vec();
     bytes.extend_from_slice(&16u32.to_be_bytes());
     bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    let segment = SealedSegment::from_bytes(bytes).expect("a well-framed segment");
     manager
         .client
-        .upload_raw(vault, "random-bytes", bytes)
+        .upload(vault, "random-bytes", &segment)
         .await
-        .expect("the server takes a well-framed segment");
+        .expect("the server takes a member's well-framed segment");
 }
 
 async fn notice_count(page: &Page) -> usize {
@@ -130,7 +138,8 @@ async fn the_owner_sees_what_could_not_be_opened_and_removes_it() {
         "a sound record shows no notice"
     );
 
-    let manager = Patient::sign_up(&server).await;
+    let mut manager = Patient::sign_up(&server).await;
+    manager.start_signing().await;
     let vault = join_as_manager(&owner, &manager, "Sam").await;
     add_random_bytes(&manager, vault).await;
 

@@ -34,6 +34,7 @@ on_every_engine!(
     a_member_list_rolled_back_in_the_database_is_caught_by_the_pinned_head,
     what_the_server_writes_itself_is_set_aside_or_refused,
     a_rotation_brings_its_new_epoch_to_the_member_list_in_one_step,
+    a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotation,
 );
 
 fn b64(bytes: &[u8]) -> String {
@@ -179,6 +180,47 @@ fn signed(patient: &Patient, key: &SigningKey, kind: WriteKind, bytes: &[u8]) ->
 
 fn detail(problem: &Value) -> String {
     problem["detail"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Whoever holds the server's database adds a segment of its own to `owner`'s record,
+/// sealed to the record's public recipient and carrying `marker`; no member signed it.
+/// Returns its seq.
+async fn forge_segment(server: &TestServer, owner: &Patient, marker: &str) -> i64 {
+    let db = server.server().storage().db();
+    let forged = owner
+        .sealer()
+        .seal(&marked_record(marker, "Martha"))
+        .unwrap()
+        .remove(0);
+    let stored = vault::Entity::find_by_id(owner.vault_id.0)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let seq = stored.last_seq + 1;
+    segment::ActiveModel {
+        vault_id: Set(owner.vault_id.0),
+        seq: Set(seq),
+        epoch: Set(stored.epoch),
+        upload_key: Set(format!("server-{marker}")),
+        digest: Set([
+            uuid::Uuid::new_v4().into_bytes(),
+            uuid::Uuid::new_v4().into_bytes(),
+        ]
+        .concat()),
+        size: Set(forged.len() as i64),
+        ciphertext: Set(forged.as_bytes().to_vec()),
+        created_at: Set(Utc::now()),
+        uploaded_by: Set(None),
+        write_signature: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let mut bumped: vault::ActiveModel = stored.into();
+    bumped.last_seq = Set(seq);
+    bumped.update(db).await.unwrap();
+    seq
 }
 
 async fn an_account_registers_one_signing_key(engine: Engine) {
@@ -525,6 +567,154 @@ async fn a_rotation_brings_its_new_epoch_to_the_member_list_in_one_step(engine: 
     server.stop().await;
 }
 
+/// The owner's client starts the list (as the CLI and the app do at the owner's next
+/// unlock), a manager joins it on confirmation with the keys the safety code covered, writes
+/// signed, and stays through a rotation; the server's database then swaps the manager's
+/// recipient for a key of its own, and the owner's next rotation still wraps the new key to
+/// the manager's real key, taken from the list: the swapped key opens nothing.
+async fn a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotation(engine: Engine) {
+    use folio_server::storage::entity::membership;
+    use folio_shared::api::care::CreateInvitation;
+    use folio_shared::care::{SafetyCode, add_caregiver, wrap_for_caregiver};
+
+    let server = TestServer::start(engine).await;
+    let mut owner = Patient::sign_up(&server).await;
+    let mut manager = Patient::sign_up(&server).await;
+    let owner_key = owner.start_signing().await;
+    let managers_key = manager.start_signing().await;
+    owner.upload_marker("written before signing").await;
+    let keyring = owner.keyring_from_server().await;
+    let roster = owner
+        .client
+        .start_member_list(
+            owner.vault_id,
+            &owner.account,
+            owner.account_id,
+            &keyring,
+            false,
+        )
+        .await
+        .unwrap()
+        .expect("the list starts");
+    assert_eq!(roster.members().len(), 1);
+    // The older write was re-sealed and signed by the owner: it opens under the list.
+    let opened = owner
+        .client
+        .open_record(owner.vault_id, &keyring)
+        .await
+        .unwrap();
+    assert!(opened.set_aside.is_empty(), "{:?}", opened.set_aside);
+
+    let invited = owner
+        .client
+        .invite(
+            owner.vault_id,
+            &CreateInvitation {
+                role: Role::Manager,
+                name: "Sam".into(),
+                ends_at: None,
+                emergency_wait_hours: None,
+            },
+        )
+        .await
+        .unwrap();
+    let accepted = manager
+        .client
+        .accept_invitation(&invited.link)
+        .await
+        .unwrap();
+    let on_their_screen = SafetyCode::derive(
+        owner.vault_id,
+        &accepted.owner_recipient.parse().unwrap(),
+        &manager.account.recipient(),
+        Some(&managers_key.public_key()),
+    );
+    let listed = owner.client.caregivers(owner.vault_id).await.unwrap();
+    let entry = listed.iter().find(|c| c.id == invited.id).unwrap();
+    assert_eq!(entry.signing_key, Some(managers_key.public_key()));
+    let confirmation = wrap_for_caregiver(
+        &keyring,
+        &owner.account.recipient(),
+        entry.recipient.as_deref().unwrap(),
+        entry.signing_key.as_ref(),
+        &on_their_screen.to_string(),
+    )
+    .unwrap();
+    let joining = add_caregiver(&roster, &owner_key, entry, Utc::now()).unwrap();
+    owner
+        .client
+        .append_roster(owner.vault_id, &joining)
+        .await
+        .unwrap();
+    owner
+        .client
+        .confirm_caregiver(owner.vault_id, invited.id, &confirmation)
+        .await
+        .unwrap();
+
+    // The manager's signed write opens for the owner.
+    manager.vault_key = keyring.current().clone();
+    manager.vault_id = owner.vault_id;
+    manager.upload_marker("from the manager").await;
+    let opened = owner
+        .client
+        .open_record(owner.vault_id, &keyring)
+        .await
+        .unwrap();
+    assert!(opened.set_aside.is_empty(), "{:?}", opened.set_aside);
+
+    // The database gains an entry no member wrote, and swaps the manager's recipient for
+    // the server's own key.
+    forge_segment(&server, &owner, "from the server").await;
+    let opened = owner
+        .client
+        .open_record(owner.vault_id, &keyring)
+        .await
+        .unwrap();
+    assert_eq!(opened.set_aside.len(), 1, "{:?}", opened.set_aside);
+    let servers = folio_shared::keys::AccountIdentity::generate();
+    membership::Entity::update_many()
+        .col_expr(
+            membership::Column::Recipient,
+            sea_orm::sea_query::Expr::value(servers.recipient().to_string()),
+        )
+        .filter(membership::Column::Id.eq(invited.id))
+        .exec(server.server().storage().db())
+        .await
+        .unwrap();
+    let rotated = owner
+        .client
+        .rotate_key(owner.vault_id, &owner.account, &keyring)
+        .await
+        .expect("the rotation wraps to the list's members");
+    let new_epoch = rotated.current().epoch();
+    assert_eq!(new_epoch, KeyEpoch(2));
+    let managers_wraps = manager.client.keys(owner.vault_id).await.unwrap();
+    let (_, wrapped) = managers_wraps
+        .iter()
+        .find(|(epoch, _)| *epoch == new_epoch.0)
+        .expect("the manager keeps access");
+    let opened_by_manager = wrapped.unwrap_vault(&manager.account, new_epoch).unwrap();
+    assert_eq!(opened_by_manager.recipient(), rotated.current().recipient());
+    assert!(
+        wrapped.unwrap_vault(&servers, new_epoch).is_err(),
+        "the server's key opens nothing"
+    );
+    // The rotation dropped the server's entry rather than re-sealing it as the owner's.
+    let after = owner
+        .client
+        .open_record(owner.vault_id, &rotated)
+        .await
+        .unwrap();
+    assert!(after.set_aside.is_empty(), "{:?}", after.set_aside);
+    let observation = after
+        .contents
+        .get(&EntryId("Observation/o1".into()))
+        .expect("the markers' observation");
+    assert_eq!(observation.resource["code"]["text"], "from the manager");
+    server.stop().await;
+}
+
 async fn a_member_list_rolled_back_in_the_database_is_caught_by_the_pinned_head(engine: Engine) {
     let server = TestServer::start(engine).await;
     let owner = Patient::sign_up(&server).await;
@@ -581,39 +771,7 @@ async fn what_the_server_writes_itself_is_set_aside_or_refused(engine: Engine) {
 
     // The server's own entry: sealed to the public recipient it holds, so it decrypts.
     let db = server.server().storage().db();
-    let forged = owner
-        .sealer()
-        .seal(&marked_record("forged", "Martha"))
-        .unwrap()
-        .remove(0);
-    let stored = vault::Entity::find_by_id(owner.vault_id.0)
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap();
-    let seq = stored.last_seq + 1;
-    segment::ActiveModel {
-        vault_id: Set(owner.vault_id.0),
-        seq: Set(seq),
-        epoch: Set(1),
-        upload_key: Set("server".into()),
-        digest: Set([
-            uuid::Uuid::new_v4().into_bytes(),
-            uuid::Uuid::new_v4().into_bytes(),
-        ]
-        .concat()),
-        size: Set(forged.len() as i64),
-        ciphertext: Set(forged.as_bytes().to_vec()),
-        created_at: Set(Utc::now()),
-        uploaded_by: Set(None),
-        write_signature: Set(None),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    let mut bumped: vault::ActiveModel = stored.into();
-    bumped.last_seq = Set(seq);
-    bumped.update(db).await.unwrap();
+    let seq = forge_segment(&server, &owner, "forged").await;
 
     let keyring = owner.keyring_from_server().await;
     let opened = owner

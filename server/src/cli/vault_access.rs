@@ -96,10 +96,17 @@ impl VaultAccess {
         let (keyring, mut roster) = keyring(&client, &account, vault_id).await?;
         if roster.is_none() && owned {
             // Written before signing: the owner's client signs it over and starts the list.
-            roster = client
+            // That failing leaves the record as it was, to open; the next command tries again.
+            match client
                 .start_member_list(vault_id, &account, profile.account_id, &keyring, false)
                 .await
-                .context("signing your record and starting its member list")?;
+            {
+                Ok(started) => roster = started,
+                Err(e) => eprintln!(
+                    "warning: your record could not be signed and its member list started \
+                     yet ({e}); it opens as before"
+                ),
+            }
         }
         let access = VaultAccess {
             client,

@@ -7,7 +7,7 @@ use folio_shared::api::care::{
 };
 use folio_shared::care::{MemberListError, RotationError, rotation_head, rotation_with_members};
 use folio_shared::keys::AccountIdentity;
-use folio_shared::vault::{CompactError, VaultId, VaultKeyring, rotate};
+use folio_shared::vault::{CompactError, VaultId, VaultKeyring, rotate_opened};
 use reqwest::Method;
 use uuid::Uuid;
 
@@ -167,7 +167,10 @@ impl VaultClient {
         for _ in 0..ROTATION_ATTEMPTS {
             let (log, generation) = self.all_segments(vault).await?;
             let last_seq = log.last().map_or(0, |(seq, _)| *seq as i64);
-            let rotation = rotate(keyring, log.iter().map(|(_, segment)| segment))?;
+            // Opened as a reader opens it: under a member list what no member signed is
+            // dropped here, never re-sealed under the owner's signature.
+            let opened = self.open_log(vault, keyring, &log).await?;
+            let rotation = rotate_opened(keyring, opened.contents)?;
             let caregivers = self.caregivers(vault).await?;
             let head = match self.checked_roster(vault).await? {
                 None => rotation_head(

@@ -73,7 +73,7 @@ impl VaultClient {
     /// Opens `log` (the vault's segments with their seqs, in order). A record with a member
     /// list opens only the segments a member signed, the rest set aside; one without (written
     /// before signing) asks the server about uploaders only when something was set aside.
-    async fn open_log(
+    pub(super) async fn open_log(
         &self,
         vault: VaultId,
         keyring: &VaultKeyring,

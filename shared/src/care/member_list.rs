@@ -98,16 +98,32 @@ pub fn start_list(
 }
 
 /// The entries that add `caregiver` to `roster`, signed with `key` (the confirming owner's
-/// or manager's), as a request to append after the list's current head.
+/// or manager's), as a request to append after the list's current head. A hand-over (a
+/// dependant's record passing to their own account) adds them as a manager, then makes them
+/// the owner, which leaves the previous owner on as a manager, as the server does.
 pub fn add_caregiver(
     roster: &Roster,
     key: &SigningKey,
     caregiver: &Caregiver,
     at: DateTime<Utc>,
 ) -> Result<RosterAppendRequest, MemberListError> {
-    let member = caregiver_member(caregiver)?;
+    let mut member = caregiver_member(caregiver)?;
+    let account = member.account;
+    let hand_over = member.role == Role::Owner;
+    if hand_over {
+        member.role = Role::Manager;
+    }
     let mut append = RosterAppend::after(roster.clone(), key);
     append.push(RosterChange::AddMember(member), at)?;
+    if hand_over {
+        append.push(
+            RosterChange::ChangeRole {
+                account,
+                role: Role::Owner,
+            },
+            at,
+        )?;
+    }
     Ok(RosterAppendRequest {
         after: roster.head().seq,
         entries: append.finish().1,

@@ -9,6 +9,7 @@
 
 use crate::keys::VaultIdentity;
 
+use super::contents::VaultContents;
 use super::envelope::SealedSegment;
 use super::error::SealError;
 use super::keyring::VaultKeyring;
@@ -50,9 +51,18 @@ pub fn rotate<'a>(
     keyring: &VaultKeyring,
     segments: impl IntoIterator<Item = &'a SealedSegment>,
 ) -> Result<Rotation, CompactError> {
+    rotate_opened(keyring, keyring.open(segments))
+}
+
+/// [`rotate`] for a log the caller has opened already: under a member list, opened vouched
+/// (`VaultKeyring::open_vouched`), so that what no member signed is dropped, not re-sealed
+/// under the owner's signature.
+pub fn rotate_opened(
+    keyring: &VaultKeyring,
+    mut contents: VaultContents,
+) -> Result<Rotation, CompactError> {
     let identity = keyring.current().rotate();
     let sealer = Sealer::for_identity(keyring.vault_id(), &identity);
-    let mut contents = keyring.open(segments);
     let segments = contents.seal(&sealer)?;
     Ok(Rotation {
         identity,

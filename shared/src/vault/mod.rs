@@ -22,7 +22,7 @@ pub use attachment::{
     AttachmentBinding, AttachmentError, AttachmentRef, attachment_id, attachment_id_from_digest,
     legacy_blob_id, seal_attachment, verify_attachment,
 };
-pub use compact::{CompactError, Rotation, compact, rotate};
+pub use compact::{CompactError, Rotation, compact, rotate, rotate_opened};
 pub use contents::{StoredResource, VaultContents};
 pub use envelope::{ENVELOPE_VERSION, SealedSegment};
 pub use error::{SealError, SegmentError};
