@@ -194,3 +194,106 @@ async fn the_owner_sees_what_could_not_be_opened_and_removes_it() {
     assert_eq!(notice_count(&owner).await, 0);
     browser.close().await;
 }
+
+/// Whoever holds the server's database adds an allergy of its own to the record, sealed to
+/// the record's public recipient (which decrypts): the owner's app shows the record without
+/// it, says a part was not signed by anyone on the record, and the owner removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_sets_aside_what_the_server_wrote_itself() {
+    use folio_server::storage::entity::{segment, vault};
+    use folio_shared::keys::{KeyEpoch, VaultRecipient};
+    use folio_shared::vault::Sealer;
+    use folio_tests::vault_fixture::put;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let dist = app_dir();
+    let server = TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let owner = browser.open(&server.public("/signup")).await;
+    add_virtual_authenticator(&owner, true).await;
+    sign_up(&owner, "Olga Owner", "forged-signed-up.png").await;
+    expect_vault_unlocked(&owner).await;
+    let files = tempfile::tempdir().unwrap();
+    click(&owner, "a[href=\"/import\"]").await;
+    pick_files(
+        &owner,
+        "[data-testid=import-files]",
+        &[record_file(files.path())],
+    )
+    .await;
+    wait_for(
+        &owner,
+        "document.querySelector('[data-testid=import-file]') \
+         && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
+        Duration::from_secs(120),
+    )
+    .await;
+    go_home(&owner).await;
+    text_of(&owner, "[data-testid=glance]").await;
+    assert_eq!(notice_count(&owner).await, 0);
+
+    // The server's own allergy, sealed with what it holds: the record's public recipient.
+    let db = server.server().storage().db();
+    let stored = vault::Entity::find().one(db).await.unwrap().unwrap();
+    let recipient: VaultRecipient = stored.recipient.parse().unwrap();
+    let sealer = Sealer::new(VaultId(stored.id), KeyEpoch(stored.epoch as u32), recipient);
+    let forged = sealer
+        .seal(&[put(serde_json::json!({
+            "resourceType": "AllergyIntolerance", "id": "from-the-server",
+            "code": {"text": "Penicillin"},
+            "patient": {"reference": "Patient/p1"}
+        }))])
+        .unwrap()
+        .remove(0);
+    let seq = stored.last_seq + 1;
+    segment::ActiveModel {
+        vault_id: Set(stored.id),
+        seq: Set(seq),
+        epoch: Set(stored.epoch),
+        upload_key: Set("server".into()),
+        digest: Set([
+            uuid::Uuid::new_v4().into_bytes(),
+            uuid::Uuid::new_v4().into_bytes(),
+        ]
+        .concat()),
+        size: Set(forged.len() as i64),
+        ciphertext: Set(forged.as_bytes().to_vec()),
+        created_at: Set(chrono::Utc::now()),
+        uploaded_by: Set(None),
+        write_signature: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let mut bumped: vault::ActiveModel = stored.into();
+    bumped.last_seq = Set(seq);
+    bumped.update(db).await.unwrap();
+
+    // Back on the start page, the record is opened again: without it, and saying why.
+    click(&owner, "a[href=\"/import\"]").await;
+    go_home(&owner).await;
+    let notice = text_of(&owner, "[data-testid=set-aside-notice]").await;
+    screenshot(&owner, "set-aside-forged.png").await;
+    assert!(
+        notice.contains("not signed by anyone on your record"),
+        "{notice}"
+    );
+    let allergies = text_of(&owner, "[data-testid=glance-allergies]").await;
+    assert!(allergies.contains("Peanut"), "{allergies}");
+    assert!(!allergies.contains("Penicillin"), "{allergies}");
+
+    // Removed by the owner, it stays out.
+    click(&owner, "[data-testid=set-aside-remove]").await;
+    click(&owner, "[data-testid=set-aside-confirm]").await;
+    wait_for(
+        &owner,
+        "!document.querySelector('[data-testid=set-aside-notice]') \
+         && document.querySelector('[data-testid=glance]') ? 'gone' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+    let allergies = text_of(&owner, "[data-testid=glance-allergies]").await;
+    assert!(allergies.contains("Peanut"), "{allergies}");
+    assert!(!allergies.contains("Penicillin"), "{allergies}");
+    browser.close().await;
+}

@@ -582,7 +582,7 @@ async fn a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotati
     let mut manager = Patient::sign_up(&server).await;
     let owner_key = owner.start_signing().await;
     let managers_key = manager.start_signing().await;
-    owner.upload_marker("written before signing").await;
+    owner.upload_marker("written-before-signing").await;
     let keyring = owner.keyring_from_server().await;
     let roster = owner
         .client
@@ -605,6 +605,7 @@ async fn a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotati
         .unwrap();
     assert!(opened.set_aside.is_empty(), "{:?}", opened.set_aside);
 
+    owner.confirm().await;
     let invited = owner
         .client
         .invite(
@@ -655,7 +656,7 @@ async fn a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotati
     // The manager's signed write opens for the owner.
     manager.vault_key = keyring.current().clone();
     manager.vault_id = owner.vault_id;
-    manager.upload_marker("from the manager").await;
+    manager.upload_marker("from-the-manager").await;
     let opened = owner
         .client
         .open_record(owner.vault_id, &keyring)
@@ -665,7 +666,7 @@ async fn a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotati
 
     // The database gains an entry no member wrote, and swaps the manager's recipient for
     // the server's own key.
-    forge_segment(&server, &owner, "from the server").await;
+    forge_segment(&server, &owner, "from-the-server").await;
     let opened = owner
         .client
         .open_record(owner.vault_id, &keyring)
@@ -711,7 +712,7 @@ async fn a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotati
         .contents
         .get(&EntryId("Observation/o1".into()))
         .expect("the markers' observation");
-    assert_eq!(observation.resource["code"]["text"], "from the manager");
+    assert_eq!(observation.resource["code"]["text"], "from-the-manager");
     server.stop().await;
 }
 
