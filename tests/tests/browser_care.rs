@@ -21,6 +21,7 @@ use folio_tests::browser::{
     screenshot, sign_up, text_containing, text_of, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
+use sea_orm::EntityTrait;
 
 const PHONE: (u32, u32) = (390, 844);
 
@@ -207,6 +208,38 @@ async fn owner_invites_caregiver_confirms_by_safety_code_then_removes_them() {
     // The caregiver has lost it.
     click(&carer, "[data-testid=helped-refresh]").await;
     text_of(&carer, "[data-testid=helped-none]").await;
+
+    // The owner's record has a member list, signed in the owner's browser: started, Sam
+    // added on confirmation, then removed with the rotation's new key.
+    let db = server.server().storage().db();
+    let mut lists = Vec::new();
+    for stored in folio_server::storage::entity::vault::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+    {
+        let vault = folio_shared::vault::VaultId(stored.id);
+        let entries = folio_server::storage::rosters::entries(db, stored.id)
+            .await
+            .unwrap();
+        if !entries.is_empty() {
+            lists.push(folio_shared::roster::Roster::verify(vault, &entries, None).unwrap());
+        }
+    }
+    let owners = lists
+        .iter()
+        .find(|list| list.head().seq > 2)
+        .expect("the owner's list grew");
+    assert_eq!(
+        owners.head().seq,
+        5,
+        "genesis, key 1, Sam added, Sam removed, key 2"
+    );
+    assert_eq!(owners.members().len(), 1);
+    assert_eq!(
+        owners.current_epoch(),
+        Some(folio_shared::keys::KeyEpoch(2))
+    );
 
     carer_browser.close().await;
     owner_browser.close().await;
