@@ -407,14 +407,17 @@ pub async fn compact(
             after: append.after,
             entries: &append.entries,
         });
+    let compaction = vaults::Compaction {
+        head: &head,
+        segments: &segments,
+        write_signatures: &signatures,
+        member_list,
+    };
     let (vault, seqs) = vaults::compact(
         state.storage.db(),
         principal.account_id,
         vault_id,
-        &head,
-        &segments,
-        &signatures,
-        member_list,
+        compaction,
         state.config.clock.now(),
     )
     .await?;

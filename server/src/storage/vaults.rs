@@ -492,7 +492,17 @@ pub async fn origins(
         .collect())
 }
 
-/// Swaps the segments `head.from_seq..=head.to_seq` for `new_segments` in one transaction.
+/// What one compaction writes: its head, the new segments with the signatures stored
+/// beside them (one per segment, or none), and the member-list entries that come with it.
+pub struct Compaction<'a> {
+    pub head: &'a CompactionHead,
+    pub segments: &'a [SealedSegment],
+    pub write_signatures: &'a [Option<Vec<u8>>],
+    pub member_list: Option<MemberListAddition<'a>>,
+}
+
+/// Swaps the segments `head.from_seq..=head.to_seq` for the compaction's new segments in
+/// one transaction.
 ///
 /// The new segments take the first sequence numbers of the range, so everything after the
 /// range keeps its place. A rotation (a higher epoch) must cover the whole log, since no
@@ -502,12 +512,15 @@ pub async fn compact(
     db: &DatabaseConnection,
     account: Uuid,
     vault_id: Uuid,
-    head: &CompactionHead,
-    new_segments: &[SealedSegment],
-    write_signatures: &[Option<Vec<u8>>],
-    member_list: Option<MemberListAddition<'_>>,
+    compaction: Compaction<'_>,
     now: DateTime<Utc>,
 ) -> Result<(vault::Model, Vec<i64>), VaultError> {
+    let Compaction {
+        head,
+        segments: new_segments,
+        write_signatures,
+        member_list,
+    } = compaction;
     let bad = |why: &str| VaultError::BadCompaction(why.to_owned());
     // Rotating a record that holds nothing yet replaces nothing: `from_seq` 1, `to_seq` 0.
     // It still matters: what is added next must not be sealed to a removed caregiver's key.
