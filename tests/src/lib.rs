@@ -2,6 +2,7 @@
 //! database, and a headless Chromium to drive the app.
 
 pub mod browser;
+pub mod openapi_contract;
 pub mod passkey_account;
 pub mod vault_fixture;
 

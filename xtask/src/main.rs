@@ -175,6 +175,39 @@ fn setup(root: &Path, needs: Needs) -> Result<()> {
     {
         apt_install(&["chromium", "chromium-driver"])?;
     }
+    if needs == Needs::Browser {
+        python_tools(root)?;
+    }
+    Ok(())
+}
+
+/// The API contract's checkers (an OpenAPI validator and a client generator, pinned in
+/// `tools/requirements.txt`) in a virtual environment of their own, `tools/py`, which the
+/// tests find beside the workspace.
+fn python_tools(root: &Path) -> Result<()> {
+    let venv = root.join("tools/py");
+    let python = venv.join("bin/python");
+    let requirements = root.join("tools/requirements.txt");
+    let wanted =
+        std::fs::read_to_string(&requirements).context("reading tools/requirements.txt")?;
+    let installed = venv.join("requirements.installed");
+    if python.exists() && std::fs::read_to_string(&installed).ok().as_deref() == Some(&wanted) {
+        return Ok(());
+    }
+    run_cmd(cmd(root, "python3").args(["-m", "venv"]).arg(&venv))?;
+    run_cmd(
+        cmd(root, python.to_str().context("a UTF-8 path")?)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&installed, wanted).context("noting the installed tools")?;
     Ok(())
 }
 

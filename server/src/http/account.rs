@@ -23,8 +23,8 @@ use crate::storage::{accounts, recovery_codes};
 #[utoipa::path(get, path = "/api/v1/account", tag = "accounts",
     security(("device_token" = []), ("session" = [])),
     responses(
-        (status = 200, body = AccountSummary),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account", body = AccountSummary),
+        (status = 401, description = "Not signed in, or the session or device token has ended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_account(
     State(state): State<AppState>,
@@ -56,8 +56,8 @@ pub async fn get_account(
 #[utoipa::path(get, path = "/api/v1/account/unlock", tag = "accounts",
     security(("device_token" = []), ("session" = [])),
     responses(
-        (status = 200, body = AccountUnlock),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The account identity wrapped to each unlocker", body = AccountUnlock),
+        (status = 401, description = "Not signed in, or the session or device token has ended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_unlock(
     State(state): State<AppState>,
@@ -85,7 +85,7 @@ pub async fn get_unlock(
     responses(
         (status = 204, description = "Replaced"),
         (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_recovery_code(
     State(state): State<AppState>,
@@ -117,7 +117,7 @@ pub async fn put_recovery_code(
     responses(
         (status = 204, description = "Removed"),
         (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is the last way in", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_recovery_code(

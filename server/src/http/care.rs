@@ -171,7 +171,7 @@ fn invite_action(role: Role) -> Action {
 #[utoipa::path(post, path = "/api/v1/vaults/{vault}/caregivers", tag = "caregivers",
     security(("device_token" = [])), params(("vault" = Uuid, Path)), request_body = CreateInvitation,
     responses(
-        (status = 201, body = Invitation),
+        (status = 201, description = "The invitation and the link to send", body = Invitation),
         (status = 403, description = "The caller's role may not invite this role", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Owner role, empty or long name, end date in the past", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -271,7 +271,7 @@ pub async fn invite(
 /// The record's caregivers and invitations, removed ones included.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/caregivers", tag = "caregivers",
     security(("device_token" = [])), params(("vault" = Uuid, Path)),
-    responses((status = 200, body = Vec<Caregiver>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The record's caregivers", body = Vec<Caregiver>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -299,7 +299,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "caregivers",
     security(("device_token" = [])), request_body = AcceptInvitation,
     responses(
-        (status = 200, body = AcceptedInvitation),
+        (status = 200, description = "The membership, with the owner's key for the safety code", body = AcceptedInvitation),
         (status = 404, description = "No such invitation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Taken already, or withdrawn", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired", body = Problem, content_type = "application/problem+json"),
@@ -362,7 +362,7 @@ async fn owner_recipient(state: &AppState, vault_id: Uuid) -> Result<String, Api
     security(("device_token" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
     request_body = ConfirmCaregiver,
     responses(
-        (status = 200, body = Caregiver),
+        (status = 200, description = "The caregiver as the record now lists them", body = Caregiver),
         (status = 409, description = "Not accepted yet, confirmed already, or removed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The wraps are not age files, or miss the current epoch", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -416,7 +416,7 @@ pub async fn confirm(
 #[utoipa::path(delete, path = "/api/v1/vaults/{vault}/caregivers/{caregiver}", tag = "caregivers",
     security(("device_token" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
     responses(
-        (status = 200, body = CaregiverRemoval),
+        (status = 200, description = "The caregiver as removed, and what ended with their access", body = CaregiverRemoval),
         (status = 409, description = "Removed already", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke(
@@ -453,7 +453,7 @@ pub async fn revoke(
 /// The records the caller was invited to or helps with, with each owner's public key for the
 /// safety code.
 #[utoipa::path(get, path = "/api/v1/memberships", tag = "caregivers", security(("device_token" = [])),
-    responses((status = 200, body = Vec<Membership>)))]
+    responses((status = 200, description = "The records this account helps with", body = Vec<Membership>)))]
 pub async fn my_memberships(
     State(state): State<AppState>,
     principal: Principal,
@@ -470,7 +470,7 @@ pub async fn my_memberships(
 /// What caregivers did in the record and who came and went, newest first.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/activity", tag = "caregivers",
     security(("device_token" = [])), params(("vault" = Uuid, Path)),
-    responses((status = 200, body = Vec<ActivityEntry>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The record's activity log, newest first", body = Vec<ActivityEntry>), (status = 403, description = "Not allowed for this account or its role in the record", body = Problem, content_type = "application/problem+json")))]
 pub async fn activity(
     State(state): State<AppState>,
     principal: Principal,
@@ -504,7 +504,7 @@ pub async fn activity(
 #[utoipa::path(post, path = "/api/v1/memberships/{membership}/request-access", tag = "caregivers",
     security(("device_token" = [])), params(("membership" = Uuid, Path)),
     responses(
-        (status = 200, body = Membership),
+        (status = 200, description = "The membership", body = Membership),
         (status = 409, description = "Not confirmed, removed, or asked already", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an emergency contact", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -535,7 +535,7 @@ pub async fn request_access(
 #[utoipa::path(post, path = "/api/v1/vaults/{vault}/caregivers/{caregiver}/refuse", tag = "caregivers",
     security(("device_token" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
     responses(
-        (status = 200, body = Caregiver),
+        (status = 200, description = "The caregiver as the record now lists them", body = Caregiver),
         (status = 409, description = "No pending request, or the wait is over", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn refuse_access(

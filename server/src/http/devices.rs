@@ -28,7 +28,7 @@ use crate::storage::pairings::{self, PairingError};
 #[utoipa::path(post, path = "/api/v1/account/pairings", tag = "devices",
     security(("session" = [])),
     responses(
-        (status = 201, body = Pairing),
+        (status = 201, description = "The pairing code for the new device", body = Pairing),
         (status = 403, description = "Only a browser session can pair devices", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_pairing(
@@ -61,9 +61,9 @@ pub async fn create_pairing(
 #[utoipa::path(post, path = "/api/v1/pairings/redeem", tag = "devices",
     request_body = RedeemPairing,
     responses(
-        (status = 201, body = PairedDevice),
+        (status = 201, description = "The new device and its bearer token", body = PairedDevice),
         (status = 400, description = "Unknown, used or expired code", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn redeem_pairing(
@@ -104,7 +104,7 @@ pub async fn redeem_pairing(
 
 #[utoipa::path(get, path = "/api/v1/account/devices", tag = "devices",
     security(("device_token" = []), ("session" = [])),
-    responses((status = 200, body = Vec<DeviceSummary>)))]
+    responses((status = 200, description = "The account's devices", body = Vec<DeviceSummary>)))]
 pub async fn list_devices(
     State(state): State<AppState>,
     principal: Principal,
@@ -132,7 +132,7 @@ pub async fn list_devices(
     params(("device" = Uuid, Path)),
     responses(
         (status = 204, description = "Stored"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn set_device_unlock(
     State(state): State<AppState>,
@@ -156,7 +156,7 @@ pub async fn set_device_unlock(
     responses(
         (status = 204, description = "Revoked"),
         (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke_device(
     State(state): State<AppState>,

@@ -128,7 +128,7 @@ impl ProofState {
 #[utoipa::path(post, path = "/api/v1/auth/fresh-proof/start", tag = "accounts",
     security(("device_token" = []), ("session" = [])),
     responses(
-        (status = 200, body = AuthenticationOptions),
+        (status = 200, description = "The WebAuthn request options and the ceremony to finish", body = AuthenticationOptions),
         (status = 401, description = "Not signed in, or the account has no passkey", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn start(
@@ -162,7 +162,7 @@ pub async fn start(
 #[utoipa::path(post, path = "/api/v1/auth/fresh-proof/finish", tag = "accounts",
     security(("device_token" = []), ("session" = [])), request_body = Assertion,
     responses(
-        (status = 200, body = FreshProof),
+        (status = 200, description = "The fresh proof, valid for five minutes", body = FreshProof),
         (status = 400, description = "Unknown, used or expired ceremony, or another caller's", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The passkey's answer failed verification or did not verify the user", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -206,7 +206,7 @@ pub async fn finish(
 #[utoipa::path(post, path = "/api/v1/auth/fresh-proof/recovery-code", tag = "accounts",
     security(("device_token" = []), ("session" = [])), request_body = Recover,
     responses(
-        (status = 200, body = FreshProof),
+        (status = 200, description = "The fresh proof, valid for five minutes", body = FreshProof),
         (status = 401, description = "Not this account's recovery code", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]

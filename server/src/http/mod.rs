@@ -129,6 +129,16 @@ fn api_routes() -> OpenApiRouter<AppState> {
     use axum::extract::DefaultBodyLimit;
     use tower_http::limit::RequestBodyLimitLayer;
     fn limited(routes: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppState> {
+        // The limit is part of the contract: each operation that takes a body says it.
+        let routes = for_each_operation(routes, |operation| {
+            if operation.request_body.is_some() {
+                add_problem(
+                    operation,
+                    "413",
+                    &format!("The body is larger than this route's limit of {limit} bytes"),
+                );
+            }
+        });
         routes
             .layer(DefaultBodyLimit::max(limit))
             .layer(RequestBodyLimitLayer::new(limit))
@@ -180,12 +190,20 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(fresh_proof::with_recovery_code))
         .routes(routes!(devices::redeem_pairing))
         .layer(middleware::from_fn(rate_limit::limit_attempts));
+    let authentication = for_each_operation(authentication, |operation| {
+        add_problem(
+            operation,
+            "429",
+            "Too many attempts from this address or for this account; retry after the \
+             `Retry-After` seconds",
+        );
+    });
     let attachments = OpenApiRouter::new().routes(routes!(
         vaults::put_attachment,
         vaults::get_attachment,
         vaults::delete_attachment
     ));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let all = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(limited(json, JSON_BODY_LIMIT))
         .merge(limited(authentication, JSON_BODY_LIMIT))
         .merge(limited(
@@ -216,7 +234,59 @@ fn api_routes() -> OpenApiRouter<AppState> {
                 JSON_BODY_LIMIT,
             )
             .layer(shl::cors()),
-        )
+        );
+    // Every route that needs a device token or a session answers 401 without one.
+    for_each_operation(all, |operation| {
+        if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            add_problem(
+                operation,
+                "401",
+                "Not signed in, or the session or device token has ended",
+            );
+        }
+    })
+}
+
+/// Applies `document` to each operation of `routes` in the OpenAPI document (the routes
+/// themselves are unchanged).
+fn for_each_operation(
+    mut routes: OpenApiRouter<AppState>,
+    document: impl Fn(&mut utoipa::openapi::path::Operation),
+) -> OpenApiRouter<AppState> {
+    for item in routes.get_openapi_mut().paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            document(operation);
+        }
+    }
+    routes
+}
+
+/// Documents a `status` answer with a `Problem` body, unless the operation names one.
+fn add_problem(operation: &mut utoipa::openapi::path::Operation, status: &str, description: &str) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+                .into()
+        });
 }
 
 pub fn router(state: AppState) -> Router {

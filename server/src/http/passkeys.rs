@@ -42,7 +42,7 @@ fn no_such_passkey() -> ApiError {
 
 #[utoipa::path(get, path = "/api/v1/account/passkeys", tag = "accounts",
     security(("device_token" = []), ("session" = [])),
-    responses((status = 200, body = Vec<PasskeySummary>)))]
+    responses((status = 200, description = "The account's passkeys", body = Vec<PasskeySummary>)))]
 pub async fn list_passkeys(
     State(state): State<AppState>,
     principal: Principal,
@@ -56,7 +56,7 @@ pub async fn list_passkeys(
 #[utoipa::path(post, path = "/api/v1/account/passkeys/register/start", tag = "accounts",
     security(("session" = [])), request_body = RegistrationStart,
     responses(
-        (status = 200, body = RegistrationOptions),
+        (status = 200, description = "The WebAuthn creation options and the ceremony to finish", body = RegistrationOptions),
         (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_start(
@@ -87,7 +87,7 @@ pub async fn add_start(
 #[utoipa::path(post, path = "/api/v1/account/passkeys/register/finish", tag = "accounts",
     security(("session" = [])), request_body = AddPasskey,
     responses(
-        (status = 201, body = PasskeySummary),
+        (status = 201, description = "The passkey", body = PasskeySummary),
         (status = 400, description = "Unknown, used or expired ceremony", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The passkey's answer failed verification", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already registered", body = Problem, content_type = "application/problem+json"),
@@ -144,8 +144,8 @@ pub async fn add_finish(
     security(("device_token" = []), ("session" = [])), request_body = RenamePasskey,
     params(("passkey" = Uuid, Path)),
     responses(
-        (status = 200, body = PasskeySummary),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The passkey", body = PasskeySummary),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn rename_passkey(
     State(state): State<AppState>,
@@ -170,8 +170,8 @@ pub async fn rename_passkey(
     params(("passkey" = Uuid, Path)),
     responses(
         (status = 204, description = "Stored"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn set_passkey_unlock(
     State(state): State<AppState>,
@@ -201,7 +201,7 @@ pub async fn set_passkey_unlock(
     responses(
         (status = 204, description = "Removed"),
         (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It is the last way in", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_passkey(

@@ -47,7 +47,7 @@ impl From<RosterStoreError> for ApiError {
     responses(
         (status = 204, description = "Registered, or registered already"),
         (status = 409, description = "The account has another signing key", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_signing_key(
     State(state): State<AppState>,
@@ -79,8 +79,8 @@ pub async fn put_signing_key(
     security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path)),
     responses(
-        (status = 200, body = RosterEntries),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The record's member list, genesis first", body = RosterEntries),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_roster(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ pub async fn get_roster(
     params(("vault" = Uuid, Path)),
     request_body = RosterAppendRequest,
     responses(
-        (status = 200, body = RosterLength),
+        (status = 200, description = "The number of entries the member list now has", body = RosterLength),
         (status = 403, description = "Not signed with the caller's key, or a genesis entry by someone other than the owner", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The list grew meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The entries break the list's rules", body = Problem, content_type = "application/problem+json"),

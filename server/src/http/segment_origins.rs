@@ -28,9 +28,9 @@ pub struct OriginsQuery {
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/segment-origins", tag = "vaults", security(("device_token" = [])),
     params(("vault" = Uuid, Path), OriginsQuery),
     responses(
-        (status = 200, body = SegmentOrigins),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Who uploaded each segment, when, and its signature", body = SegmentOrigins),
+        (status = 400, description = "The request is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn segment_origins(
     State(state): State<AppState>,

@@ -157,8 +157,8 @@ pub fn link_url(state: &AppState, link_id: &LinkId) -> String {
     security(("device_token" = [])),
     params(("vault" = Uuid, Path)),
     responses(
-        (status = 201, body = CreatedShare),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The share link, shown once", body = CreatedShare),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Files, expiry, passcode or limits are not acceptable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_share(
@@ -233,7 +233,7 @@ pub async fn create_share(
 /// A vault's shares, newest first, with what each shares and how it has been used.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/shares", tag = "shares", security(("device_token" = [])),
     params(("vault" = Uuid, Path)),
-    responses((status = 200, body = Vec<ShareSummary>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The record's share links", body = Vec<ShareSummary>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_shares(
     State(state): State<AppState>,
     principal: Principal,
@@ -256,7 +256,7 @@ pub async fn list_shares(
 /// deleted. The share and its log stay in the list.
 #[utoipa::path(post, path = "/api/v1/shares/{share}/revoke", tag = "shares", security(("device_token" = [])),
     params(("share" = Uuid, Path)),
-    responses((status = 200, body = ShareSummary), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The share link", body = ShareSummary), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_share(
     State(state): State<AppState>,
     principal: Principal,
@@ -281,7 +281,7 @@ pub async fn revoke_share(
 /// log is intact.
 #[utoipa::path(get, path = "/api/v1/shares/{share}/log", tag = "shares", security(("device_token" = [])),
     params(("share" = Uuid, Path)),
-    responses((status = 200, body = ShareLog), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Who opened the link, and when", body = ShareLog), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn share_log(
     State(state): State<AppState>,
     principal: Principal,

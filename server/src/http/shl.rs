@@ -248,7 +248,7 @@ fn jose(jwe: String) -> Response {
 #[utoipa::path(post, path = "/shl/{link_id}", tag = "shl", request_body = ManifestRequest,
     params(("link_id" = String, Path, description = "The link's 43-character id")),
     responses(
-        (status = 200, body = Manifest),
+        (status = 200, description = "The link's manifest: where to fetch each file", body = Manifest),
         (status = 400, description = "No recipient", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong or missing passcode", body = PasscodeRejected),
         (status = 404, description = "Unknown, expired, revoked, used up or locked", body = Problem, content_type = "application/problem+json"),

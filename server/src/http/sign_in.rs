@@ -68,8 +68,8 @@ impl From<CeremonyError> for ApiError {
 #[utoipa::path(post, path = "/api/v1/auth/register/start", tag = "accounts",
     request_body = RegistrationStart,
     responses(
-        (status = 200, body = RegistrationOptions),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The WebAuthn creation options and the ceremony to finish", body = RegistrationOptions),
+        (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register_start(
@@ -131,7 +131,7 @@ pub(super) async fn start_registration(
         (status = 201, body = SignedIn, description = "Signed up; the session is in the `folio_session` cookie"),
         (status = 400, description = "Unknown, used or expired ceremony", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The passkey's answer failed verification", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn register_finish(
     State(state): State<AppState>,
@@ -207,7 +207,7 @@ pub async fn register_finish(
 #[utoipa::path(post, path = "/api/v1/auth/login/start", tag = "accounts",
     request_body = LoginStart,
     responses(
-        (status = 200, body = AuthenticationOptions),
+        (status = 200, description = "The WebAuthn request options and the ceremony to finish", body = AuthenticationOptions),
         (status = 401, description = "The account has no passkey", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -431,8 +431,8 @@ pub async fn recover(
 /// The session of the request's cookie.
 #[utoipa::path(get, path = "/api/v1/session", tag = "accounts",
     responses(
-        (status = 200, body = SessionInfo),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The session", body = SessionInfo),
+        (status = 401, description = "Not signed in, or the session or device token has ended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_session(
     State(state): State<AppState>,
@@ -466,7 +466,7 @@ pub async fn sign_out(
     security(("device_token" = []), ("session" = [])),
     responses(
         (status = 200, body = SignedOutEverywhere, description = "Signed out everywhere, here too"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in, or the session or device token has ended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,

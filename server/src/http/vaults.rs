@@ -100,7 +100,7 @@ fn parse_segment(bytes: Vec<u8>) -> Result<SealedSegment, ApiError> {
 #[utoipa::path(post, path = "/api/v1/vaults", tag = "vaults", request_body = CreateVault,
     security(("device_token" = [])),
     responses(
-        (status = 201, body = VaultSummary),
+        (status = 201, description = "The record", body = VaultSummary),
         (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The recipient or wrapped key is malformed", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -140,7 +140,7 @@ pub async fn create_vault(
 
 /// The vaults the caller can act in.
 #[utoipa::path(get, path = "/api/v1/vaults", tag = "vaults", security(("device_token" = [])),
-    responses((status = 200, body = Vec<VaultSummary>)))]
+    responses((status = 200, description = "The records this account owns or helps with", body = Vec<VaultSummary>)))]
 pub async fn list_vaults(
     State(state): State<AppState>,
     principal: Principal,
@@ -161,7 +161,7 @@ pub async fn list_vaults(
 /// One vault's summary.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}", tag = "vaults", security(("device_token" = [])),
     params(("vault" = Uuid, Path)),
-    responses((status = 200, body = VaultSummary), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The record", body = VaultSummary), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_vault(
     State(state): State<AppState>,
     principal: Principal,
@@ -180,7 +180,7 @@ pub async fn get_vault(
 /// The caller's wrapped keys of a vault, one per epoch.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/keys", tag = "vaults", security(("device_token" = [])),
     params(("vault" = Uuid, Path)),
-    responses((status = 200, body = Vec<VaultKeyWrap>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The record's keys wrapped to this account, one per epoch", body = Vec<VaultKeyWrap>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn vault_keys(
     State(state): State<AppState>,
     principal: Principal,
@@ -278,7 +278,7 @@ pub struct SegmentPage {
     responses(
         (status = 200, description = "Frames of `seq u64 BE, length u32 BE, bytes`; header `folio-more` says whether to ask again",
          content_type = "application/vnd.folio.segments", body = Vec<u8>),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_segments(
     State(state): State<AppState>,
@@ -343,9 +343,9 @@ pub async fn list_segments(
     params(("vault" = Uuid, Path)),
     request_body(content = Vec<u8>, content_type = "application/vnd.folio.compaction"),
     responses(
-        (status = 200, body = CompactionResult),
+        (status = 200, description = "The record's new generation, epoch and segment numbers", body = CompactionResult),
         (status = 409, description = "The vault changed meanwhile", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn compact(
     State(state): State<AppState>,
@@ -478,7 +478,7 @@ fn compaction_signatures(
         (status = 200, description = "Already stored with these bytes"),
         (status = 400, description = "A UUIDv8 id that is not the hash of the bytes", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Stored already with other bytes, or the record's key must be rotated first", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the route's limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an age file", body = Problem, content_type = "application/problem+json"),
         (status = 507, description = "Quota exceeded", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -571,7 +571,7 @@ async fn store_attachment(
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/attachments/{attachment}", tag = "vaults",
     security(("device_token" = [])),
     params(("vault" = Uuid, Path), ("attachment" = Uuid, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_attachment(
     State(state): State<AppState>,
     principal: Principal,
@@ -609,7 +609,7 @@ pub async fn get_attachment(
 #[utoipa::path(delete, path = "/api/v1/vaults/{vault}/attachments/{attachment}", tag = "vaults",
     security(("device_token" = [])),
     params(("vault" = Uuid, Path), ("attachment" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Done; no content"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_attachment(
     State(state): State<AppState>,
     principal: Principal,
@@ -637,7 +637,7 @@ pub async fn delete_attachment(
 /// Delete a vault: every segment, key, attachment and byte of it.
 #[utoipa::path(delete, path = "/api/v1/vaults/{vault}", tag = "vaults", security(("device_token" = [])),
     params(("vault" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Done; no content"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_vault(
     State(state): State<AppState>,
     principal: Principal,
