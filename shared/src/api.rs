@@ -13,6 +13,12 @@ use serde::{Deserialize, Serialize};
 /// An RFC 9457 problem document (`application/problem+json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "type": "about:blank",
+    "title": "Not Found",
+    "status": 404,
+    "detail": "no such vault"
+})))]
 pub struct Problem {
     /// A URI reference naming the problem type; `about:blank` when the status says it all.
     #[serde(rename = "type", default = "about_blank")]
@@ -37,6 +43,9 @@ fn about_blank() -> String {
 /// The answer of `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "status": "ok", "database": "postgres", "version": "0.1.0"
+})))]
 pub struct Health {
     /// `ok` when the database answered.
     pub status: String,
@@ -66,6 +75,14 @@ pub struct CreateVault {
 /// A vault as its members see it in listings. Everything here is public metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0b6f6c7e-3a57-4c43-9d2b-0c1e8b7f5a10",
+    "recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    "epoch": 1, "generation": 3, "last_seq": 42,
+    "used_bytes": 1048576, "quota_bytes": 1073741824,
+    "role": "owner", "created_at": "2026-12-01T09:00:00Z",
+    "rotation_due": false, "dependant": false
+})))]
 pub struct VaultSummary {
     pub id: uuid::Uuid,
     pub recipient: String,

@@ -20,6 +20,7 @@ use super::wire;
 use crate::storage::passkeys::RemoveError;
 use crate::storage::{accounts, recovery_codes};
 
+/// The signed-in account: its recipient, how many passkeys, devices and records it has.
 #[utoipa::path(get, path = "/api/v1/account", tag = "accounts",
     security(("device_token" = []), ("session" = [])),
     responses(

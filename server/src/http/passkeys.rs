@@ -40,6 +40,7 @@ fn no_such_passkey() -> ApiError {
     ApiError::NotFound("this account has no such passkey".into())
 }
 
+/// The account's passkeys, with whether each can unlock the account (PRF).
 #[utoipa::path(get, path = "/api/v1/account/passkeys", tag = "accounts",
     security(("device_token" = []), ("session" = [])),
     responses((status = 200, description = "The account's passkeys", body = Vec<PasskeySummary>)))]
@@ -140,6 +141,7 @@ pub async fn add_finish(
     Ok((StatusCode::CREATED, Json(summary(row))))
 }
 
+/// Renames a passkey, as the account's settings list it.
 #[utoipa::path(patch, path = "/api/v1/account/passkeys/{passkey}", tag = "accounts",
     security(("device_token" = []), ("session" = [])), request_body = RenamePasskey,
     params(("passkey" = Uuid, Path)),

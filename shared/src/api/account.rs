@@ -187,6 +187,13 @@ pub struct PasskeyUnlock {
 /// `GET /api/v1/account`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "account_id": "5d1f3c2a-8e4b-4f0a-9c6d-2b7e1a9f4c33",
+    "account_recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    "created_at": "2026-12-01T09:00:00Z",
+    "passkeys": 2, "devices": 1, "vaults": 1,
+    "has_recovery_code": true, "signed_in_with": "device"
+})))]
 pub struct AccountSummary {
     pub account_id: Uuid,
     pub account_recipient: String,
