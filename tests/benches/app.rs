@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use folio_tests::browser::{
-    Browser, add_virtual_authenticator, click, expect_vault_unlocked, pick_files, sign_up,
-    text_of, visit, wait_for,
+    Browser, add_virtual_authenticator, click, expect_vault_unlocked, pick_files, sign_up, text_of,
+    visit, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 use serde_json::Value;
@@ -262,7 +262,11 @@ async fn main() {
     .await;
     let report = text_of(&page, "[data-testid=import-summary]").await;
     assert!(
-        report.starts_with(&format!("{} of {} files imported", files.len(), files.len())),
+        report.starts_with(&format!(
+            "{} of {} files imported",
+            files.len(),
+            files.len()
+        )),
         "the lifetime record imports whole: {report}"
     );
 
