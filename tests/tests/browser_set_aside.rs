@@ -100,8 +100,9 @@ async fn notice_count(page: &Page) -> usize {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_owner_sees_what_could_not_be_opened_and_removes_it() {
+/// A server serving the app, and the owner's phone signed up (the sign-up screenshot named
+/// `screenshot_name`) with the small record imported, its start page showing no notice.
+async fn owner_with_a_record(screenshot_name: &str) -> (TestServer, Browser, Page) {
     let dist = app_dir();
     assert!(
         dist.join("index.html").exists(),
@@ -112,7 +113,7 @@ async fn the_owner_sees_what_could_not_be_opened_and_removes_it() {
     let browser = Browser::launch(PHONE.0, PHONE.1).await;
     let owner = browser.open(&server.public("/signup")).await;
     add_virtual_authenticator(&owner, true).await;
-    sign_up(&owner, "Olga Owner", "set-aside-signed-up.png").await;
+    sign_up(&owner, "Olga Owner", screenshot_name).await;
     expect_vault_unlocked(&owner).await;
 
     let files = tempfile::tempdir().unwrap();
@@ -137,6 +138,12 @@ async fn the_owner_sees_what_could_not_be_opened_and_removes_it() {
         0,
         "a sound record shows no notice"
     );
+    (server, browser, owner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sees_what_could_not_be_opened_and_removes_it() {
+    let (server, browser, owner) = owner_with_a_record("set-aside-signed-up.png").await;
 
     let mut manager = Patient::sign_up(&server).await;
     manager.start_signing().await;
@@ -206,31 +213,7 @@ async fn the_app_sets_aside_what_the_server_wrote_itself() {
     use folio_tests::vault_fixture::put;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-    let dist = app_dir();
-    let server = TestServer::start_with(Engine::Sqlite, |c| c.app_dir = dist).await;
-    let browser = Browser::launch(PHONE.0, PHONE.1).await;
-    let owner = browser.open(&server.public("/signup")).await;
-    add_virtual_authenticator(&owner, true).await;
-    sign_up(&owner, "Olga Owner", "forged-signed-up.png").await;
-    expect_vault_unlocked(&owner).await;
-    let files = tempfile::tempdir().unwrap();
-    click(&owner, "a[href=\"/import\"]").await;
-    pick_files(
-        &owner,
-        "[data-testid=import-files]",
-        &[record_file(files.path())],
-    )
-    .await;
-    wait_for(
-        &owner,
-        "document.querySelector('[data-testid=import-file]') \
-         && !document.querySelector('[data-testid=import-progress]') ? 'done' : ''",
-        Duration::from_secs(120),
-    )
-    .await;
-    go_home(&owner).await;
-    text_of(&owner, "[data-testid=glance]").await;
-    assert_eq!(notice_count(&owner).await, 0);
+    let (server, browser, owner) = owner_with_a_record("forged-signed-up.png").await;
 
     // The server's own allergy, sealed with what it holds: the record's public recipient.
     let db = server.server().storage().db();

@@ -121,6 +121,15 @@ pub struct Caregiver {
     pub request_refused_at: Option<DateTime<Utc>>,
 }
 
+impl Caregiver {
+    /// Their account and public key as the server recorded them at acceptance, if both are
+    /// there and the key parses: what a key is wrapped to.
+    pub fn account_and_recipient(&self) -> Option<(Uuid, crate::keys::AccountRecipient)> {
+        let recipient = self.recipient.as_deref()?.parse().ok()?;
+        Some((self.account_id?, recipient))
+    }
+}
+
 /// What removing a caregiver did: the caregiver as removed (the same fields as
 /// [`Caregiver`]), and what a removed manager had made that ended with their access.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -31,15 +31,12 @@ pub enum MemberListError {
 /// The member a caregiver becomes when the owner confirms them: their account, role and the
 /// keys the server recorded at acceptance (both covered by the safety code just compared).
 pub fn caregiver_member(caregiver: &Caregiver) -> Result<Member, MemberListError> {
-    let no_recipient = || MemberListError::NoRecipient {
-        name: caregiver.name.clone(),
-    };
-    let account = caregiver.account_id.ok_or_else(no_recipient)?;
-    let recipient: AccountRecipient = caregiver
-        .recipient
-        .as_deref()
-        .and_then(|r| r.parse().ok())
-        .ok_or_else(no_recipient)?;
+    let (account, recipient) =
+        caregiver
+            .account_and_recipient()
+            .ok_or_else(|| MemberListError::NoRecipient {
+                name: caregiver.name.clone(),
+            })?;
     let signing_key = caregiver
         .signing_key
         .ok_or_else(|| MemberListError::NoSigningKey {

@@ -33,15 +33,12 @@ pub fn rotation_head(
     };
     let mut wrapped_keys = vec![wrap(owner.0, owner.1)];
     for caregiver in caregivers.iter().filter(|c| c.status.holds_key()) {
-        let no_recipient = || RotationError::NoRecipient {
-            name: caregiver.name.clone(),
-        };
-        let account = caregiver.account_id.ok_or_else(no_recipient)?;
-        let recipient: AccountRecipient = caregiver
-            .recipient
-            .as_deref()
-            .and_then(|r| r.parse().ok())
-            .ok_or_else(no_recipient)?;
+        let (account, recipient) =
+            caregiver
+                .account_and_recipient()
+                .ok_or_else(|| RotationError::NoRecipient {
+                    name: caregiver.name.clone(),
+                })?;
         wrapped_keys.push(wrap(account, &recipient));
     }
     Ok(CompactionHead {
