@@ -219,11 +219,7 @@ async fn register_signing_key(account: &AccountIdentity, registered: Option<&Acc
         return;
     }
     let key = SigningKey::of_account(account);
-    let body = AccountSigningKey {
-        public_key: key.public_key(),
-        wrapped_key: unlocking::encode(key.wrap_to(&account.recipient()).as_bytes()),
-    };
-    let _ = api::put_signing_key(&body).await;
+    let _ = api::put_signing_key(&AccountSigningKey::of(&key, account)).await;
 }
 
 /// A session the server has just begun. A sign-out made offline before it is moot: the

@@ -5,8 +5,7 @@
 //! stands in. A record without a list was written before signing and opens as before,
 //! unless this browser has seen a list for it: then its absence is a rollback.
 
-use folio_shared::api::CompactionHead;
-use folio_shared::api::roster::decode_write_signature;
+use folio_shared::api::{CompactionHead, MAX_ORIGINS_PER_CALL, write_signatures};
 use folio_shared::care::{MemberListError, start_list};
 use folio_shared::keys::{AccountIdentity, SigningKey};
 use folio_shared::roster::{Roster, RosterError, RosterHead, WriteSignature, vouch_for_segment};
@@ -19,22 +18,19 @@ use crate::record::read_log;
 
 /// The verified list of `vault`, or `None` for a record written before signing.
 pub async fn checked(vault: VaultId) -> Result<Option<Roster>, String> {
-    let kept_entries = kept::roster(vault).await.unwrap_or_default();
-    // What was kept was verified before it was kept; verified again, it gives the pin.
-    let pinned: Option<RosterHead> = match kept_entries.as_slice() {
+    // What was kept was verified before it was kept; verified again, it gives the pin, and
+    // stands in for the server's list while the server is out of reach.
+    let kept = match kept::roster(vault).await.unwrap_or_default().as_slice() {
         [] => None,
-        entries => Roster::verify(vault, entries, None)
-            .ok()
-            .map(|roster| roster.head()),
+        entries => Some(Roster::verify(vault, entries, None)),
     };
+    let pinned: Option<RosterHead> = kept
+        .as_ref()
+        .and_then(|roster| roster.as_ref().ok())
+        .map(Roster::head);
     let served = match api::roster(vault).await {
         Ok(served) => served.entries,
-        Err(ApiError::Offline) if kept_entries.is_empty() => return Ok(None),
-        Err(ApiError::Offline) => {
-            return Roster::verify(vault, &kept_entries, None)
-                .map(Some)
-                .map_err(tampered);
-        }
+        Err(ApiError::Offline) => return kept.transpose().map_err(tampered),
         Err(other) => return Err(format!("Who is on this record could not be read: {other}.")),
     };
     if served.is_empty() {
@@ -142,21 +138,9 @@ pub async fn signatures(
     log: &[(u64, SealedSegment)],
 ) -> Option<Vec<Option<WriteSignature>>> {
     let seqs: Vec<i64> = log.iter().map(|(seq, _)| *seq as i64).collect();
-    let mut by_seq = std::collections::HashMap::new();
-    for chunk in seqs.chunks(ORIGINS_PER_CALL) {
-        let origins = api::segment_origins(vault, chunk).await.ok()?;
-        for origin in origins.segments {
-            if let Some(signature) = origin
-                .write_signature
-                .as_deref()
-                .and_then(decode_write_signature)
-            {
-                by_seq.insert(origin.seq, signature);
-            }
-        }
+    let mut origins = Vec::with_capacity(seqs.len());
+    for chunk in seqs.chunks(MAX_ORIGINS_PER_CALL) {
+        origins.extend(api::segment_origins(vault, chunk).await.ok()?.segments);
     }
-    Some(seqs.iter().map(|seq| by_seq.remove(seq)).collect())
+    Some(write_signatures(&seqs, &origins))
 }
-
-/// `segment-origins` answers about this many seqs at a time (as the CLI asks).
-const ORIGINS_PER_CALL: usize = 1000;

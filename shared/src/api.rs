@@ -221,6 +221,25 @@ pub struct SegmentOrigins {
     pub segments: Vec<SegmentOrigin>,
 }
 
+/// The most seqs one `segment-origins` call may ask about; clients ask a page at a time.
+pub const MAX_ORIGINS_PER_CALL: usize = 1000;
+
+/// The writer's signature of each of `seqs`, in that order, from `origins` (none where the
+/// server has none, or sent one that does not parse).
+pub fn write_signatures(
+    seqs: &[i64],
+    origins: &[SegmentOrigin],
+) -> Vec<Option<crate::roster::WriteSignature>> {
+    let mut by_seq: std::collections::HashMap<i64, _> = origins
+        .iter()
+        .filter_map(|origin| {
+            let signature = roster::decode_write_signature(origin.write_signature.as_deref()?)?;
+            Some((origin.seq, signature))
+        })
+        .collect();
+    seqs.iter().map(|seq| by_seq.remove(seq)).collect()
+}
+
 /// Response headers of `GET /api/v1/vaults/{id}/segments`.
 pub mod segment_headers {
     /// The vault's generation when the page was read.

@@ -5,7 +5,7 @@ use chrono::Utc;
 use folio_server::client::VaultClient;
 use folio_shared::keys::{AccountIdentity, KeyEpoch, RecoveryCode, Unlocker, VaultIdentity};
 use folio_shared::record::{Entry, EntryId, Op, Source};
-use folio_shared::vault::{Sealer, VaultId, VaultKeyring};
+use folio_shared::vault::{SealedSegment, Sealer, VaultId, VaultKeyring};
 use serde_json::json;
 
 use crate::TestServer;
@@ -184,4 +184,44 @@ pub fn marked_record(marker: &str, patient_name: &str) -> Vec<Entry> {
             "valueQuantity": {"value": 5.4, "unit": "mmol/L"}
         })),
     ]
+}
+
+/// Whoever holds the server's database appends `forged` to `vault`'s log directly, past
+/// every check of the API: no uploader, no signature. Returns its seq.
+pub async fn store_as_the_server(
+    db: &sea_orm::DatabaseConnection,
+    vault: VaultId,
+    forged: &SealedSegment,
+) -> i64 {
+    use folio_server::storage::entity::{segment, vault};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let stored = vault::Entity::find_by_id(vault.0)
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the vault is stored");
+    let seq = stored.last_seq + 1;
+    segment::ActiveModel {
+        vault_id: Set(vault.0),
+        seq: Set(seq),
+        epoch: Set(stored.epoch),
+        upload_key: Set(format!("server-{seq}")),
+        digest: Set([
+            uuid::Uuid::new_v4().into_bytes(),
+            uuid::Uuid::new_v4().into_bytes(),
+        ]
+        .concat()),
+        size: Set(forged.len() as i64),
+        ciphertext: Set(forged.as_bytes().to_vec()),
+        created_at: Set(Utc::now()),
+        uploaded_by: Set(None),
+        write_signature: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let mut bumped: vault::ActiveModel = stored.into();
+    bumped.last_seq = Set(seq);
+    bumped.update(db).await.unwrap();
+    seq
 }

@@ -207,11 +207,11 @@ async fn the_owner_sees_what_could_not_be_opened_and_removes_it() {
 /// it, says a part was not signed by anyone on the record, and the owner removes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_sets_aside_what_the_server_wrote_itself() {
-    use folio_server::storage::entity::{segment, vault};
+    use folio_server::storage::entity::vault;
     use folio_shared::keys::{KeyEpoch, VaultRecipient};
     use folio_shared::vault::Sealer;
-    use folio_tests::vault_fixture::put;
-    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    use folio_tests::vault_fixture::{put, store_as_the_server};
+    use sea_orm::EntityTrait;
 
     let (server, browser, owner) = owner_with_a_record("forged-signed-up.png").await;
 
@@ -228,29 +228,7 @@ async fn the_app_sets_aside_what_the_server_wrote_itself() {
         }))])
         .unwrap()
         .remove(0);
-    let seq = stored.last_seq + 1;
-    segment::ActiveModel {
-        vault_id: Set(stored.id),
-        seq: Set(seq),
-        epoch: Set(stored.epoch),
-        upload_key: Set("server".into()),
-        digest: Set([
-            uuid::Uuid::new_v4().into_bytes(),
-            uuid::Uuid::new_v4().into_bytes(),
-        ]
-        .concat()),
-        size: Set(forged.len() as i64),
-        ciphertext: Set(forged.as_bytes().to_vec()),
-        created_at: Set(chrono::Utc::now()),
-        uploaded_by: Set(None),
-        write_signature: Set(None),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    let mut bumped: vault::ActiveModel = stored.into();
-    bumped.last_seq = Set(seq);
-    bumped.update(db).await.unwrap();
+    store_as_the_server(db, VaultId(stored.id), &forged).await;
 
     // Back on the start page, the record is opened again: without it, and saying why.
     click(&owner, "a[href=\"/import\"]").await;

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use chrono::Utc;
 use folio_server::client::ClientError;
-use folio_server::storage::entity::{roster_entry, segment, vault, vault_key};
+use folio_server::storage::entity::{roster_entry, vault_key};
 use folio_shared::api::account::AccountUnlock;
 use folio_shared::api::roster::{
     AccountSigningKey, RosterAppendRequest, RosterEntries, decode_write_signature,
@@ -22,7 +22,7 @@ use folio_shared::roster::{
     WriteStatement, sign_write, verify_write,
 };
 use folio_shared::vault::{SealedSegment, SetAsideReason};
-use folio_tests::vault_fixture::{Patient, marked_record};
+use folio_tests::vault_fixture::{Patient, marked_record, store_as_the_server};
 use folio_tests::{Engine, TestServer, on_every_engine};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -36,10 +36,6 @@ on_every_engine!(
     a_rotation_brings_its_new_epoch_to_the_member_list_in_one_step,
     a_caregiver_joins_the_list_and_a_swapped_key_gets_nothing_at_the_rotation,
 );
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 async fn call(
     server: &TestServer,
@@ -61,10 +57,7 @@ async fn call(
 }
 
 async fn register(server: &TestServer, patient: &Patient, key: &SigningKey) -> StatusCode {
-    let body = AccountSigningKey {
-        public_key: key.public_key(),
-        wrapped_key: b64(key.wrap_to(&patient.account.recipient()).as_bytes()),
-    };
+    let body = AccountSigningKey::of(key, &patient.account);
     call(
         server,
         patient,
@@ -186,41 +179,12 @@ fn detail(problem: &Value) -> String {
 /// sealed to the record's public recipient and carrying `marker`; no member signed it.
 /// Returns its seq.
 async fn forge_segment(server: &TestServer, owner: &Patient, marker: &str) -> i64 {
-    let db = server.server().storage().db();
     let forged = owner
         .sealer()
         .seal(&marked_record(marker, "Martha"))
         .unwrap()
         .remove(0);
-    let stored = vault::Entity::find_by_id(owner.vault_id.0)
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap();
-    let seq = stored.last_seq + 1;
-    segment::ActiveModel {
-        vault_id: Set(owner.vault_id.0),
-        seq: Set(seq),
-        epoch: Set(stored.epoch),
-        upload_key: Set(format!("server-{marker}")),
-        digest: Set([
-            uuid::Uuid::new_v4().into_bytes(),
-            uuid::Uuid::new_v4().into_bytes(),
-        ]
-        .concat()),
-        size: Set(forged.len() as i64),
-        ciphertext: Set(forged.as_bytes().to_vec()),
-        created_at: Set(Utc::now()),
-        uploaded_by: Set(None),
-        write_signature: Set(None),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    let mut bumped: vault::ActiveModel = stored.into();
-    bumped.last_seq = Set(seq);
-    bumped.update(db).await.unwrap();
-    seq
+    store_as_the_server(server.server().storage().db(), owner.vault_id, &forged).await
 }
 
 async fn an_account_registers_one_signing_key(engine: Engine) {

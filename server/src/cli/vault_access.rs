@@ -150,7 +150,7 @@ impl VaultAccess {
             });
         }
         self.client
-            .open_record(self.vault_id, &self.keyring)
+            .open_record_under(self.vault_id, &self.keyring, self.roster.as_ref())
             .await
             .context("downloading the record")
     }

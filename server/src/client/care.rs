@@ -169,10 +169,11 @@ impl VaultClient {
             let last_seq = log.last().map_or(0, |(seq, _)| *seq as i64);
             // Opened as a reader opens it: under a member list what no member signed is
             // dropped here, never re-sealed under the owner's signature.
-            let opened = self.open_log(vault, keyring, &log).await?;
+            let roster = self.checked_roster(vault).await?;
+            let opened = self.open_log(vault, keyring, roster.as_ref(), &log).await?;
             let rotation = rotate_opened(keyring, opened.contents)?;
             let caregivers = self.caregivers(vault).await?;
-            let head = match self.checked_roster(vault).await? {
+            let head = match roster {
                 None => rotation_head(
                     &rotation,
                     generation,

@@ -5,24 +5,15 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
-use folio_shared::api::CompactionHead;
-use folio_shared::api::SegmentOrigin;
-use folio_shared::api::roster::{
-    AccountSigningKey, RosterAppendRequest, RosterEntries, decode_write_signature,
-};
+use folio_shared::api::roster::{AccountSigningKey, RosterAppendRequest, RosterEntries};
+use folio_shared::api::{CompactionHead, MAX_ORIGINS_PER_CALL, SegmentOrigin};
 use folio_shared::care::{MemberListError, start_list};
 use folio_shared::keys::{AccountIdentity, SigningKey};
-use folio_shared::roster::{Roster, RosterError, RosterHead, WriteSignature};
-use folio_shared::vault::VaultId;
-use folio_shared::vault::{Sealer, VaultKeyring};
-use reqwest::Method;
-use reqwest::StatusCode;
+use folio_shared::roster::{Roster, RosterError, RosterHead};
+use folio_shared::vault::{Sealer, VaultId, VaultKeyring};
+use reqwest::{Method, StatusCode};
 
 use super::{ClientError, VaultClient, check};
-
-/// `segment-origins` answers about this many seqs at a time.
-const ORIGINS_PER_CALL: usize = 1000;
 
 impl VaultClient {
     /// Registers the account's signing key ([`SigningKey::of_account`]) unless the server
@@ -44,14 +35,9 @@ impl VaultClient {
                 ));
             }
             None => {
-                let body = AccountSigningKey {
-                    public_key: key.public_key(),
-                    wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
-                        .encode(key.wrap_to(&account.recipient()).as_bytes()),
-                };
                 let response = self
                     .request(Method::PUT, "/api/v1/account/signing-key")
-                    .json(&body)
+                    .json(&AccountSigningKey::of(&key, account))
                     .send()
                     .await?;
                 check(response).await?;
@@ -207,25 +193,9 @@ impl VaultClient {
         seqs: &[i64],
     ) -> Result<Vec<SegmentOrigin>, ClientError> {
         let mut origins = Vec::with_capacity(seqs.len());
-        for chunk in seqs.chunks(ORIGINS_PER_CALL) {
+        for chunk in seqs.chunks(MAX_ORIGINS_PER_CALL) {
             origins.extend(self.segment_origins(vault, chunk).await?);
         }
         Ok(origins)
     }
-}
-
-/// The writer's signature of each of `seqs`, in that order, from `origins` (none where the
-/// server has none, or sent one that does not parse).
-pub(super) fn write_signatures(
-    seqs: &[i64],
-    origins: &[SegmentOrigin],
-) -> Vec<Option<WriteSignature>> {
-    let mut by_seq: HashMap<i64, WriteSignature> = origins
-        .iter()
-        .filter_map(|origin| {
-            let signature = decode_write_signature(origin.write_signature.as_deref()?)?;
-            Some((origin.seq, signature))
-        })
-        .collect();
-    seqs.iter().map(|seq| by_seq.remove(seq)).collect()
 }

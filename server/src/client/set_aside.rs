@@ -2,14 +2,13 @@
 //! written them, and (as the owner) dropping them by compacting the log without them.
 
 use folio_shared::api::care::Caregiver;
-use folio_shared::api::{CompactionHead, SegmentOrigin, SegmentOrigins};
-use folio_shared::roster::vouch_for_segment;
+use folio_shared::api::{CompactionHead, SegmentOrigin, SegmentOrigins, write_signatures};
+use folio_shared::roster::{Roster, vouch_for_segment};
 use folio_shared::vault::{
     SealError, SealedSegment, Sealer, SetAsidePart, VaultContents, VaultId, VaultKeyring,
 };
 use reqwest::{Method, StatusCode};
 
-use super::roster::write_signatures;
 use super::{ClientError, VaultClient, check};
 
 /// A record as a member opened it: everything that opened, and what was set aside.
@@ -66,30 +65,45 @@ impl VaultClient {
         vault: VaultId,
         keyring: &VaultKeyring,
     ) -> Result<OpenedRecord, ClientError> {
+        let roster = self.checked_roster(vault).await?;
+        self.open_record_under(vault, keyring, roster.as_ref())
+            .await
+    }
+
+    /// [`VaultClient::open_record`] under the member list the caller verified already
+    /// (`None` for a record written before signing).
+    pub async fn open_record_under(
+        &self,
+        vault: VaultId,
+        keyring: &VaultKeyring,
+        roster: Option<&Roster>,
+    ) -> Result<OpenedRecord, ClientError> {
         let (log, _generation) = self.all_segments(vault).await?;
-        self.open_log(vault, keyring, &log).await
+        self.open_log(vault, keyring, roster, &log).await
     }
 
     /// Opens `log` (the vault's segments with their seqs, in order). A record with a member
-    /// list opens only the segments a member signed, the rest set aside; one without (written
-    /// before signing) asks the server about uploaders only when something was set aside.
+    /// list (`roster`, verified by the caller) opens only the segments a member signed, the
+    /// rest set aside; one without (written before signing) asks the server about uploaders
+    /// only when something was set aside.
     pub(super) async fn open_log(
         &self,
         vault: VaultId,
         keyring: &VaultKeyring,
+        roster: Option<&Roster>,
         log: &[(u64, SealedSegment)],
     ) -> Result<OpenedRecord, ClientError> {
         let seqs: Vec<i64> = log.iter().map(|(seq, _)| *seq as i64).collect();
         let segments = log.iter().map(|(_, segment)| segment);
         // With a member list every segment's signature is needed: it comes with the
         // segment's origin, so those are asked for once, for all.
-        let (contents, all_origins) = match self.checked_roster(vault).await? {
+        let (contents, all_origins) = match roster {
             None => (keyring.open(segments), None),
             Some(roster) => {
                 let origins = self.all_origins(vault, &seqs).await?;
                 let signatures = write_signatures(&seqs, &origins);
                 let contents = keyring.open_vouched(segments, |position, segment| {
-                    vouch_for_segment(&roster, segment, signatures[position].as_ref()).map(drop)
+                    vouch_for_segment(roster, segment, signatures[position].as_ref()).map(drop)
                 });
                 (contents, Some(origins))
             }
@@ -155,7 +169,8 @@ impl VaultClient {
         let sealer = Sealer::for_identity(vault, keyring.current());
         for _ in 0..DROP_ATTEMPTS {
             let (log, generation) = self.all_segments(vault).await?;
-            let opened = self.open_log(vault, keyring, &log).await?;
+            let roster = self.checked_roster(vault).await?;
+            let opened = self.open_log(vault, keyring, roster.as_ref(), &log).await?;
             let Some((last_seq, _)) = log.last() else {
                 return Ok(Vec::new());
             };

@@ -15,7 +15,7 @@ use super::problem::ApiError;
 use crate::storage::vaults;
 
 /// At most this many seqs in one question.
-const MAX_SEQS: usize = 1000;
+const MAX_SEQS: usize = folio_shared::api::MAX_ORIGINS_PER_CALL;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OriginsQuery {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{KeyEpoch, SigningKey, SigningPublicKey};
+use crate::keys::{AccountIdentity, KeyEpoch, SigningKey, SigningPublicKey};
 use crate::roster::{SignedRosterEntry, WriteKind, WriteSignature, WriteStatement, sign_write};
 use crate::vault::{SealedSegment, VaultId};
 
@@ -26,6 +26,19 @@ pub struct AccountSigningKey {
     pub public_key: SigningPublicKey,
     /// Base64 of the wrapped private key.
     pub wrapped_key: String,
+}
+
+impl AccountSigningKey {
+    /// The registration of `key`, the signing key of `account` (see
+    /// [`SigningKey::of_account`]): its public half, and the key wrapped to the account.
+    pub fn of(key: &SigningKey, account: &AccountIdentity) -> Self {
+        use base64::Engine as _;
+        AccountSigningKey {
+            public_key: key.public_key(),
+            wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(key.wrap_to(&account.recipient()).as_bytes()),
+        }
+    }
 }
 
 /// `GET /api/v1/vaults/{id}/roster`: the record's member list, genesis first; empty for a

@@ -4,17 +4,18 @@
 //! list's members rather than to the server's caregiver list. The app and the CLI differ only
 //! in how they send the result.
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::api::CompactionHead;
 use crate::api::care::Caregiver;
 use crate::api::roster::RosterAppendRequest;
-use crate::api::{CompactionHead, MemberKeyWrap};
 use crate::care::Role;
 use crate::keys::{AccountRecipient, SigningKey};
 use crate::roster::{Member, Roster, RosterAppend, RosterChange, RosterError};
 use crate::vault::{Rotation, VaultKeyring};
+
+use super::rotation::rotation_compaction;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MemberListError {
@@ -166,26 +167,20 @@ pub fn rotation_with_members(
         at,
     )?;
     let (after_rotation, entries) = append.finish();
-    let wrapped_keys = after_rotation
+    let members: Vec<_> = after_rotation
         .members()
         .iter()
-        .map(|member| MemberKeyWrap {
-            account_id: member.account,
-            wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(rotation.identity.wrap_to(&member.recipient).as_bytes()),
-        })
+        .map(|member| (member.account, member.recipient.clone()))
         .collect();
-    Ok(CompactionHead {
+    let append = RosterAppendRequest {
+        after: roster.head().seq,
+        entries,
+    };
+    Ok(rotation_compaction(
+        rotation,
         generation,
-        from_seq: 1,
-        to_seq: last_seq,
-        epoch: rotation.identity.epoch().0,
-        recipient: Some(rotation.identity.recipient().to_string()),
-        wrapped_keys,
-        write_signatures: Vec::new(),
-        roster: Some(RosterAppendRequest {
-            after: roster.head().seq,
-            entries,
-        }),
-    })
+        last_seq,
+        &members,
+        Some(append),
+    ))
 }

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use uuid::Uuid;
 
 use crate::api::care::Caregiver;
+use crate::api::roster::RosterAppendRequest;
 use crate::api::{CompactionHead, MemberKeyWrap};
 use crate::keys::AccountRecipient;
 use crate::vault::Rotation;
@@ -26,22 +27,38 @@ pub fn rotation_head(
     owner: (Uuid, &AccountRecipient),
     caregivers: &[Caregiver],
 ) -> Result<CompactionHead, RotationError> {
-    let wrap = |account_id: Uuid, recipient: &AccountRecipient| MemberKeyWrap {
-        account_id,
-        wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(rotation.identity.wrap_to(recipient).as_bytes()),
-    };
-    let mut wrapped_keys = vec![wrap(owner.0, owner.1)];
+    let mut members = vec![(owner.0, owner.1.clone())];
     for caregiver in caregivers.iter().filter(|c| c.status.holds_key()) {
-        let (account, recipient) =
-            caregiver
-                .account_and_recipient()
-                .ok_or_else(|| RotationError::NoRecipient {
-                    name: caregiver.name.clone(),
-                })?;
-        wrapped_keys.push(wrap(account, &recipient));
+        members.push(caregiver.account_and_recipient().ok_or_else(|| {
+            RotationError::NoRecipient {
+                name: caregiver.name.clone(),
+            }
+        })?);
     }
-    Ok(CompactionHead {
+    Ok(rotation_compaction(
+        rotation, generation, last_seq, &members, None,
+    ))
+}
+
+/// The head of the compaction that swaps in `rotation` (the whole log, read at `generation`
+/// up to `last_seq`), its new key wrapped to each of `members` (account, recipient), with
+/// the member-list entries that come with it, if any.
+pub(super) fn rotation_compaction(
+    rotation: &Rotation,
+    generation: i64,
+    last_seq: i64,
+    members: &[(Uuid, AccountRecipient)],
+    roster: Option<RosterAppendRequest>,
+) -> CompactionHead {
+    let wrapped_keys = members
+        .iter()
+        .map(|(account_id, recipient)| MemberKeyWrap {
+            account_id: *account_id,
+            wrapped_key: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(rotation.identity.wrap_to(recipient).as_bytes()),
+        })
+        .collect();
+    CompactionHead {
         generation,
         from_seq: 1,
         to_seq: last_seq,
@@ -49,8 +66,8 @@ pub fn rotation_head(
         recipient: Some(rotation.identity.recipient().to_string()),
         wrapped_keys,
         write_signatures: Vec::new(),
-        roster: None,
-    })
+        roster,
+    }
 }
 
 #[cfg(test)]
