@@ -4,8 +4,10 @@
 //! user's device; the server only ever receives ciphertext.
 
 mod api;
+mod blob;
 mod caring;
 mod ceremonies;
+mod clipboard;
 mod components;
 mod dates;
 mod import_worker;
@@ -36,6 +38,7 @@ fn main() {
 #[component]
 fn App() -> impl IntoView {
     session::Session::provide();
+    components::navigation_hold::NavigationHold::provide();
     view! {
         <Router>
             <div class="shell">

@@ -375,6 +375,26 @@ pub async fn fill(page: &Page, selector: &str, text: &str) {
         .unwrap_or_else(|e| panic!("typing into {selector}: {e}"));
 }
 
+/// Pastes `text` into the field `selector` matches, as a person pasting a link does: the
+/// whole value at once and one `input` event, so nothing the page does meanwhile can drop
+/// keystrokes from a long credential. Returns once the field holds it.
+pub async fn paste(page: &Page, selector: &str, text: &str) {
+    click(page, selector).await;
+    let pasted = format!(
+        "(() => {{ const e = document.querySelector({}); e.value = {}; \
+         e.dispatchEvent(new Event('input', {{ bubbles: true }})); return e.value; }})()",
+        js_string(selector),
+        js_string(text)
+    );
+    let value: String = page
+        .evaluate(pasted.as_str())
+        .await
+        .unwrap_or_else(|e| panic!("pasting into {selector}: {e}"))
+        .into_value()
+        .unwrap_or_else(|e| panic!("the value of {selector}: {e}"));
+    assert_eq!(value, text, "{selector} holds what was pasted");
+}
+
 /// Picks the option `value` of the `<select>` that `selector` matches, as a person choosing
 /// it would (the page hears `change`).
 pub async fn choose(page: &Page, selector: &str, value: &str) {
@@ -476,7 +496,7 @@ pub async fn sign_up(page: &Page, name: &str, screenshot_name: &str) -> String {
 pub async fn expect_vault_unlocked(page: &Page) {
     let status = text_of(page, "[data-testid=vault-status]").await;
     assert_eq!(
-        status, "Your vault is unlocked.",
+        status, "Your record is open.",
         "the start page says: {status}"
     );
 }

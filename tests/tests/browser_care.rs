@@ -17,7 +17,7 @@ use std::time::Duration;
 use chromiumoxide::Page;
 use folio_server::clock::Clock;
 use folio_tests::browser::{
-    Browser, add_virtual_authenticator, choose, click, expect_vault_unlocked, fill, pick_files,
+    Browser, add_virtual_authenticator, choose, click, expect_vault_unlocked, fill, paste, pick_files,
     screenshot, sign_up, text_containing, text_of, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
@@ -95,7 +95,7 @@ async fn invite(owner: &Page, name: &str, role: &str) -> String {
 /// The caregiver takes `link` and returns the safety code their screen shows.
 async fn accept(carer: &Page, link: &str) -> String {
     care_page(carer).await;
-    fill(carer, "[data-testid=care-accept-link]", link).await;
+    paste(carer, "[data-testid=care-accept-link]", link).await;
     click(carer, "[data-testid=care-accept]").await;
     let code = text_of(carer, "[data-testid=care-accept-code]").await;
     assert_eq!(code.len(), 35, "{code}");
@@ -342,8 +342,14 @@ async fn a_parent_holds_a_childs_record_then_hands_it_over_to_the_child() {
 
     // The child's own record is now that one, with what the parent imported.
     click(&child, "a.brand").await;
-    let status = text_containing(&child, "main", "encrypted batches").await;
-    assert!(status.contains("Your vault is unlocked"), "{status}");
+    expect_vault_unlocked(&child).await;
+    let parts: u64 = child
+        .evaluate("Number(document.querySelector('[data-testid=vault-status]').dataset.parts)")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(parts > 0, "the record holds what the parent imported");
 
     // The parent stays on as a manager of it.
     care_page(&parent).await;

@@ -14,7 +14,7 @@ use chromiumoxide::cdp::browser_protocol::web_authn::{
 use folio_shared::api::account::{AccountUnlock, PairedDevice, RedeemPairing};
 use folio_shared::keys::{DeviceKey, Unlocker, WrappedKey};
 use folio_tests::browser::{
-    Browser, add_security_key, add_virtual_authenticator, authenticator_credentials, click,
+    Browser, add_security_key, add_virtual_authenticator, authenticator_credentials, click, download,
     expect_vault_unlocked, fill, remove_virtual_authenticator, screenshot, sign_up, text_of,
     wait_for,
 };
@@ -577,6 +577,73 @@ async fn the_recovery_code_brings_back_an_account_whose_passkeys_are_lost() {
     );
     screenshot(&page, "passkeys-recover-old-code-refused.png").await;
 
+    browser.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_new_recovery_code_can_be_copied_and_downloaded_and_holds_the_links_until_saved() {
+    use chromiumoxide::cdp::browser_protocol::browser::{
+        PermissionDescriptor, PermissionSetting, SetPermissionParams,
+    };
+    let server = start_server().await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    add_virtual_authenticator(&page, true).await;
+    let downloads = tempfile::tempdir().expect("a download folder");
+    // The test reads the clipboard back, which a page may only do when allowed.
+    for name in ["clipboard-read", "clipboard-write"] {
+        page.execute(
+            SetPermissionParams::builder()
+                .permission(PermissionDescriptor::new(name))
+                .setting(PermissionSetting::Granted)
+                .origin(server.public("").trim_end_matches('/'))
+                .build()
+                .expect("a permission"),
+        )
+        .await
+        .expect("the clipboard is allowed");
+    }
+    browser.allow_downloads(downloads.path()).await;
+
+    fill(&page, "#display-name", "Carol Example").await;
+    click(&page, "form button[type=submit]").await;
+    let code = text_of(&page, "[data-testid=recovery-code]").await;
+    let held = "document.querySelector('.masthead').inert ? 'held' : ''";
+    wait_for(&page, held, Duration::from_secs(5)).await;
+
+    click(&page, "[data-testid=recovery-code-copy]").await;
+    let kept = text_of(&page, "[data-testid=recovery-code-kept]").await;
+    assert!(kept.starts_with("Copied."), "{kept}");
+    let copied: String = page
+        .evaluate("navigator.clipboard.readText()")
+        .await
+        .expect("the clipboard is read")
+        .into_value()
+        .expect("text");
+    assert_eq!(copied, code, "the code, as shown, is on the clipboard");
+
+    let saved = download(
+        &page,
+        "[data-testid=recovery-code-download]",
+        downloads.path(),
+        "folio-recovery-code.txt",
+    )
+    .await;
+    let saved = String::from_utf8(saved).expect("a text file");
+    assert!(
+        saved.starts_with(&format!("Folio recovery code\n\n{code}\n")),
+        "{saved}"
+    );
+    text_of(&page, "[data-testid=recovery-code-print]").await;
+    screenshot(&page, "passkeys-recovery-code-kept.png").await;
+
+    // The masthead's links wait for "I have saved it", then work again.
+    click(&page, "#recovery-code-saved").await;
+    click(&page, "[data-testid=recovery-code-continue]").await;
+    expect_vault_unlocked(&page).await;
+    let free = "document.querySelector('.masthead').inert ? '' : 'free'";
+    wait_for(&page, free, Duration::from_secs(5)).await;
     browser.close().await;
     server.stop().await;
 }

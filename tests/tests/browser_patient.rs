@@ -175,6 +175,8 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     assert!(!visit.is_empty(), "a visit heads its entries");
     accessible(&page, "the timeline").await;
     screenshots(&page, "timeline").await;
+    // On a phone the filters are folded behind "Filter".
+    click(&page, "[data-testid=timeline-filter-toggle]").await;
     for other in [
         "Visits",
         "Results",
@@ -236,9 +238,22 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
         by_code, "4 matches.",
         "the bundle's weights by their LOINC code"
     );
+    // A hit says in words what it is, and shows the code it can be found by.
+    let hit = text_of(&page, "[data-testid=record-hit]").await;
+    assert!(
+        hit.contains("Vital sign") && hit.contains("LOINC 29463-7") && !hit.contains("Observation"),
+        "{hit}"
+    );
     click(&page, "[data-testid=record-hit]").await;
     let detail = text_of(&page, "[data-testid=record-detail]").await;
     assert!(detail.contains("Body Weight"), "{detail}");
+    // Its fields in words: no FHIR element names, no bare references to other entries.
+    assert!(
+        detail.contains("When")
+            && !detail.contains("effective date time")
+            && !detail.contains("Patient/"),
+        "{detail}"
+    );
     let source = text_of(&page, "[data-testid=record-source]").await;
     assert!(
         source.contains("Alejandro_Riojas"),

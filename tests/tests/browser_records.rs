@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use chromiumoxide::Page;
 use folio_tests::browser::{
-    Browser, accept_confirmations, add_virtual_authenticator, choose, click, expect_vault_unlocked,
-    fill, pick_files, screenshot, sign_up, text_of, visit, wait_for,
+    Browser, accept_confirmations, accessibility_violations, add_virtual_authenticator, choose,
+    click, expect_vault_unlocked, fill, pick_files, resize, screenshot, sign_up, text_of, visit,
+    wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 use serde_json::Value;
@@ -198,17 +199,17 @@ async fn the_import_page_imports_each_file_and_reports_what_it_did() {
     let again = import(&page, "Utrecht Medical Centre", &[ips]).await;
     assert_eq!(again[0].status, "already imported: nothing new");
 
-    // The record holds the two imports as encrypted batches, which the start page counts
-    // from the server.
+    // The record holds the two imports as two sealed parts, which the start page counts
+    // from the server (for the tests: the patient reads no such number).
     click(&page, "a[href=\"/\"].button").await;
     expect_vault_unlocked(&page).await;
-    let batches = wait_for(
+    let parts = wait_for(
         &page,
-        "(() => { const p = [...document.querySelectorAll('.muted')].find(p => p.innerText.includes('encrypted batches')); return p ? p.innerText : ''; })()",
+        "document.querySelector('[data-testid=vault-status]').dataset.parts",
         Duration::from_secs(20),
     )
     .await;
-    assert!(batches.starts_with("2 encrypted batches"), "{batches}");
+    assert_eq!(parts, "2");
     browser.close().await;
     server.stop().await;
 }
@@ -347,7 +348,10 @@ async fn a_clinician_opens_a_passcode_link_on_a_phone_until_the_patient_revokes_
         "problems were not shared: {problems}"
     );
     let width = clinician
-        .evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        .evaluate(format!(
+            "document.documentElement.scrollWidth <= {}",
+            SMALL_PHONE.0
+        ))
         .await
         .unwrap()
         .into_value::<bool>()
@@ -563,5 +567,160 @@ async fn unlocking_from_a_record_page_lands_on_that_page() {
     )
     .await;
     browser.close().await;
+    server.stop().await;
+}
+
+/// Where the banner and section `id` are on screen after its index link was followed:
+/// `{banner_top, banner_bottom, head_bottom, section_top, height, focused}`.
+const AFTER_JUMP: &str = "(id) => { \
+    const banner = document.querySelector('[data-testid=viewer-patient]').getBoundingClientRect(); \
+    const head = document.querySelector('[data-testid=viewer-head]').getBoundingClientRect(); \
+    const section = document.getElementById(id).getBoundingClientRect(); \
+    return JSON.stringify({ banner_top: banner.top, banner_bottom: banner.bottom, \
+      head_bottom: head.bottom, section_top: section.top, height: window.innerHeight, \
+      focused: document.activeElement ? document.activeElement.id : '' }); }";
+
+#[derive(Debug, serde::Deserialize)]
+struct AfterJump {
+    banner_top: f64,
+    banner_bottom: f64,
+    head_bottom: f64,
+    section_top: f64,
+    height: f64,
+    focused: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinician_reads_a_whole_record_by_its_index_with_the_patient_always_on_screen() {
+    let server = start_server().await;
+    let (patient_browser, patient) = signed_up_patient(&server, "Alejandro Riojas").await;
+    let file = data("fhir-r4/synthea/Alejandro_Riojas_a9fcc685-c7a2-4474-bf25-26c8fe4b48f9.json");
+    let reports = import(&patient, "Riverside Clinic", &[file]).await;
+    assert_eq!(reports[0].status, "imported", "{reports:?}");
+    click(&patient, "a[href=\"/\"].button").await;
+    click(&patient, "a[href=\"/share\"]").await;
+    text_of(&patient, "[data-testid=share-preview-counts]").await;
+    fill(&patient, "#share-label", "For Dr Jansen").await;
+    click(&patient, "[data-testid=share-create]").await;
+    let link = wait_for(
+        &patient,
+        "(() => { const i = document.querySelector('[data-testid=share-link]'); return i ? i.value : ''; })()",
+        Duration::from_secs(60),
+    )
+    .await;
+
+    let clinician_browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let clinician = clinician_browser.open_rewriting(&link).await;
+    fill(&clinician, "[data-testid=viewer-recipient]", "Dr Jansen").await;
+    click(&clinician, "[data-testid=viewer-submit]").await;
+    text_of(&clinician, "[data-testid=viewer-index]").await;
+    let shared = text_of(&clinician, "[data-testid=viewer-banner-shared]").await;
+    assert!(shared.starts_with("Shared as “For Dr Jansen”, until "), "{shared}");
+    let allergies = text_of(&clinician, "[data-testid=viewer-banner-allergies]").await;
+    assert!(allergies.starts_with("Allergies ("), "{allergies}");
+
+    // A lifetime of visits is folded by year; long sections show their first lines.
+    let years: u32 = clinician
+        .evaluate("document.querySelectorAll('details.viewer-year').length")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(years >= 5, "encounters folded into {years} years");
+    let phone_height: f64 = clinician
+        .evaluate("document.documentElement.scrollHeight")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    let hidden_before: u32 = clinician
+        .evaluate("[...document.querySelectorAll('.viewer-more')].filter(e => e.offsetHeight === 0).length")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(hidden_before > 0, "long sections start short");
+    screenshot(&clinician, "viewer-index-phone.png").await;
+
+    let ids: Vec<String> = clinician
+        .evaluate(
+            "JSON.stringify([...document.querySelectorAll('[data-testid=viewer-index-link]')] \
+             .map(a => a.getAttribute('href').slice(1)))",
+        )
+        .await
+        .unwrap()
+        .into_value::<String>()
+        .map(|json| serde_json::from_str(&json).unwrap())
+        .unwrap();
+    assert_eq!(ids.len(), 15, "{ids:?}");
+    for width in [PHONE.0, 1280] {
+        resize(&clinician, width, if width < 600 { PHONE.1 } else { 900 }).await;
+        // Last section first, so every jump moves the page.
+        for id in ids.iter().rev() {
+            click(&clinician, &format!("[data-testid=viewer-index-link][href=\"#{id}\"]")).await;
+            let after: AfterJump = clinician
+                .evaluate(format!("({AFTER_JUMP})({id:?})"))
+                .await
+                .unwrap()
+                .into_value::<String>()
+                .map(|json| serde_json::from_str(&json).unwrap())
+                .unwrap();
+            assert!(
+                after.banner_top >= -0.5 && after.banner_bottom <= after.height,
+                "at {width} px after {id}, the banner is on screen: {after:?}"
+            );
+            // The section starts just under the banner and index, unless the page cannot
+            // scroll that far (the last sections of a short page).
+            let at_the_end: bool = clinician
+                .evaluate("window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 1")
+                .await
+                .unwrap()
+                .into_value()
+                .unwrap();
+            assert!(
+                after.section_top >= after.head_bottom - 1.0 && after.section_top < after.height,
+                "at {width} px, {id} is on screen below the banner: {after:?}"
+            );
+            if !at_the_end {
+                assert!(
+                    after.section_top - after.head_bottom < 20.0,
+                    "at {width} px, {id} starts right under the banner: {after:?}"
+                );
+            }
+            assert_eq!(after.focused, format!("{id}-title"), "at {width} px");
+        }
+        screenshot(&clinician, &format!("viewer-index-{width}.png")).await;
+    }
+
+    // "Show all" opens a long section in place.
+    let button = "document.querySelector('.viewer-show-all button')";
+    let words: String = clinician
+        .evaluate(format!("{button}.innerText"))
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(words.starts_with("Show all "), "{words}");
+    clinician
+        .evaluate(format!("{button}.click()"))
+        .await
+        .unwrap();
+    let hidden_after: u32 = clinician
+        .evaluate("[...document.querySelectorAll('.viewer-more')].filter(e => e.offsetHeight === 0).length")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(hidden_after < hidden_before, "{hidden_after} of {hidden_before} still hidden");
+    let violations = accessibility_violations(&clinician).await;
+    assert!(violations.is_empty(), "axe-core on the viewer:\n{}", violations.join("\n"));
+    println!("the viewer at 390 px: {phone_height} px tall, {years} years of encounters");
+    assert!(
+        phone_height < 20_000.0,
+        "a two-minute read, not {phone_height} px of scrolling"
+    );
+
+    clinician_browser.close().await;
+    patient_browser.close().await;
     server.stop().await;
 }

@@ -77,6 +77,9 @@ pub fn build(root: &Path) -> Result<()> {
     std::fs::remove_file(&main)?;
 
     let glue_wasm = work.join(format!("{GLUE}_bg.wasm"));
+    if std::env::var_os("FOLIO_APP_SIZES").is_some() {
+        crate::app_sizes::report(root, &glue_wasm)?;
+    }
     let mut modules = chunks;
     modules.push(glue_wasm);
     optimise(root, &modules)?;

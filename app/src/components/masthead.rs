@@ -3,6 +3,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::ceremonies;
+use crate::components::navigation_hold::NavigationHold;
 use crate::session::{Session, SessionState};
 use crate::unlocking::Locked;
 
@@ -20,8 +21,10 @@ pub fn Masthead() -> impl IntoView {
     };
     let signed_in = Memo::new(move |_| matches!(session.state(), SessionState::SignedIn(_)));
     let checking = Memo::new(move |_| session.state() == SessionState::Checking);
+    let hold = NavigationHold::expect();
     view! {
-        <header class="masthead">
+        // Held while a step must be finished first: the links are there but do nothing.
+        <header class="masthead" inert=move || hold.is_held()>
             <a class="brand" href="/">
                 <img src="/icons/folio.svg" alt=""/>
                 <h1>"Folio"</h1>

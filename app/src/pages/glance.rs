@@ -67,6 +67,7 @@ impl Cards {
 #[component]
 pub fn Glance(vault: VaultSummary) -> impl IntoView {
     let session = Session::expect();
+    let own = vault.is_own_record();
     // Bumped when the owner removes what could not be opened: the record is read again.
     let reload = RwSignal::new(0u32);
     let summary = LocalResource::new(move || {
@@ -92,8 +93,10 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
                     {set_aside.map(|notice| view! {
                         <SetAsideWarning notice=notice removed=Callback::new(move |()| reload.update(|n| *n += 1))/>
                     })}
-                    <SyncStatus sync=sync/>
-                    <GlanceCards cards=cards/>
+                    // Offline is worth saying first; "up to date" can wait under the cards.
+                    {matches!(sync, LogSync::KeptCopy { .. }).then(|| view! { <SyncStatus sync=sync/> })}
+                    <GlanceCards cards=cards own=own/>
+                    {matches!(sync, LogSync::UpToDate { .. }).then(|| view! { <SyncStatus sync=sync/> })}
                 }.into_any(),
                 Err(why) => view! { <p class="status-bad" data-testid="glance-unavailable">{why}</p> }.into_any(),
             })}
@@ -101,34 +104,39 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
     }
 }
 
-/// Where the record shown came from: the server, and how much of it was new here, or the
-/// copy kept on this device.
+/// Where the record shown came from: the server, or the copy kept on this device. How
+/// much was fetched and kept is for the settings and the tests (`data-fetched`,
+/// `data-kept`), not for the patient.
 #[component]
 fn SyncStatus(sync: LogSync) -> impl IntoView {
-    let (class, text) = match sync {
+    let (class, text, fetched, kept) = match sync {
         LogSync::KeptCopy { kept } => (
             "notice",
-            format!(
-                "Offline: this is the copy kept on this device ({kept} encrypted batches). \
-                 Anything added elsewhere since your last visit appears when the server answers."
-            ),
+            "Offline: you are seeing the copy kept on this device. Anything added elsewhere \
+             since your last visit appears when Folio reconnects.",
+            0,
+            kept,
         ),
-        LogSync::UpToDate { fetched: 0, .. } => ("muted", "Up to date with the server.".into()),
-        LogSync::UpToDate { fetched, kept } => (
-            "muted",
-            format!(
-                "Up to date with the server: {fetched} new encrypted {} fetched, {kept} kept on \
-                 this device already.",
-                if fetched == 1 { "batch" } else { "batches" }
-            ),
-        ),
+        LogSync::UpToDate { fetched, kept } => ("muted", "Up to date.", fetched, kept),
     };
-    view! { <p class=class role="status" data-testid="sync-status">{text}</p> }
+    view! {
+        <p class=class role="status" data-testid="sync-status" data-fetched=fetched data-kept=kept>
+            {text}
+        </p>
+    }
 }
 
 #[component]
-fn GlanceCards(cards: Cards) -> impl IntoView {
+fn GlanceCards(cards: Cards, own: bool) -> impl IntoView {
+    // The patient is greeted in their own record; a caregiver sees whose record it is.
+    let greeting = cards
+        .patient
+        .as_ref()
+        .and_then(|p| p.name.clone())
+        .filter(|_| own)
+        .map(|name| view! { <p class="glance-greeting" data-testid="glance-greeting">{format!("Hello, {name}.")}</p> });
     view! {
+        {greeting}
         {cards.patient.map(|p| view! { <p class="glance-patient" data-testid="glance-patient">{patient_line(&p)}</p> })}
         <div class="glance" data-testid="glance">
             <ItemCard testid="glance-allergies" title="Allergies" list=List::Allergies card=cards.allergies

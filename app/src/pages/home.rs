@@ -21,16 +21,11 @@ enum Standing {
     Unlocked,
 }
 
-/// The landing page: what Folio is, the user's vault when they are in, and whether this
-/// server is ready.
+/// The landing page: what Folio is, and the user's record when they are in. (Whether the
+/// server is ready, and what it runs, is in the settings.)
 #[component]
 pub fn Home() -> impl IntoView {
     let session = Session::expect();
-    let health = LocalResource::new(move || {
-        // Asked again when the server comes back after an outage.
-        session.is_offline();
-        api::health()
-    });
     let standing = Memo::new(move |_| match session.state() {
         SessionState::Checking => Standing::Checking,
         SessionState::SignedOut => Standing::SignedOut,
@@ -39,13 +34,15 @@ pub fn Home() -> impl IntoView {
         SessionState::SignedIn(_) => Standing::Locked,
     });
     view! {
-        <section class="card" aria-labelledby="welcome">
-            <h2 id="welcome">"Your health record, held by you"</h2>
-            <p>
-                "Folio gathers your records from every provider into one vault that is encrypted "
-                "on this device. The server only ever stores ciphertext."
-            </p>
-        </section>
+        {move || (standing.get() != Standing::Unlocked).then(|| view! {
+            <section class="card" aria-labelledby="welcome">
+                <h2 id="welcome">"Your health record, held by you"</h2>
+                <p>
+                    "Folio gathers your records from every provider into one record that is "
+                    "locked on your own devices: Folio's server keeps it, but cannot read it."
+                </p>
+            </section>
+        })}
         {move || match standing.get() {
             Standing::Checking => ().into_any(),
             Standing::SignedOut => view! {
@@ -74,21 +71,6 @@ pub fn Home() -> impl IntoView {
             }.into_any(),
             Standing::Unlocked => view! { <VaultStatus/> }.into_any(),
         }}
-        <section class="card" aria-live="polite">
-            <h2>"Server"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Checking the server…"</p> }>
-                {move || health.get().map(|result| match result {
-                    Ok(h) => view! {
-                        <p class="status-ok" data-testid="server-status">
-                            {format!("Connected: the server is ready ({} storage, version {}).", h.database, h.version)}
-                        </p>
-                    }.into_any(),
-                    Err(err) => view! {
-                        <p class="status-bad" data-testid="server-status">{err.to_string()}</p>
-                    }.into_any(),
-                })}
-            </Suspense>
-        </section>
     }
 }
 
@@ -173,42 +155,42 @@ fn VaultStatus() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="vault-title" aria-live="polite">
             <h2 id="vault-title">"Your records"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Opening your vault…"</p> }>
+            <Suspense fallback=|| view! { <p class="muted">"Opening your record…"</p> }>
                 {move || check.get().map(|check| match check {
                     VaultCheck::Unlocked { segments, owned, vault } => view! {
                         {owned.map(|vault| view! { <EmergencyRequests vault=vault/> })}
-                        <p class="status-ok" data-testid="vault-status">"Your vault is unlocked."</p>
-                        <p class="muted">
-                            {if segments == 0 {
-                                "Nothing imported yet.".to_owned()
-                            } else {
-                                format!("{segments} encrypted batches of records.")
-                            }}
-                        </p>
+                        // How many parts the record holds is for the tests, not the patient.
+                        <p class="status-ok" data-testid="vault-status" data-parts=segments>"Your record is open."</p>
                         {(segments > 0).then(|| view! { <crate::pages::glance::Glance vault=vault/> })}
+                        {(segments == 0).then(|| view! {
+                            <p data-testid="home-empty">
+                                "Nothing here yet. Start with the files your providers gave you: "
+                                "a download from a patient portal, a health summary, a vaccination card, a PDF."
+                            </p>
+                        })}
                         <p class="actions">
-                            {(segments > 0).then(|| view! {
-                                <a class="button primary" href="/record" data-testid="home-open-record">"Open the record"</a>
-                            })}
-                            {(segments > 0).then(|| view! {
-                                <a class="button" href="/timeline" data-testid="home-timeline">"Timeline"</a>
-                            })}
-                            <a class="button" href="/import">"Import records"</a>
-                            {(segments > 0).then(|| view! {
-                                <a class="button" href="/share">"Share with a clinician"</a>
-                            })}
+                            {if segments == 0 {
+                                view! { <a class="button primary" href="/import">"Import records"</a> }.into_any()
+                            } else {
+                                view! {
+                                    <a class="button primary" href="/record" data-testid="home-open-record">"Open the record"</a>
+                                    <a class="button" href="/timeline" data-testid="home-timeline">"Timeline"</a>
+                                    <a class="button" href="/import">"Import records"</a>
+                                    <a class="button" href="/share">"Share with a clinician"</a>
+                                }.into_any()
+                            }}
                             <a class="button" href="/care">"Caregivers"</a>
                         </p>
                     }.into_any(),
                     VaultCheck::NoVault => view! {
-                        <p data-testid="vault-status">"You have no vault yet."</p>
+                        <p data-testid="vault-status">"You have no record yet."</p>
                         <button type="button" class="primary" on:click=create_vault disabled=move || creating.get()>
-                            "Create my vault"
+                            "Start my record"
                         </button>
                     }.into_any(),
                     VaultCheck::Failed(why) => view! {
                         <p class="status-bad" data-testid="vault-status">
-                            {format!("Your vault could not be opened: {why}.")}
+                            {format!("Your record could not be opened: {why}.")}
                         </p>
                     }.into_any(),
                 })}

@@ -90,36 +90,57 @@ fn TimelineView(timeline: RecordTimeline) -> impl IntoView {
     // A window listener outlives the page unless removed: scrolling elsewhere would then
     // read this page's signals after they are gone (a panic).
     on_cleanup(move || scrolling.remove());
+    // On a phone the filters would fill the first screen: they fold behind "Filter", and
+    // start open where there is room.
+    let roomy = web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w >= 600.0);
+    let filter_summary = move || {
+        let chosen = categories.with(BTreeSet::len);
+        let kinds = if chosen == TimelineCategory::ALL.len() {
+            "everything".to_owned()
+        } else {
+            format!("{chosen} of {} kinds", TimelineCategory::ALL.len())
+        };
+        match provider.get() {
+            Some(from) => format!("Filter: {kinds}, from {from}"),
+            None => format!("Filter: {kinds}"),
+        }
+    };
     view! {
         <section class="card" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
-            <fieldset class="timeline-filters">
-                <legend>"Show"</legend>
-                {TimelineCategory::ALL.into_iter().map(|category| {
-                    let id = format!("timeline-{}", category.label().to_lowercase());
-                    view! {
-                        <label class="check">
-                            <input type="checkbox" id=id data-testid="timeline-category" value=category.label()
-                                prop:checked=move || categories.with(|c| c.contains(&category))
-                                on:change=move |_| categories.update(|c| {
-                                    if !c.remove(&category) {
-                                        c.insert(category);
-                                    }
-                                })/>
-                            {category.label()}
-                        </label>
-                    }
-                }).collect_view()}
-            </fieldset>
-            <label for="timeline-provider">"Provider"</label>
-            <select id="timeline-provider" data-testid="timeline-provider"
-                on:change=move |ev| {
-                    let value = event_target_value(&ev);
-                    provider.set((!value.is_empty()).then_some(value));
-                }>
-                <option value="">"All providers"</option>
-                {providers.into_iter().map(|p| view! { <option value=p.clone()>{p.clone()}</option> }).collect_view()}
-            </select>
+            <details class="timeline-filter" open=roomy data-testid="timeline-filter">
+                <summary data-testid="timeline-filter-toggle">{filter_summary}</summary>
+                <fieldset class="timeline-filters">
+                    <legend>"Show"</legend>
+                    {TimelineCategory::ALL.into_iter().map(|category| {
+                        let id = format!("timeline-{}", category.label().to_lowercase());
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" id=id data-testid="timeline-category" value=category.label()
+                                    prop:checked=move || categories.with(|c| c.contains(&category))
+                                    on:change=move |_| categories.update(|c| {
+                                        if !c.remove(&category) {
+                                            c.insert(category);
+                                        }
+                                    })/>
+                                {category.label()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <label for="timeline-provider">"Provider"</label>
+                <select id="timeline-provider" data-testid="timeline-provider"
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        provider.set((!value.is_empty()).then_some(value));
+                    }>
+                    <option value="">"All providers"</option>
+                    {providers.into_iter().map(|p| view! { <option value=p.clone()>{p.clone()}</option> }).collect_view()}
+                </select>
+            </details>
             <p class="muted" role="status" data-testid="timeline-count">{move || {
                 let total = total.get();
                 let on_screen = shown.get().min(total);

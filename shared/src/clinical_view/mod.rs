@@ -15,6 +15,7 @@
 //! - [`search`]: search across a whole record, text and codes, for the patient's app;
 //! - [`timeline`]: the record in date order, by category and provider, grouped by visit.
 
+pub mod by_year;
 pub mod chart;
 pub mod classify;
 pub mod dates;
@@ -25,7 +26,9 @@ pub mod results;
 pub mod search;
 pub mod timeline;
 pub mod units;
+pub mod words;
 
+pub use by_year::{YearGroup, by_year};
 pub use chart::{ChartGeometry, ChartPoint};
 pub use classify::{ObservationKind, observation_kind};
 pub use dates::{ClinicalDate, DatePrecision, date_text};

@@ -43,6 +43,10 @@ const TITLE_CONCEPTS: [&str; 6] = [
 pub struct SearchHit {
     pub id: EntryId,
     pub resource_type: String,
+    /// What kind of entry it is, in words ("Lab result", "Vaccination").
+    pub kind: &'static str,
+    /// The code that names it, with its system in words ("LOINC 4548-4").
+    pub code: Option<String>,
     /// What the resource is about, in words ("Hemoglobin A1c", "Penicillin allergy").
     pub title: String,
     /// Its clinical date (`YYYY-MM-DD…`), when it has one.
@@ -78,6 +82,8 @@ impl RecordSearch {
                 let hit = SearchHit {
                     id: id.clone(),
                     resource_type: resource_type(resource).to_owned(),
+                    kind: super::words::kind_of(resource),
+                    code: super::words::code_of(resource),
                     title: title_of(resource),
                     date: first_date(resource, &DATE_POINTERS),
                 };

@@ -17,7 +17,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::details::{FoldedName, PatientDetails};
+use super::details::PatientDetails;
+use super::folding::FoldedName;
 use super::record::record_patient;
 use crate::record::EntryId;
 use crate::vault::VaultContents;
@@ -53,7 +54,8 @@ pub fn same_person(a: &PatientDetails, b: &PatientDetails) -> Result<(), Differe
     if a.identifiers.iter().any(|id| b.identifiers.contains(id)) {
         return Ok(());
     }
-    if names_disagree(&a.names, &b.names) {
+    let folded = |d: &PatientDetails| d.names.iter().filter_map(FoldedName::of).collect::<Vec<_>>();
+    if names_disagree(&folded(a), &folded(b)) {
         return Err(Difference::Name);
     }
     if let (Some(x), Some(y)) = (a.known_sex(), b.known_sex())

@@ -14,6 +14,7 @@
 //!   ([`PatientCheck`]): `matched`, `first` (the record had no patient yet) or `mismatch`.
 
 pub mod details;
+mod folding;
 pub mod matching;
 pub mod record;
 

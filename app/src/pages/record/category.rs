@@ -167,42 +167,42 @@ fn Lists(list: List, record: OpenRecord) -> impl IntoView {
     } = view;
     let sections = match list {
         List::Medications => view! {
-            <ItemSection testid="viewer-medications" title="Current medications" items=medications/>
-            <ItemSection testid="viewer-past-medications" title="Past medications" items=past_medications/>
+            <ItemSection testid="viewer-medications" title="Current medications" items=medications whole=true/>
+            <ItemSection testid="viewer-past-medications" title="Past medications" items=past_medications whole=true/>
         }
         .into_any(),
         List::Allergies => view! {
-            <ItemSection testid="viewer-allergies" title="Allergies and intolerances" items=allergies/>
-            <ItemSection testid="viewer-past-allergies" title="Past and ruled-out allergies" items=past_allergies/>
+            <ItemSection testid="viewer-allergies" title="Allergies and intolerances" items=allergies whole=true/>
+            <ItemSection testid="viewer-past-allergies" title="Past and ruled-out allergies" items=past_allergies whole=true/>
         }
         .into_any(),
         List::Problems => view! {
-            <ItemSection testid="viewer-problems" title="Active problems" items=problems/>
-            <ItemSection testid="viewer-past-problems" title="Past problems" items=past_problems/>
+            <ItemSection testid="viewer-problems" title="Active problems" items=problems whole=true/>
+            <ItemSection testid="viewer-past-problems" title="Past problems" items=past_problems whole=true/>
         }
         .into_any(),
         List::Results => view! {
             <PanelSection panels=panels/>
-            <SeriesSection testid="viewer-results" title="Result trends" series=results/>
-            <SeriesSection testid="viewer-social-history" title="Social history" series=social_history/>
-            <SeriesSection testid="viewer-assessments" title="Questionnaires and assessments" series=assessments/>
+            <SeriesSection testid="viewer-results" title="Result trends" series=results whole=true/>
+            <SeriesSection testid="viewer-social-history" title="Social history" series=social_history whole=true/>
+            <SeriesSection testid="viewer-assessments" title="Questionnaires and assessments" series=assessments whole=true/>
         }
         .into_any(),
         List::Immunizations => view! {
-            <ItemSection testid="viewer-immunizations" title="Immunizations" items=immunizations/>
+            <ItemSection testid="viewer-immunizations" title="Immunizations" items=immunizations whole=true/>
         }
         .into_any(),
         List::VitalSigns => view! {
-            <SeriesSection testid="viewer-vitals" title="Vital signs" series=vital_signs/>
+            <SeriesSection testid="viewer-vitals" title="Vital signs" series=vital_signs whole=true/>
         }
         .into_any(),
         List::Procedures => view! {
-            <ItemSection testid="viewer-procedures" title="Procedures" items=procedures/>
+            <ItemSection testid="viewer-procedures" title="Procedures" items=procedures whole=true/>
         }
         .into_any(),
-        List::Documents => view! { <DocumentSection documents=documents/> }.into_any(),
+        List::Documents => view! { <DocumentSection documents=documents whole=true/> }.into_any(),
         List::Visits => view! {
-            <ItemSection testid="viewer-encounters" title="Visits" items=encounters/>
+            <ItemSection testid="viewer-encounters" title="Visits" items=encounters whole=true/>
         }
         .into_any(),
     };

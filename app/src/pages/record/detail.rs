@@ -2,7 +2,8 @@
 //! when it is a result measured more than once, and the raw FHIR.
 
 use folio_shared::clinical_view::Series;
-use folio_shared::clinical_view::fhir::{concept_key, concept_text, resource_type};
+use folio_shared::clinical_view::fhir::concept_key;
+use folio_shared::clinical_view::words::{code_of, field_name, field_value, kind_of};
 use folio_shared::clinical_view::search::title_of;
 use folio_shared::patient_reported::PatientReport;
 use folio_shared::record::EntryId;
@@ -32,12 +33,13 @@ pub fn Detail(
         .filter(|_| may_write)
         .map(|report| Draft::editing(id.clone(), &report));
     let title = title_of(resource);
-    let kind = resource_type(resource).to_owned();
+    let kind = kind_of(resource);
+    let code = code_of(resource);
     // The series of this very test (same code), when it was measured more than once.
-    let code = resource.get("code").and_then(concept_key);
+    let series_key = resource.get("code").and_then(concept_key);
     let trend = series.with_value(|all| {
         all.iter()
-            .find(|s| Some(&s.key) == code.as_ref() && s.has_trend())
+            .find(|s| Some(&s.key) == series_key.as_ref() && s.has_trend())
             .cloned()
     });
     let fields = fields_of(resource);
@@ -62,7 +64,10 @@ pub fn Detail(
     view! {
         <article class="record-detail" data-testid="record-detail" aria-labelledby="record-detail-title">
             <h3 id="record-detail-title">{title}</h3>
-            <p class="muted">{kind}" · "{id.to_string()}</p>
+            <p class="muted" data-testid="record-detail-kind">
+                {kind}
+                {code.map(|code| view! { " · " <span class="search-hit-code">{code}</span> })}
+            </p>
             {trend.map(|series| view! {
                 <div data-testid="record-trend">
                     <TrendChart series=series/>
@@ -79,7 +84,7 @@ pub fn Detail(
             </ul>
             <details>
                 <summary>"Raw FHIR"</summary>
-                <pre class="raw-fhir" data-testid="record-raw">{raw}</pre>
+                <pre class="raw-fhir" data-testid="record-raw" tabindex="0" aria-label="The entry as stored (FHIR JSON)">{raw}</pre>
             </details>
             <p class="actions">
                 {editable.map(|edit| view! {
@@ -101,67 +106,8 @@ fn fields_of(resource: &Value) -> Vec<(String, String)> {
     fields
         .iter()
         .filter(|(name, _)| !HIDDEN.contains(&name.as_str()) && !name.starts_with('_'))
-        .filter_map(|(name, value)| Some((words_of_name(name), words_of_value(value)?)))
+        .filter_map(|(name, value)| Some((field_name(name), field_value(value)?)))
         .collect()
-}
-
-/// `effectiveDateTime` → "effective date time".
-fn words_of_name(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_uppercase() && !out.is_empty() {
-            out.push(' ');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
-fn words_of_value(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(if *b { "yes" } else { "no" }.into()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Array(items) => {
-            let parts: Vec<String> = items.iter().filter_map(words_of_value).collect();
-            (!parts.is_empty()).then(|| parts.join("; "))
-        }
-        Value::Object(fields) => {
-            if let Some(text) = concept_text(value) {
-                return Some(text);
-            }
-            if let Some(display) = fields.get("display").and_then(Value::as_str) {
-                return Some(display.to_owned());
-            }
-            if let Some(quantity) = fields.get("value").filter(|v| v.is_number()) {
-                let unit = fields
-                    .get("unit")
-                    .or(fields.get("code"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                return Some(format!("{quantity} {unit}").trim().to_owned());
-            }
-            if let Some(reference) = fields.get("reference").and_then(Value::as_str) {
-                return Some(reference.to_owned());
-            }
-            if let (Some(start), end) = (
-                fields.get("start").and_then(Value::as_str),
-                fields.get("end").and_then(Value::as_str),
-            ) {
-                return Some(match end {
-                    Some(end) => format!("{start} to {end}"),
-                    None => format!("from {start}"),
-                });
-            }
-            let parts: Vec<String> = fields
-                .iter()
-                .filter(|(k, _)| !k.starts_with('_') && *k != "extension")
-                .filter_map(|(k, v)| Some(format!("{}: {}", words_of_name(k), words_of_value(v)?)))
-                .collect();
-            (!parts.is_empty()).then(|| parts.join(", "))
-        }
-    }
 }
 
 /// Moves the keyboard (and the screen) to the field with this id.

@@ -6,7 +6,7 @@ use folio_shared::export::{to_bundle_text, to_ndjson};
 use leptos::prelude::*;
 
 use crate::dates;
-use crate::pages::viewer::files;
+use crate::blob;
 use crate::record::OpenRecord;
 
 /// A made export: what to call it, and where the browser finds it.
@@ -24,7 +24,7 @@ pub fn Export(record: StoredValue<OpenRecord>) -> impl IntoView {
     let make = move |_| {
         // The old links' blobs go before new ones are made.
         for old in made.get_untracked() {
-            files::revoke(&old.url);
+            blob::revoke(&old.url);
         }
         let (bundle, ndjson) = record.with_value(|r| {
             (
@@ -38,7 +38,7 @@ pub fn Export(record: StoredValue<OpenRecord>) -> impl IntoView {
         ]
         .into_iter()
         .filter_map(|(name, text, content_type)| {
-            files::blob_url(text.as_bytes(), content_type).map(|url| Made {
+            blob::blob_url(text.as_bytes(), content_type).map(|url| Made {
                 name,
                 url,
                 bytes: text.len(),
@@ -56,7 +56,7 @@ pub fn Export(record: StoredValue<OpenRecord>) -> impl IntoView {
     };
     on_cleanup(move || {
         for old in made.get_untracked() {
-            files::revoke(&old.url);
+            blob::revoke(&old.url);
         }
     });
     let print = move |_| {

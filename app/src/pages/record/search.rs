@@ -54,9 +54,10 @@ pub fn Search(
                             <li>
                                 <button type="button" class="link search-hit" data-testid="record-hit"
                                     on:click=move |_| chosen.set(Some(id.clone()))>
+                                    <span class="search-hit-kind">{hit.kind}</span>
                                     <strong>{hit.title.clone()}</strong>
-                                    " · " {hit.resource_type.clone()}
                                     {date.map(|d| format!(" · {d}"))}
+                                    {hit.code.clone().map(|code| view! { <span class="search-hit-code">{code}</span> })}
                                 </button>
                             </li>
                         }

@@ -1,6 +1,8 @@
-//! `/settings`: the account's passkeys, recovery code and linked devices, and leaving.
+//! `/settings`: the account's passkeys, recovery code and linked devices, leaving, and
+//! what the server runs.
 //! One module per section.
 
+mod about;
 mod account;
 mod devices;
 mod passkeys;
@@ -18,6 +20,7 @@ pub fn Settings() -> impl IntoView {
             <recovery_code::RecoveryCodeSettings/>
             <devices::Devices/>
             <account::Account/>
+            <about::About/>
         </RequireUnlocked>
     }
 }

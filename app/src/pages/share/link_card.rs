@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::components::qr::qr_data_uri;
 use crate::dates;
@@ -24,11 +23,8 @@ pub fn LinkCard(made: MadeLink) -> impl IntoView {
     let copy = move |_| {
         let link = link.clone();
         leptos::task::spawn_local(async move {
-            let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else {
-                return;
-            };
             copied.set(Some(
-                match JsFuture::from(clipboard.write_text(&link)).await {
+                match crate::clipboard::copy(&link).await {
                     Ok(_) => "Copied.",
                     Err(_) => "This browser would not copy: select the link and copy it.",
                 },

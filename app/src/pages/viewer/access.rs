@@ -13,6 +13,21 @@ pub struct LinkFacts {
     pub passcode: bool,
 }
 
+impl LinkFacts {
+    /// How the record was shared, for the banner: "Shared as “For the pharmacist”, until
+    /// 14 Dec 2026 10:00".
+    pub fn shared_as(&self) -> String {
+        let label = match &self.label {
+            Some(label) => format!("Shared as “{label}”"),
+            None => "Shared with you".to_owned(),
+        };
+        match &self.expires {
+            Some(until) => format!("{label}, until {until}"),
+            None => format!("{label}, with no end date"),
+        }
+    }
+}
+
 /// The clinician's name and, when needed, the passcode.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Access {

@@ -10,7 +10,7 @@ use folio_shared::document_view::{
 };
 use leptos::prelude::*;
 
-use super::files::{blob_url, revoke};
+use crate::blob::{blob_url, revoke};
 
 /// Decrypted or decoded bytes of a document, shown as their type allows.
 #[component]

@@ -1,5 +1,5 @@
-//! Decrypted content handed to the browser as `blob:` URLs (documents, the FHIR download),
-//! revoked when the page goes. `img-src` and `frame-src` allow `blob:` in Folio's CSP.
+//! A shared record's documents, shown from the bundle or fetched and opened, as `blob:`
+//! URLs revoked when the page goes.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -13,20 +13,6 @@ use crate::api::ApiError;
 use crate::offline;
 use crate::record::OpenRecord;
 use crate::session::Session;
-
-/// A `blob:` URL for these bytes, or `None` if the browser refused.
-pub fn blob_url(bytes: &[u8], content_type: &str) -> Option<String> {
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(content_type);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
-}
-
-pub fn revoke(url: &str) {
-    let _ = web_sys::Url::revoke_object_url(url);
-}
 
 /// A document whose content the record holds inline (base64 in the resource): an image is
 /// shown at once; a note, a PDF or a clinical document when asked for, since reading a long

@@ -125,7 +125,8 @@ pub fn Viewer() -> impl IntoView {
             </p>
             {move || {
                 if let Some(record) = opened.get() {
-                    view! { <Record record=record on_close=Callback::new(move |()| start_over())/> }.into_any()
+                    let shared = link_facts.get_untracked().map(|facts| facts.shared_as());
+                    view! { <Record record=record shared=shared on_close=Callback::new(move |()| start_over())/> }.into_any()
                 } else if let Some(facts) = link_facts.get() {
                     view! {
                         <AccessForm facts=facts busy=busy.into() on_submit=open error=error/>
@@ -145,10 +146,10 @@ pub fn Viewer() -> impl IntoView {
 }
 
 #[component]
-fn Record(record: Opened, on_close: Callback<()>) -> impl IntoView {
-    let download = files::blob_url(record.fhir_json.as_bytes(), "application/fhir+json");
+fn Record(record: Opened, shared: Option<String>, on_close: Callback<()>) -> impl IntoView {
+    let download = crate::blob::blob_url(record.fhir_json.as_bytes(), "application/fhir+json");
     if let Some(url) = download.clone() {
-        on_cleanup(move || files::revoke(&url));
+        on_cleanup(move || crate::blob::revoke(&url));
     }
     let print = move |_| {
         if let Some(window) = web_sys::window() {
@@ -184,7 +185,7 @@ fn Record(record: Opened, on_close: Callback<()>) -> impl IntoView {
             </div>
             {unverified}
             {has_skipped.then(|| view! { <ul class="notice">{skipped}</ul> })}
-            <summary::Summary view=record.view.clone()/>
+            <summary::Summary view=record.view.clone() shared=shared/>
         </div>
     }
 }

@@ -1,22 +1,36 @@
-//! The summary on one screen, in a clinician's order: patient, allergies, problems,
-//! medications, results by panel with trends, immunizations, vital signs, social history
-//! and questionnaire answers, procedures, documents, encounters, then the history: past
-//! medications, past problems and past allergies. Values are in the reader's units, each
-//! with the value as recorded on hover when it was converted.
-//! Every section has a stable `data-testid` for the browser tests.
+//! The summary as a two-minute read, in the International Patient Summary's order:
+//! allergies, medications, problems, results by panel and their trends, immunizations,
+//! procedures, then vital signs, social history and questionnaire answers, documents,
+//! encounters by year, and the history (past medications, problems and allergies). The
+//! patient's banner and an index of the sections stay at the top of the screen; a long
+//! section shows its first lines and "Show all". Values are in the reader's units, each
+//! with the value as recorded on hover when it was converted. Printing shows everything.
+//! Every section has a stable `data-testid` (also its `id`, which the index jumps to).
 
 use folio_shared::clinical_view::{
-    ClinicalView, Document, Item, Panel, PatientBanner, Point, Series, date_text,
+    ClinicalView, Document, Item, Panel, PatientBanner, Point, Series, YearGroup, by_year,
+    date_text,
 };
 use leptos::prelude::*;
+use wasm_bindgen::JsCast as _;
 
 use super::chart::TrendChart;
 use super::files::{AttachmentLink, BlobLink};
 use crate::record::RecordAttachments;
 use folio_shared::import::document::ATTACHMENT_URL_SCHEME;
 
+/// Lines a long section shows before "Show all".
+const LINES_AT_FIRST: usize = 5;
+/// Trend cards a section shows before "Show all".
+const CARDS_AT_FIRST: usize = 6;
+
+/// The summary of `view`; `shared` says how it was shared (label and until when), for the
+/// clinician's banner.
 #[component]
-pub fn Summary(view: ClinicalView) -> impl IntoView {
+pub fn Summary(
+    view: ClinicalView,
+    #[prop(optional_no_strip)] shared: Option<String>,
+) -> impl IntoView {
     let ClinicalView {
         patient,
         allergies,
@@ -36,52 +50,161 @@ pub fn Summary(view: ClinicalView) -> impl IntoView {
         encounters,
         ..
     } = view;
+    open_every_year_when_printing();
+    let index = vec![
+        ("viewer-allergies", "Allergies", allergies.len()),
+        ("viewer-medications", "Medications", medications.len()),
+        ("viewer-problems", "Problems", problems.len()),
+        ("viewer-panels", "Results", panels.len()),
+        ("viewer-results", "Trends", results.len()),
+        ("viewer-immunizations", "Immunizations", immunizations.len()),
+        ("viewer-procedures", "Procedures", procedures.len()),
+        ("viewer-vitals", "Vital signs", vital_signs.len()),
+        ("viewer-social-history", "Social history", social_history.len()),
+        ("viewer-assessments", "Questionnaires", assessments.len()),
+        ("viewer-documents", "Documents", documents.len()),
+        ("viewer-encounters", "Encounters", encounters.len()),
+        ("viewer-past-medications", "Past medications", past_medications.len()),
+        ("viewer-past-problems", "Past problems", past_problems.len()),
+        ("viewer-past-allergies", "Past allergies", past_allergies.len()),
+    ];
+    let allergy_names: Vec<String> = allergies.iter().map(|a| a.title.clone()).collect();
+    let source = patient.as_ref().and_then(|p| p.source.clone());
     view! {
-        <Banner patient=patient/>
+        <div class="viewer-head" data-testid="viewer-head">
+            <Banner patient=patient allergies=allergy_names shared=shared/>
+            <SectionIndex entries=index/>
+        </div>
+        <Source source=source/>
         <ItemSection testid="viewer-allergies" title="Allergies and intolerances" items=allergies/>
-        <ItemSection testid="viewer-problems" title="Active problems" items=problems/>
         <ItemSection testid="viewer-medications" title="Current medications" items=medications/>
+        <ItemSection testid="viewer-problems" title="Active problems" items=problems/>
         <PanelSection panels=panels/>
         <SeriesSection testid="viewer-results" title="Result trends" series=results/>
         <ItemSection testid="viewer-immunizations" title="Immunizations" items=immunizations/>
+        <ItemSection testid="viewer-procedures" title="Procedures" items=procedures/>
         <SeriesSection testid="viewer-vitals" title="Vital signs" series=vital_signs/>
         <SeriesSection testid="viewer-social-history" title="Social history" series=social_history/>
         <SeriesSection testid="viewer-assessments" title="Questionnaires and assessments" series=assessments/>
-        <ItemSection testid="viewer-procedures" title="Procedures" items=procedures/>
         <DocumentSection documents=documents/>
-        <ItemSection testid="viewer-encounters" title="Encounters" items=encounters/>
+        <EncounterSection encounters=encounters/>
         <ItemSection testid="viewer-past-medications" title="Past medications" items=past_medications/>
         <ItemSection testid="viewer-past-problems" title="Past problems" items=past_problems/>
         <ItemSection testid="viewer-past-allergies" title="Past and ruled-out allergies" items=past_allergies/>
     }
 }
 
+/// Opens every year of the encounters before the page is printed, however printing is
+/// asked for (the button or the browser's menu): a folded year would print as its
+/// heading. Done on the DOM at once, since the print is laid out right after the event.
+fn open_every_year_when_printing() {
+    let handle = window_event_listener(leptos::ev::beforeprint, |_| {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if let Ok(years) = document.query_selector_all("details.viewer-year") {
+            for i in 0..years.length() {
+                if let Some(year) = years.item(i) {
+                    let _ = year.unchecked_into::<web_sys::Element>().set_attribute("open", "");
+                }
+            }
+        }
+    });
+    on_cleanup(move || handle.remove());
+}
+
+/// Who the record is about, their allergies, and how it was shared: on screen while the
+/// reader scrolls.
 #[component]
-fn Banner(patient: Option<PatientBanner>) -> impl IntoView {
+fn Banner(patient: Option<PatientBanner>, allergies: Vec<String>, shared: Option<String>) -> impl IntoView {
     let patient = patient.unwrap_or_default();
     let name = patient
         .name
         .clone()
         .unwrap_or_else(|| "Name not recorded".into());
-    let born = patient
-        .birth_date
-        .clone()
-        .unwrap_or_else(|| "not recorded".into());
-    let age = patient
-        .age
-        .map(|a| format!("{a} years"))
-        .unwrap_or_else(|| "unknown".into());
-    let sex = patient.sex.clone().unwrap_or_else(|| "not recorded".into());
+    let facts = [
+        patient.age.map(|a| format!("{a} years")),
+        patient.sex.clone(),
+        patient.birth_date.clone().map(|b| format!("born {b}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
+    let facts = if facts.is_empty() {
+        "Age and sex not recorded".to_owned()
+    } else {
+        facts.join(" · ")
+    };
+    let (allergy_class, allergy_text) = match allergies.len() {
+        0 => ("banner-allergies", "No allergies recorded".to_owned()),
+        n => {
+            let named = allergies.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let more = if n > 3 { format!(" and {} more", n - 3) } else { String::new() };
+            ("banner-allergies banner-allergies-some", format!("Allergies ({n}): {named}{more}"))
+        }
+    };
     view! {
         <section class="viewer-banner" data-testid="viewer-patient" aria-labelledby="viewer-patient-name">
             <h2 id="viewer-patient-name">{name}</h2>
-            <dl class="banner-facts">
-                <div><dt>"Born"</dt><dd>{born}</dd></div>
-                <div><dt>"Age"</dt><dd>{age}</dd></div>
-                <div><dt>"Sex"</dt><dd>{sex}</dd></div>
-            </dl>
-            <Source source=patient.source/>
+            <p class="banner-facts" data-testid="viewer-banner-facts">{facts}</p>
+            <p class=allergy_class data-testid="viewer-banner-allergies">{allergy_text}</p>
+            {shared.map(|s| view! { <p class="banner-shared" data-testid="viewer-banner-shared">{s}</p> })}
         </section>
+    }
+}
+
+/// Links to every section, with how many lines each holds. A link scrolls its section to
+/// just below the banner and moves the focus to its heading, without touching the address
+/// (the viewer's address is the link it was opened from).
+#[component]
+fn SectionIndex(entries: Vec<(&'static str, &'static str, usize)>) -> impl IntoView {
+    let links = entries
+        .into_iter()
+        .map(|(id, label, count)| {
+            let class = if count == 0 { "viewer-index-empty" } else { "" };
+            view! {
+                <li>
+                    <a href=format!("#{id}") class=class data-testid="viewer-index-link"
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            jump_to(id);
+                        }>
+                        {label} " " <span class="viewer-index-count">{count}</span>
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="viewer-index" aria-label="Sections of this record" data-testid="viewer-index">
+            <ul>{links}</ul>
+        </nav>
+    }
+}
+
+/// Scrolls section `id` to just under the sticky head and focuses its heading.
+fn jump_to(id: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(document) = window.document() else {
+        return;
+    };
+    let Some(section) = document.get_element_by_id(id) else {
+        return;
+    };
+    let head = document
+        .query_selector(".viewer-head")
+        .ok()
+        .flatten()
+        .map_or(0.0, |head| head.get_bounding_client_rect().height());
+    let top = section.get_bounding_client_rect().top() + window.scroll_y().unwrap_or(0.0);
+    window.scroll_to_with_x_and_y(0.0, (top - head - 8.0).max(0.0));
+    if let Some(heading) = document
+        .get_element_by_id(&format!("{id}-title"))
+        .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = heading.focus();
     }
 }
 
@@ -90,38 +213,126 @@ fn Source(source: Option<String>) -> impl IntoView {
     source.map(|s| view! { <p class="viewer-source">"Source: " {s}</p> })
 }
 
+/// "Show all N" under a section longer than `at_first`, or nothing.
 #[component]
-pub fn ItemSection(testid: &'static str, title: &'static str, items: Vec<Item>) -> impl IntoView {
+fn ShowAll(testid: &'static str, total: usize, at_first: usize, all: RwSignal<bool>) -> impl IntoView {
+    (total > at_first).then(|| {
+        view! {
+            <p class="actions viewer-show-all">
+                <button type="button" class="button" data-testid=format!("{testid}-all")
+                    aria-expanded=move || all.get().to_string()
+                    on:click=move |_| all.update(|a| *a = !*a)>
+                    {move || if all.get() { "Show fewer".to_owned() } else { format!("Show all {total}") }}
+                </button>
+            </p>
+        }
+    })
+}
+
+/// The class of line `index` of a list that shows `at_first` until "Show all": the rest
+/// stay in the page (printing shows them) but off screen.
+fn line_class(base: &'static str, index: usize, at_first: usize) -> String {
+    if index < at_first {
+        base.to_owned()
+    } else {
+        format!("{base} viewer-more")
+    }
+}
+
+fn list_class(base: &'static str, all: RwSignal<bool>) -> impl Fn() -> String {
+    move || if all.get() { base.to_owned() } else { format!("{base} viewer-collapsed") }
+}
+
+fn item_view(item: Item, class: String) -> impl IntoView {
+    let sources = item.sources_text();
+    let alert = item.alert.map(|a| view! { <span class="viewer-flag">{a}</span> });
+    let date = item.date.map(|d| view! { <span class="viewer-date">{d.text()}</span> });
+    let details = item
+        .details
+        .into_iter()
+        .map(|d| view! { <li>{d}</li> })
+        .collect_view();
+    view! {
+        <li class=class>
+            <p class="viewer-item-title"><strong>{item.title}</strong> " " {alert} " " {date}</p>
+            <ul class="viewer-details">{details}</ul>
+            <Source source=sources/>
+        </li>
+    }
+}
+
+/// A section of lines; `whole` (a list's own page) shows every line at once, else the
+/// first [`LINES_AT_FIRST`] and "Show all".
+#[component]
+pub fn ItemSection(
+    testid: &'static str,
+    title: &'static str,
+    items: Vec<Item>,
+    #[prop(optional)] whole: bool,
+) -> impl IntoView {
     let heading_id = format!("{testid}-title");
     let labelled_by = heading_id.clone();
+    let all = RwSignal::new(false);
+    let total = items.len();
+    let at_first = if whole { total } else { LINES_AT_FIRST };
     let body = if items.is_empty() {
         view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
     } else {
         let rows = items
             .into_iter()
-            .map(|item| {
-                let sources = item.sources_text();
-                let alert = item.alert.map(|a| view! { <span class="viewer-flag">{a}</span> });
-                let date = item.date.map(|d| view! { <span class="viewer-date">{d.text()}</span> });
-                let details = item
-                    .details
-                    .into_iter()
-                    .map(|d| view! { <li>{d}</li> })
-                    .collect_view();
-                view! {
-                    <li class="viewer-item">
-                        <p class="viewer-item-title"><strong>{item.title}</strong> " " {alert} " " {date}</p>
-                        <ul class="viewer-details">{details}</ul>
-                        <Source source=sources/>
-                    </li>
-                }
-            })
+            .enumerate()
+            .map(|(i, item)| item_view(item, line_class("viewer-item", i, at_first)))
             .collect_view();
-        view! { <ul class="viewer-list">{rows}</ul> }.into_any()
+        view! {
+            <ul class=list_class("viewer-list", all)>{rows}</ul>
+            <ShowAll testid=testid total=total at_first=at_first all=all/>
+        }
+        .into_any()
     };
     view! {
-        <section class="viewer-section" data-testid=testid aria-labelledby=labelled_by>
-            <h2 id=heading_id>{title}</h2>
+        <section class="viewer-section" id=testid data-testid=testid aria-labelledby=labelled_by>
+            <h2 id=heading_id tabindex="-1">{title}</h2>
+            {body}
+        </section>
+    }
+}
+
+/// Encounters folded by year, the newest year first: a long record's hundred visits are
+/// a dozen lines until a year is opened.
+#[component]
+fn EncounterSection(encounters: Vec<Item>) -> impl IntoView {
+    let body = if encounters.is_empty() {
+        view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
+    } else {
+        by_year(encounters)
+            .into_iter()
+            .map(|group| {
+                let YearGroup { items, .. } = &group;
+                let summary = format!(
+                    "{} · {} {}",
+                    group.heading(),
+                    items.len(),
+                    if items.len() == 1 { "encounter" } else { "encounters" }
+                );
+                let rows = group
+                    .items
+                    .into_iter()
+                    .map(|item| item_view(item, "viewer-item".to_owned()))
+                    .collect_view();
+                view! {
+                    <details class="viewer-year" data-testid="viewer-encounter-year">
+                        <summary>{summary}</summary>
+                        <ul class="viewer-list">{rows}</ul>
+                    </details>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <section class="viewer-section" id="viewer-encounters" data-testid="viewer-encounters"
+            aria-labelledby="viewer-encounters-title">
+            <h2 id="viewer-encounters-title" tabindex="-1">"Encounters"</h2>
             {body}
         </section>
     }
@@ -132,28 +343,37 @@ pub fn SeriesSection(
     testid: &'static str,
     title: &'static str,
     series: Vec<Series>,
+    #[prop(optional)] whole: bool,
 ) -> impl IntoView {
     let heading_id = format!("{testid}-title");
     let labelled_by = heading_id.clone();
+    let all = RwSignal::new(false);
+    let total = series.len();
+    let at_first = if whole { total } else { CARDS_AT_FIRST };
     let body = if series.is_empty() {
         view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
     } else {
-        series
+        let cards = series
             .into_iter()
-            .map(|s| view! { <SeriesCard series=s/> })
-            .collect_view()
-            .into_any()
+            .enumerate()
+            .map(|(i, s)| view! { <SeriesCard series=s card_class=line_class("viewer-result", i, at_first)/> })
+            .collect_view();
+        view! {
+            <div class=list_class("viewer-results", all)>{cards}</div>
+            <ShowAll testid=testid total=total at_first=at_first all=all/>
+        }
+        .into_any()
     };
     view! {
-        <section class="viewer-section" data-testid=testid aria-labelledby=labelled_by>
-            <h2 id=heading_id>{title}</h2>
-            <div class="viewer-results">{body}</div>
+        <section class="viewer-section" id=testid data-testid=testid aria-labelledby=labelled_by>
+            <h2 id=heading_id tabindex="-1">{title}</h2>
+            {body}
         </section>
     }
 }
 
 #[component]
-fn SeriesCard(series: Series) -> impl IntoView {
+fn SeriesCard(series: Series, card_class: String) -> impl IntoView {
     let latest = series.latest().cloned();
     let range = series
         .range
@@ -199,7 +419,7 @@ fn SeriesCard(series: Series) -> impl IntoView {
     let has_earlier = series.points.len() > 1;
     let count = series.points.len();
     view! {
-        <article class="viewer-result">
+        <article class=card_class>
             <h3>{series.name.clone()}</h3>
             <p>
                 <span class=class>{value}</span> " " {flag} " "
@@ -219,13 +439,17 @@ fn SeriesCard(series: Series) -> impl IntoView {
 }
 
 #[component]
-pub fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
+pub fn DocumentSection(documents: Vec<Document>, #[prop(optional)] whole: bool) -> impl IntoView {
+    let all = RwSignal::new(false);
+    let total = documents.len();
+    let at_first = if whole { total } else { LINES_AT_FIRST };
     let body = if documents.is_empty() {
         view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
     } else {
         let rows = documents
             .into_iter()
-            .map(|d| {
+            .enumerate()
+            .map(|(i, d)| {
                 let date = d.date.as_deref().map(date_text);
                 let kind = d.content_type.clone().unwrap_or_else(|| "unknown type".into());
                 let in_record = d.url.as_deref().and_then(|url| url.strip_prefix(ATTACHMENT_URL_SCHEME));
@@ -242,7 +466,7 @@ pub fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
                     view! { <p class="muted">"No content the viewer can show."</p> }.into_any()
                 };
                 view! {
-                    <li class="viewer-item">
+                    <li class=line_class("viewer-item", i, at_first)>
                         <p class="viewer-item-title"><strong>{d.title.clone()}</strong> " " <span class="viewer-date">{date}</span></p>
                         <p class="muted">{kind}</p>
                         {content}
@@ -251,11 +475,15 @@ pub fn DocumentSection(documents: Vec<Document>) -> impl IntoView {
                 }
             })
             .collect_view();
-        view! { <ul class="viewer-list">{rows}</ul> }.into_any()
+        view! {
+            <ul class=list_class("viewer-list", all)>{rows}</ul>
+            <ShowAll testid="viewer-documents" total=total at_first=at_first all=all/>
+        }
+        .into_any()
     };
     view! {
-        <section class="viewer-section" data-testid="viewer-documents" aria-labelledby="viewer-documents-title">
-            <h2 id="viewer-documents-title">"Documents"</h2>
+        <section class="viewer-section" id="viewer-documents" data-testid="viewer-documents" aria-labelledby="viewer-documents-title">
+            <h2 id="viewer-documents-title" tabindex="-1">"Documents"</h2>
             {body}
         </section>
     }
@@ -306,8 +534,8 @@ pub fn PanelSection(panels: Vec<Panel>) -> impl IntoView {
         .into_any()
     };
     view! {
-        <section class="viewer-section" data-testid="viewer-panels" aria-labelledby="viewer-panels-title">
-            <h2 id="viewer-panels-title">"Results"</h2>
+        <section class="viewer-section" id="viewer-panels" data-testid="viewer-panels" aria-labelledby="viewer-panels-title">
+            <h2 id="viewer-panels-title" tabindex="-1">"Results"</h2>
             {body}
         </section>
     }
