@@ -242,11 +242,17 @@ pub async fn health() -> Result<Health, ApiError> {
 // Sessions.
 
 /// The current session, or `None` when this browser is not signed in.
+/// This browser's session, or `None` when signed out: asked with `optional=true`, so a
+/// signed-out visitor's console shows no failed request.
 pub async fn session() -> Result<Option<SessionInfo>, ApiError> {
-    match get::<SessionInfo>("/api/v1/session").await {
-        Ok(session) => {
+    match get::<Option<SessionInfo>>("/api/v1/session?optional=true").await {
+        Ok(Some(session)) => {
             remember_session(&session);
             Ok(Some(session))
+        }
+        Ok(None) => {
+            forget_session();
+            Ok(None)
         }
         Err(error) if error.status() == Some(401) => {
             forget_session();

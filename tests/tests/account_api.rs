@@ -308,6 +308,36 @@ async fn sessions_end_on_sign_out_and_when_idle(engine: Engine) {
     server.stop().await;
 }
 
+/// A page that only asks whether it is signed in gets 204 instead of 401 (so a signed-out
+/// visitor's browser logs no failed request); a failure to check stays an error.
+async fn asking_whether_signed_in_answers_no_content_when_asked_so(engine: Engine) {
+    let server = TestServer::start(engine).await;
+    let http = reqwest::Client::new();
+    let ask = |query: &'static str, cookie: Option<&'static str>| {
+        let mut request = http.get(server.url(&format!("/api/v1/session{query}")));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+    let plain = ask("", None).await.unwrap();
+    assert_eq!(plain.status(), StatusCode::UNAUTHORIZED);
+    let optional = ask("?optional=true", None).await.unwrap();
+    assert_eq!(optional.status(), StatusCode::NO_CONTENT);
+    assert!(optional.bytes().await.unwrap().is_empty());
+    let ended = ask("?optional=true", Some("folio_session=no-such-session"))
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    let malformed = ask("?optional=maybe", None).await.unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        malformed.headers()["content-type"],
+        "application/problem+json"
+    );
+    server.stop().await;
+}
+
 async fn the_recovery_code_signs_in_once_to_add_a_passkey_and_can_be_replaced(engine: Engine) {
     let server = TestServer::start(engine).await;
     let mut patient = PasskeyAccount::sign_up(&server).await;
@@ -513,6 +543,7 @@ on_every_engine!(
     authentication_endpoints_are_rate_limited,
     a_session_request_without_the_csrf_token_is_refused,
     sessions_end_on_sign_out_and_when_idle,
+    asking_whether_signed_in_answers_no_content_when_asked_so,
     the_recovery_code_signs_in_once_to_add_a_passkey_and_can_be_replaced,
     the_last_way_in_cannot_be_removed,
     deleting_the_account_needs_a_fresh_proof_and_removes_everything,

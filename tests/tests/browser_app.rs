@@ -35,6 +35,27 @@ async fn the_wasm_app_renders_under_the_csp() {
     for word in ["sqlite", "storage", "version", "ciphertext", "vault"] {
         assert!(!landing.to_lowercase().contains(word), "{word} in: {landing}");
     }
+    // Asking whether this visitor is signed in fails no request (no 401 in the console).
+    let failed: Vec<String> = page
+        .evaluate(
+            "performance.getEntriesByType('resource') \
+             .filter(e => e.responseStatus >= 400).map(e => `${e.responseStatus} ${e.name}`)",
+        )
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(failed.is_empty(), "failed requests: {failed:?}");
+    let asked: bool = page
+        .evaluate(
+            "performance.getEntriesByType('resource') \
+             .some(e => e.name.includes('/api/v1/session?optional=true') && e.responseStatus === 204)",
+        )
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(asked, "the page asked whether it is signed in");
 
     // The web manifest: the app's name, start page, standalone display and an icon.
     let manifest: serde_json::Value = page

@@ -252,6 +252,28 @@ async fn every_page_fits_a_phone_and_every_control_can_be_tapped() {
     let server_status = text_of(&page, "[data-testid=server-status]").await;
     assert!(server_status.contains("sqlite storage"), "{server_status}");
 
+    // The measure finds what it is for: a box wider than the screen, a small control.
+    page.evaluate(
+        "(() => { const main = document.querySelector('main'); \
+         const wide = document.createElement('div'); wide.style.width = '800px'; \
+         wide.innerText = 'too wide'; main.appendChild(wide); \
+         const tiny = document.createElement('button'); tiny.innerText = 'tiny'; \
+         tiny.style.cssText = 'min-height: 0; height: 20px; font-size: 12px; padding: 0'; \
+         main.appendChild(tiny); return 'added'; })()",
+    )
+    .await
+    .expect("test elements added");
+    let planted = problems_at(&page, 390).await;
+    assert!(
+        planted.iter().any(|p| p.contains("\"too wide\" to 8")),
+        "the wide box is found: {planted:?}"
+    );
+    assert!(
+        planted.iter().any(|p| p.contains("\"tiny\" is 20.0 px tall"))
+            && planted.iter().any(|p| p.contains("\"tiny\" has 12 px text")),
+        "the small control is found: {planted:?}"
+    );
+
     assert!(
         found.is_empty(),
         "{} problems on a phone:\n{}",

@@ -213,6 +213,16 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     // and the procedures done.
     let past = text_of(&page, "[data-testid=viewer-past-medications]").await;
     assert!(past.contains("Prescribed by: Dr."), "{past}");
+    // A long section shows its first lines; "Show all" opens the rest in place.
+    let folded: bool = page
+        .evaluate("!!document.querySelector('[data-testid=viewer-procedures-all]')")
+        .await
+        .unwrap()
+        .into_value()
+        .unwrap();
+    if folded {
+        click(&page, "[data-testid=viewer-procedures-all]").await;
+    }
     let procedures = text_of(&page, "[data-testid=viewer-procedures]").await;
     assert!(
         procedures.contains(procedure),

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::ceremonies;
 use crate::components::navigation_hold::NavigationHold;
@@ -22,6 +22,8 @@ pub fn Masthead() -> impl IntoView {
     let signed_in = Memo::new(move |_| matches!(session.state(), SessionState::SignedIn(_)));
     let checking = Memo::new(move |_| session.state() == SessionState::Checking);
     let hold = NavigationHold::expect();
+    let location = use_location();
+    let clinician_viewer = Memo::new(move |_| location.pathname.with(|path| path.starts_with("/view")));
     view! {
         // Held while a step must be finished first: the links are there but do nothing.
         <header class="masthead" inert=move || hold.is_held()>
@@ -48,6 +50,9 @@ pub fn Masthead() -> impl IntoView {
                             </button>
                         }
                             .into_any()
+                    } else if clinician_viewer.get() {
+                        // A clinician opening a link has no account here and needs none.
+                        ().into_any()
                     } else {
                         view! {
                             <a href="/signin">"Sign in"</a>

@@ -201,11 +201,21 @@ fn ItemCard(
                             </li>
                         }).collect_view()}
                     </ul>
-                    {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more")}</p> })}
+                    <MoreLink more=more list=list/>
                 }.into_any()
             }}
         </section>
     }
+}
+
+/// "and 10 more", leading to the whole list.
+#[component]
+fn MoreLink(more: usize, list: List) -> impl IntoView {
+    (more > 0).then(|| {
+        view! {
+            <p class="glance-more"><a href=list.href()>{format!("and {more} more")}</a></p>
+        }
+    })
 }
 
 #[component]
@@ -236,7 +246,7 @@ fn ResultCard(card: Card<Series>) -> impl IntoView {
                             }
                         }).collect_view()}
                     </ul>
-                    {(more > 0).then(|| view! { <p class="muted">{format!("and {more} more")}</p> })}
+                    <MoreLink more=more list=List::Results/>
                 }.into_any()
             }}
         </section>

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use folio_shared::clinical_view::words::counts_in_words;
 use folio_shared::care::Action;
 use folio_shared::import::DocumentDetails;
 use folio_shared::import::shc::Jwks;
@@ -63,6 +64,7 @@ fn ImportForm() -> impl IntoView {
     let dragging = RwSignal::new(false);
     let progress = RwSignal::new(None::<Progress>);
     let results = RwSignal::new(Vec::<FileResult>::new());
+    follow_the_run(progress);
     // Files held back as being about someone else, by their place in `results`, and what
     // the run was told about the files: what a decision imports them with.
     let held: StoredValue<BTreeMap<usize, web_sys::File>, LocalStorage> =
@@ -309,6 +311,33 @@ fn ImportForm() -> impl IntoView {
     }
 }
 
+/// Keeps what the import is doing in sight on a phone, where the form fills the screen:
+/// the progress bar when a run starts, then the report's heading (with the focus, for a
+/// screen reader) when it ends.
+fn follow_the_run(progress: RwSignal<Option<Progress>>) {
+    Effect::new(move |was_running: Option<bool>| {
+        let running = progress.with(Option::is_some);
+        if was_running.is_some_and(|was| was != running) {
+            // After this change is drawn: the element appears in the same update.
+            request_animation_frame(move || {
+                let target = if running { "import-progress" } else { "import-report-title" };
+                let Some(element) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id(target))
+                else {
+                    return;
+                };
+                if running {
+                    element.scroll_into_view();
+                } else if let Ok(heading) = element.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = heading.focus();
+                }
+            });
+        }
+        running
+    });
+}
+
 /// Imports a held file into the record the pages act in: the patient said it is them.
 async fn into_this_record(
     session: Session,
@@ -375,7 +404,7 @@ fn ProgressBar(progress: RwSignal<Option<Progress>>) -> impl IntoView {
         progress.get().map(|p| {
             let label = match &p.current {
                 Some((file, step)) if !file.is_empty() => format!(
-                    "File {} of {}: {file}, {step}. {} resources imported so far.",
+                    "File {} of {}: {file}, {step}. {} entries imported so far.",
                     (p.files_done + 1).min(p.files),
                     p.files,
                     p.resources
@@ -384,7 +413,7 @@ fn ProgressBar(progress: RwSignal<Option<Progress>>) -> impl IntoView {
                 None => String::new(),
             };
             view! {
-                <div class="import-progress" data-testid="import-progress">
+                <div class="import-progress" id="import-progress" data-testid="import-progress">
                     <progress max=p.files value=p.files_done aria-label="Files imported"></progress>
                     <p role="status">{label}</p>
                 </div>
@@ -478,7 +507,20 @@ fn FileReport(
     };
     let detail = match status {
         FileStatus::Failed | FileStatus::OtherPatient => String::new(),
-        _ => format!("{new_entries} new, {already_present} already in the record"),
+        FileStatus::AlreadyImported => format!("All {already_present} entries were in your record already."),
+        FileStatus::Imported => {
+            let what = counts_in_words(&counts);
+            let mut line = if what.is_empty() {
+                format!("{new_entries} new {}", if new_entries == 1 { "entry" } else { "entries" })
+            } else {
+                format!("Added: {}", what.join(", "))
+            };
+            if already_present > 0 {
+                line.push_str(&format!(" ({already_present} already in your record)"));
+            }
+            line.push('.');
+            line
+        }
     };
     let question = held.then(|| patient.clone()).flatten().map(
         |check| view! { <OtherPatient check=check index=index running=running decide=decide/> },
@@ -487,21 +529,28 @@ fn FileReport(
         <li class="import-file" data-testid="import-file" data-status=status_text>
             <h3>{report.file.clone()}</h3>
             <p class=class>{status_text}{report.format.map(|f| format!(" ({})", format_name(f)))}</p>
-            <p class="muted">{detail}</p>
+            <p data-testid="import-added">{detail}</p>
             {question}
-            {(!counts.is_empty()).then(|| view! {
-                <table class="import-counts">
-                    <thead><tr><th scope="col">"Resource type"</th><th scope="col">"Count"</th></tr></thead>
-                    <tbody>
-                        {counts.into_iter().map(|(ty, n)| { let name = ty.clone(); view! {
-                            <tr data-testid="import-count" data-type=ty><td>{name}</td><td>{n}</td></tr> }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            })}
             <Items title="Errors" class="import-errors" items=report.errors.iter().map(ToString::to_string).collect()/>
-            <Items title="Warnings" class="import-warnings" items=report.warnings.iter().map(ToString::to_string).collect()/>
-            <Items title="Notes" class="import-notes" items=report.notes.clone()/>
+            // The file's technical detail, for whoever looks after the record or a provider
+            // asking what was read: FHIR types, warnings with the XML path they are about.
+            {(!counts.is_empty() || !report.warnings.is_empty() || !report.notes.is_empty()).then(|| view! {
+                <details class="import-details" data-testid="import-details">
+                    <summary>"Details"</summary>
+                    {(!counts.is_empty()).then(|| view! {
+                        <table class="import-counts">
+                            <thead><tr><th scope="col">"FHIR resource type"</th><th scope="col">"Count"</th></tr></thead>
+                            <tbody>
+                                {counts.into_iter().map(|(ty, n)| { let name = ty.clone(); view! {
+                                    <tr data-testid="import-count" data-type=ty><td>{name}</td><td>{n}</td></tr> }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })}
+                    <Items title="Warnings" class="import-warnings" items=report.warnings.iter().map(ToString::to_string).collect()/>
+                    <Items title="Notes" class="import-notes" items=report.notes.clone()/>
+                </details>
+            })}
         </li>
     }
 }

@@ -6,7 +6,7 @@
 //! half and the wrapped private halves.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use folio_shared::api::Problem;
@@ -428,19 +428,40 @@ pub async fn recover(
     signed_in(&state, StatusCode::OK, session, &token, None).await
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SessionQuery {
+    /// `true` answers 204 No Content instead of 401 when the request has no live session:
+    /// for a page that only asks whether it is signed in, so that a signed-out visitor's
+    /// browser logs no failed request.
+    #[serde(default)]
+    optional: bool,
+}
+
 /// The session of the request's cookie.
 #[utoipa::path(get, path = "/api/v1/session", tag = "accounts",
+    params(SessionQuery),
     responses(
         (status = 200, description = "The session", body = SessionInfo),
+        (status = 204, description = "Not signed in, asked with `optional=true`"),
         (status = 401, description = "Not signed in, or the session or device token has ended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_session(
     State(state): State<AppState>,
-    AnySession(session): AnySession,
+    session: Result<AnySession, Response>,
+    Query(query): Query<SessionQuery>,
     headers: HeaderMap,
-) -> Result<Json<SessionInfo>, ApiError> {
-    let token = super::auth::session_token(&headers).unwrap_or_default();
-    Ok(Json(session_info(&state, &session, token)))
+) -> Result<Response, Response> {
+    match session {
+        Ok(AnySession(session)) => {
+            let token = super::auth::session_token(&headers).unwrap_or_default();
+            Ok(Json(session_info(&state, &session, token)).into_response())
+        }
+        // Only "not signed in" is optional: a failure to check stays an error.
+        Err(refused) if query.optional && refused.status() == StatusCode::UNAUTHORIZED => {
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Err(refused) => Err(refused),
+    }
 }
 
 /// Ends the session of the request's cookie and clears the cookie.

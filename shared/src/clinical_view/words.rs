@@ -188,6 +188,56 @@ pub fn field_value(value: &Value) -> Option<String> {
     }
 }
 
+/// What a file added, in a patient's terms, largest first: "19 test results and
+/// measurements", "5 vaccinations", "1 allergy". `counts` is by FHIR resource type, as an
+/// import report gives it; types that say the same thing to a patient (prescriptions and
+/// medication lists) are added up, and the patient's own details are left out.
+pub fn counts_in_words(counts: &std::collections::BTreeMap<String, usize>) -> Vec<String> {
+    let mut by_words: Vec<(&'static str, &'static str, usize)> = Vec::new();
+    for (resource_type, &n) in counts {
+        let Some((one, many)) = plural_of(resource_type) else {
+            continue;
+        };
+        match by_words.iter_mut().find(|(o, _, _)| *o == one) {
+            Some((_, _, total)) => *total += n,
+            None => by_words.push((one, many, n)),
+        }
+    }
+    by_words.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    by_words
+        .into_iter()
+        .filter(|(_, _, n)| *n > 0)
+        .map(|(one, many, n)| format!("{n} {}", if n == 1 { one } else { many }))
+        .collect()
+}
+
+fn plural_of(resource_type: &str) -> Option<(&'static str, &'static str)> {
+    Some(match resource_type {
+        "Patient" => return None,
+        "AllergyIntolerance" => ("allergy", "allergies"),
+        "Condition" => ("problem", "problems"),
+        "MedicationRequest" | "MedicationStatement" | "MedicationDispense"
+        | "MedicationAdministration" | "Medication" => ("medication", "medications"),
+        "Immunization" => ("vaccination", "vaccinations"),
+        "Observation" => ("test result or measurement", "test results and measurements"),
+        "DiagnosticReport" => ("report", "reports"),
+        "Procedure" => ("procedure", "procedures"),
+        "Encounter" => ("visit", "visits"),
+        "DocumentReference" | "Binary" => ("document", "documents"),
+        "Claim" | "ExplanationOfBenefit" => ("insurance claim", "insurance claims"),
+        "Coverage" => ("insurance plan", "insurance plans"),
+        "CarePlan" => ("care plan", "care plans"),
+        "CareTeam" => ("care team", "care teams"),
+        "FamilyMemberHistory" => ("family history entry", "family history entries"),
+        "ServiceRequest" => ("order or referral", "orders and referrals"),
+        "ImagingStudy" => ("imaging study", "imaging studies"),
+        "Organization" | "Practitioner" | "PractitionerRole" | "Location" => {
+            ("provider detail", "provider details")
+        }
+        _ => ("other entry", "other entries"),
+    })
+}
+
 /// `YYYY-MM-DD…`: a FHIR date or dateTime, shown as precisely as it is known.
 fn looks_like_a_date(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -221,6 +271,32 @@ mod tests {
                 {"system": "http://hl7.org/fhir/sid/cvx", "code": "140"}]}});
         assert_eq!(code_of(&vaccine).as_deref(), Some("CVX 140"));
         assert_eq!(code_of(&json!({"code": {"text": "no coding"}})), None);
+    }
+
+    #[test]
+    fn a_file_is_summed_up_in_words_largest_first() {
+        let counts = [
+            ("Observation", 19),
+            ("Immunization", 5),
+            ("MedicationStatement", 2),
+            ("MedicationRequest", 1),
+            ("AllergyIntolerance", 1),
+            ("Patient", 1),
+            ("Basic", 2),
+        ]
+        .into_iter()
+        .map(|(t, n)| (t.to_owned(), n))
+        .collect();
+        assert_eq!(
+            counts_in_words(&counts),
+            [
+                "19 test results and measurements",
+                "5 vaccinations",
+                "3 medications",
+                "2 other entries",
+                "1 allergy"
+            ]
+        );
     }
 
     #[test]

@@ -182,7 +182,7 @@ fn Lists(list: List, record: OpenRecord) -> impl IntoView {
         }
         .into_any(),
         List::Results => view! {
-            <PanelSection panels=panels/>
+            <PanelSection panels=panels whole=true/>
             <SeriesSection testid="viewer-results" title="Result trends" series=results whole=true/>
             <SeriesSection testid="viewer-social-history" title="Social history" series=social_history whole=true/>
             <SeriesSection testid="viewer-assessments" title="Questionnaires and assessments" series=assessments whole=true/>

@@ -282,7 +282,10 @@ fn Preview(package: Memo<Result<SharePackage, String>>) -> impl IntoView {
                     <h3 id="share-preview-title">"What the clinician will see"</h3>
                     <p data-testid="share-preview-counts">{summary}</p>
                     {(outside > 0).then(|| view! {
-                        <p class="muted">{format!("{outside} documents stay in your vault: their files are not part of the link.")}</p>
+                        <p class="muted">{match outside {
+                            1 => "1 document stays in your record: its file is not part of the link.".to_owned(),
+                            n => format!("{n} documents stay in your record: their files are not part of the link."),
+                        }}</p>
                     })}
                     <details>
                         <summary>"Show it as the clinician will"</summary>

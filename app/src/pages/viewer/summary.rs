@@ -503,16 +503,18 @@ pub fn MeasuredValue(point: Point) -> impl IntoView {
     }
 }
 
-/// Panels shown at first, and added by each "Show earlier results".
+/// Panels a list's own page shows at first, and adds by each "Show earlier results".
 const PANELS_AT_A_TIME: usize = 12;
 
 /// Results by panel, newest first: each report with its tests, values, ranges and flags.
-/// A long record's thousands of panels are shown a dozen at a time.
+/// A long record's thousands of panels are shown a few at a time: a dozen on the results
+/// list (`whole`), as many as a section's lines in the summary.
 #[component]
-pub fn PanelSection(panels: Vec<Panel>) -> impl IntoView {
+pub fn PanelSection(panels: Vec<Panel>, #[prop(optional)] whole: bool) -> impl IntoView {
+    let step = if whole { PANELS_AT_A_TIME } else { LINES_AT_FIRST };
     let total = panels.len();
     let panels = StoredValue::new(panels);
-    let shown = RwSignal::new(PANELS_AT_A_TIME);
+    let shown = RwSignal::new(step);
     let body = if total == 0 {
         view! { <p class="muted viewer-empty">"None recorded."</p> }.into_any()
     } else {
@@ -525,7 +527,7 @@ pub fn PanelSection(panels: Vec<Panel>) -> impl IntoView {
             {move || (shown.get() < total).then(|| view! {
                 <p class="actions">
                     <button type="button" class="button" data-testid="viewer-panels-more"
-                        on:click=move |_| shown.update(|n| *n += PANELS_AT_A_TIME)>
+                        on:click=move |_| shown.update(|n| *n += step)>
                         {format!("Show earlier results ({} more)", total - shown.get())}
                     </button>
                 </p>
