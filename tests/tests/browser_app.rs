@@ -33,7 +33,10 @@ async fn the_wasm_app_renders_under_the_csp() {
         .into_value()
         .unwrap();
     for word in ["sqlite", "storage", "version", "ciphertext", "vault"] {
-        assert!(!landing.to_lowercase().contains(word), "{word} in: {landing}");
+        assert!(
+            !landing.to_lowercase().contains(word),
+            "{word} in: {landing}"
+        );
     }
     // Asking whether this visitor is signed in fails no request (no 401 in the console).
     let failed: Vec<String> = page

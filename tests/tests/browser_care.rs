@@ -17,8 +17,8 @@ use std::time::Duration;
 use chromiumoxide::Page;
 use folio_server::clock::Clock;
 use folio_tests::browser::{
-    Browser, add_virtual_authenticator, choose, click, expect_vault_unlocked, fill, paste, pick_files,
-    screenshot, sign_up, text_containing, text_of, wait_for,
+    Browser, add_virtual_authenticator, choose, click, expect_vault_unlocked, fill, paste,
+    pick_files, screenshot, sign_up, text_containing, text_of, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 use sea_orm::EntityTrait;

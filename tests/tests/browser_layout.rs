@@ -135,9 +135,11 @@ async fn problems_at(page: &Page, width: u32) -> Vec<String> {
         .await
         .expect("details unfolded");
     // Let layout settle after the resize (one animation frame is enough for a reflow).
-    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))")
-        .await
-        .expect("a frame");
+    page.evaluate(
+        "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))",
+    )
+    .await
+    .expect("a frame");
     let json: String = page
         .evaluate(format!("({MEASURE})({width})"))
         .await
@@ -166,7 +168,10 @@ async fn check(page: &Page, name: &str, found: &mut Vec<String>) {
         .map(str::to_lowercase)
         .collect();
     let shot = if words.is_empty() || words[0] == "signed" {
-        format!("start{}", words.iter().map(|w| format!("-{w}")).collect::<String>())
+        format!(
+            "start{}",
+            words.iter().map(|w| format!("-{w}")).collect::<String>()
+        )
     } else {
         words.join("-")
     };
@@ -269,8 +274,12 @@ async fn every_page_fits_a_phone_and_every_control_can_be_tapped() {
         "the wide box is found: {planted:?}"
     );
     assert!(
-        planted.iter().any(|p| p.contains("\"tiny\" is 20.0 px tall"))
-            && planted.iter().any(|p| p.contains("\"tiny\" has 12 px text")),
+        planted
+            .iter()
+            .any(|p| p.contains("\"tiny\" is 20.0 px tall"))
+            && planted
+                .iter()
+                .any(|p| p.contains("\"tiny\" has 12 px text")),
         "the small control is found: {planted:?}"
     );
 

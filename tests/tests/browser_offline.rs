@@ -107,7 +107,10 @@ async fn sync_counts(page: &Page) -> (usize, usize) {
         .into_value()
         .expect("text");
     let (fetched, kept) = counts.split_once(' ').expect("two numbers");
-    (fetched.parse().expect("a number"), kept.parse().expect("a number"))
+    (
+        fetched.parse().expect("a number"),
+        kept.parse().expect("a number"),
+    )
 }
 
 async fn import(page: &Page, files: &[PathBuf]) {

@@ -14,9 +14,9 @@ use chromiumoxide::cdp::browser_protocol::web_authn::{
 use folio_shared::api::account::{AccountUnlock, PairedDevice, RedeemPairing};
 use folio_shared::keys::{DeviceKey, Unlocker, WrappedKey};
 use folio_tests::browser::{
-    Browser, add_security_key, add_virtual_authenticator, authenticator_credentials, click, download,
-    expect_vault_unlocked, fill, remove_virtual_authenticator, screenshot, sign_up, text_of,
-    wait_for,
+    Browser, add_security_key, add_virtual_authenticator, authenticator_credentials, click,
+    download, expect_vault_unlocked, fill, remove_virtual_authenticator, screenshot, sign_up,
+    text_of, wait_for,
 };
 use folio_tests::{Engine, TestServer, app_dir};
 

@@ -197,7 +197,9 @@ async fn the_import_page_imports_each_file_and_reports_what_it_did() {
     // Each file says what it added in the patient's terms; FHIR's names wait in "Details".
     let added = text_of(&page, "[data-testid=import-added]").await;
     assert!(
-        added.starts_with("Added: ") && added.contains("allergies") && !added.contains("Intolerance"),
+        added.starts_with("Added: ")
+            && added.contains("allergies")
+            && !added.contains("Intolerance"),
         "{added}"
     );
     let first_file = text_of(&page, "[data-testid=import-file]").await;
@@ -629,11 +631,17 @@ async fn a_clinician_reads_a_whole_record_by_its_index_with_the_patient_always_o
         .unwrap()
         .into_value()
         .unwrap();
-    assert!(!account_links, "the viewer's masthead offers Sign in or Sign up");
+    assert!(
+        !account_links,
+        "the viewer's masthead offers Sign in or Sign up"
+    );
     click(&clinician, "[data-testid=viewer-submit]").await;
     text_of(&clinician, "[data-testid=viewer-index]").await;
     let shared = text_of(&clinician, "[data-testid=viewer-banner-shared]").await;
-    assert!(shared.starts_with("Shared as “For Dr Jansen”, until "), "{shared}");
+    assert!(
+        shared.starts_with("Shared as “For Dr Jansen”, until "),
+        "{shared}"
+    );
     let allergies = text_of(&clinician, "[data-testid=viewer-banner-allergies]").await;
     assert_eq!(allergies, "No allergies recorded");
 
@@ -675,7 +683,11 @@ async fn a_clinician_reads_a_whole_record_by_its_index_with_the_patient_always_o
         resize(&clinician, width, if width < 600 { PHONE.1 } else { 900 }).await;
         // Last section first, so every jump moves the page.
         for id in ids.iter().rev() {
-            click(&clinician, &format!("[data-testid=viewer-index-link][href=\"#{id}\"]")).await;
+            click(
+                &clinician,
+                &format!("[data-testid=viewer-index-link][href=\"#{id}\"]"),
+            )
+            .await;
             let after: AfterJump = clinician
                 .evaluate(format!("({AFTER_JUMP})({id:?})"))
                 .await
@@ -729,9 +741,16 @@ async fn a_clinician_reads_a_whole_record_by_its_index_with_the_patient_always_o
         .unwrap()
         .into_value()
         .unwrap();
-    assert!(hidden_after < hidden_before, "{hidden_after} of {hidden_before} still hidden");
+    assert!(
+        hidden_after < hidden_before,
+        "{hidden_after} of {hidden_before} still hidden"
+    );
     let violations = accessibility_violations(&clinician).await;
-    assert!(violations.is_empty(), "axe-core on the viewer:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "axe-core on the viewer:\n{}",
+        violations.join("\n")
+    );
     println!("the viewer at 390 px: {phone_height} px tall, {years} years of encounters");
     assert!(
         phone_height < 20_000.0,

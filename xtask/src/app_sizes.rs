@@ -112,9 +112,15 @@ mod tests {
 
     #[test]
     fn names_are_read_to_their_crate() {
-        assert_eq!(crate_of("_ZN10serde_json2de5parse17h0123456789abcdefE"), "serde_json");
+        assert_eq!(
+            crate_of("_ZN10serde_json2de5parse17h0123456789abcdefE"),
+            "serde_json"
+        );
         assert_eq!(crate_of("core::fmt::write::h1234"), "core");
-        assert_eq!(crate_of("<folio_shared::Thing as core::fmt::Debug>::fmt"), "folio_shared");
+        assert_eq!(
+            crate_of("<folio_shared::Thing as core::fmt::Debug>::fmt"),
+            "folio_shared"
+        );
         assert_eq!(crate_of("memcpy"), "memcpy");
     }
 }

@@ -23,7 +23,8 @@ pub fn Masthead() -> impl IntoView {
     let checking = Memo::new(move |_| session.state() == SessionState::Checking);
     let hold = NavigationHold::expect();
     let location = use_location();
-    let clinician_viewer = Memo::new(move |_| location.pathname.with(|path| path.starts_with("/view")));
+    let clinician_viewer =
+        Memo::new(move |_| location.pathname.with(|path| path.starts_with("/view")));
     view! {
         // Held while a step must be finished first: the links are there but do nothing.
         <header class="masthead" inert=move || hold.is_held()>

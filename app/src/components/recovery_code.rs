@@ -31,7 +31,9 @@ where
             let code = code.clone();
             spawn_local(async move {
                 kept.set(Some(match crate::clipboard::copy(&code).await {
-                    Ok(()) => "Copied. Paste it into your password manager or a note you keep safe.",
+                    Ok(()) => {
+                        "Copied. Paste it into your password manager or a note you keep safe."
+                    }
                     Err(()) => "This browser would not copy: write the code down or download it.",
                 }));
             });

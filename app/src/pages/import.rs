@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use folio_shared::clinical_view::words::counts_in_words;
 use folio_shared::care::Action;
+use folio_shared::clinical_view::words::counts_in_words;
 use folio_shared::import::DocumentDetails;
 use folio_shared::import::shc::Jwks;
 use folio_shared::patient_identity::PatientCheck;
@@ -320,7 +320,11 @@ fn follow_the_run(progress: RwSignal<Option<Progress>>) {
         if was_running.is_some_and(|was| was != running) {
             // After this change is drawn: the element appears in the same update.
             request_animation_frame(move || {
-                let target = if running { "import-progress" } else { "import-report-title" };
+                let target = if running {
+                    "import-progress"
+                } else {
+                    "import-report-title"
+                };
                 let Some(element) = web_sys::window()
                     .and_then(|w| w.document())
                     .and_then(|d| d.get_element_by_id(target))
@@ -507,11 +511,16 @@ fn FileReport(
     };
     let detail = match status {
         FileStatus::Failed | FileStatus::OtherPatient => String::new(),
-        FileStatus::AlreadyImported => format!("All {already_present} entries were in your record already."),
+        FileStatus::AlreadyImported => {
+            format!("All {already_present} entries were in your record already.")
+        }
         FileStatus::Imported => {
             let what = counts_in_words(&counts);
             let mut line = if what.is_empty() {
-                format!("{new_entries} new {}", if new_entries == 1 { "entry" } else { "entries" })
+                format!(
+                    "{new_entries} new {}",
+                    if new_entries == 1 { "entry" } else { "entries" }
+                )
             } else {
                 format!("Added: {}", what.join(", "))
             };

@@ -55,7 +55,12 @@ fn is_lab(observation: &Value) -> bool {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .flat_map(|c| c.get("coding").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|c| {
+            c.get("coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .any(|coding| coding.get("code").and_then(Value::as_str) == Some("laboratory"))
 }
 
@@ -104,7 +109,10 @@ pub fn field_name(name: &str) -> String {
         "authoredOn" => "Prescribed",
         "occurrenceDateTime" | "occurrenceString" => "Given",
         "performedDateTime" | "performedPeriod" => "Done",
-        "valueQuantity" | "valueString" | "valueCodeableConcept" | "valueBoolean"
+        "valueQuantity"
+        | "valueString"
+        | "valueCodeableConcept"
+        | "valueBoolean"
         | "valueInteger" => "Value",
         "clinicalStatus" => "Status",
         "verificationStatus" => "Confirmed",
@@ -216,10 +224,16 @@ fn plural_of(resource_type: &str) -> Option<(&'static str, &'static str)> {
         "Patient" => return None,
         "AllergyIntolerance" => ("allergy", "allergies"),
         "Condition" => ("problem", "problems"),
-        "MedicationRequest" | "MedicationStatement" | "MedicationDispense"
-        | "MedicationAdministration" | "Medication" => ("medication", "medications"),
+        "MedicationRequest"
+        | "MedicationStatement"
+        | "MedicationDispense"
+        | "MedicationAdministration"
+        | "Medication" => ("medication", "medications"),
         "Immunization" => ("vaccination", "vaccinations"),
-        "Observation" => ("test result or measurement", "test results and measurements"),
+        "Observation" => (
+            "test result or measurement",
+            "test results and measurements",
+        ),
         "DiagnosticReport" => ("report", "reports"),
         "Procedure" => ("procedure", "procedures"),
         "Encounter" => ("visit", "visits"),

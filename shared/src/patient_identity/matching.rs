@@ -54,7 +54,12 @@ pub fn same_person(a: &PatientDetails, b: &PatientDetails) -> Result<(), Differe
     if a.identifiers.iter().any(|id| b.identifiers.contains(id)) {
         return Ok(());
     }
-    let folded = |d: &PatientDetails| d.names.iter().filter_map(FoldedName::of).collect::<Vec<_>>();
+    let folded = |d: &PatientDetails| {
+        d.names
+            .iter()
+            .filter_map(FoldedName::of)
+            .collect::<Vec<_>>()
+    };
     if names_disagree(&folded(a), &folded(b)) {
         return Err(Difference::Name);
     }

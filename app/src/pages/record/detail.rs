@@ -3,8 +3,8 @@
 
 use folio_shared::clinical_view::Series;
 use folio_shared::clinical_view::fhir::concept_key;
-use folio_shared::clinical_view::words::{code_of, field_name, field_value, kind_of};
 use folio_shared::clinical_view::search::title_of;
+use folio_shared::clinical_view::words::{code_of, field_name, field_value, kind_of};
 use folio_shared::patient_reported::PatientReport;
 use folio_shared::record::EntryId;
 use folio_shared::vault::StoredResource;

@@ -5,8 +5,8 @@
 use folio_shared::export::{to_bundle_text, to_ndjson};
 use leptos::prelude::*;
 
-use crate::dates;
 use crate::blob;
+use crate::dates;
 use crate::record::OpenRecord;
 
 /// A made export: what to call it, and where the browser finds it.

@@ -23,12 +23,10 @@ pub fn LinkCard(made: MadeLink) -> impl IntoView {
     let copy = move |_| {
         let link = link.clone();
         leptos::task::spawn_local(async move {
-            copied.set(Some(
-                match crate::clipboard::copy(&link).await {
-                    Ok(_) => "Copied.",
-                    Err(_) => "This browser would not copy: select the link and copy it.",
-                },
-            ));
+            copied.set(Some(match crate::clipboard::copy(&link).await {
+                Ok(_) => "Copied.",
+                Err(_) => "This browser would not copy: select the link and copy it.",
+            }));
         });
     };
     let qr = qr_data_uri(&made.link);

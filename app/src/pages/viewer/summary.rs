@@ -60,13 +60,25 @@ pub fn Summary(
         ("viewer-immunizations", "Immunizations", immunizations.len()),
         ("viewer-procedures", "Procedures", procedures.len()),
         ("viewer-vitals", "Vital signs", vital_signs.len()),
-        ("viewer-social-history", "Social history", social_history.len()),
+        (
+            "viewer-social-history",
+            "Social history",
+            social_history.len(),
+        ),
         ("viewer-assessments", "Questionnaires", assessments.len()),
         ("viewer-documents", "Documents", documents.len()),
         ("viewer-encounters", "Encounters", encounters.len()),
-        ("viewer-past-medications", "Past medications", past_medications.len()),
+        (
+            "viewer-past-medications",
+            "Past medications",
+            past_medications.len(),
+        ),
         ("viewer-past-problems", "Past problems", past_problems.len()),
-        ("viewer-past-allergies", "Past allergies", past_allergies.len()),
+        (
+            "viewer-past-allergies",
+            "Past allergies",
+            past_allergies.len(),
+        ),
     ];
     let allergy_names: Vec<String> = allergies.iter().map(|a| a.title.clone()).collect();
     let source = patient.as_ref().and_then(|p| p.source.clone());
@@ -105,7 +117,9 @@ fn open_every_year_when_printing() {
         if let Ok(years) = document.query_selector_all("details.viewer-year") {
             for i in 0..years.length() {
                 if let Some(year) = years.item(i) {
-                    let _ = year.unchecked_into::<web_sys::Element>().set_attribute("open", "");
+                    let _ = year
+                        .unchecked_into::<web_sys::Element>()
+                        .set_attribute("open", "");
                 }
             }
         }
@@ -116,7 +130,11 @@ fn open_every_year_when_printing() {
 /// Who the record is about, their allergies, and how it was shared: on screen while the
 /// reader scrolls.
 #[component]
-fn Banner(patient: Option<PatientBanner>, allergies: Vec<String>, shared: Option<String>) -> impl IntoView {
+fn Banner(
+    patient: Option<PatientBanner>,
+    allergies: Vec<String>,
+    shared: Option<String>,
+) -> impl IntoView {
     let patient = patient.unwrap_or_default();
     let name = patient
         .name
@@ -138,9 +156,21 @@ fn Banner(patient: Option<PatientBanner>, allergies: Vec<String>, shared: Option
     let (allergy_class, allergy_text) = match allergies.len() {
         0 => ("banner-allergies", "No allergies recorded".to_owned()),
         n => {
-            let named = allergies.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-            let more = if n > 3 { format!(" and {} more", n - 3) } else { String::new() };
-            ("banner-allergies banner-allergies-some", format!("Allergies ({n}): {named}{more}"))
+            let named = allergies
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if n > 3 {
+                format!(" and {} more", n - 3)
+            } else {
+                String::new()
+            };
+            (
+                "banner-allergies banner-allergies-some",
+                format!("Allergies ({n}): {named}{more}"),
+            )
         }
     };
     view! {
@@ -215,7 +245,12 @@ fn Source(source: Option<String>) -> impl IntoView {
 
 /// "Show all N" under a section longer than `at_first`, or nothing.
 #[component]
-fn ShowAll(testid: &'static str, total: usize, at_first: usize, all: RwSignal<bool>) -> impl IntoView {
+fn ShowAll(
+    testid: &'static str,
+    total: usize,
+    at_first: usize,
+    all: RwSignal<bool>,
+) -> impl IntoView {
     (total > at_first).then(|| {
         view! {
             <p class="actions viewer-show-all">
@@ -240,13 +275,23 @@ fn line_class(base: &'static str, index: usize, at_first: usize) -> String {
 }
 
 fn list_class(base: &'static str, all: RwSignal<bool>) -> impl Fn() -> String {
-    move || if all.get() { base.to_owned() } else { format!("{base} viewer-collapsed") }
+    move || {
+        if all.get() {
+            base.to_owned()
+        } else {
+            format!("{base} viewer-collapsed")
+        }
+    }
 }
 
 fn item_view(item: Item, class: String) -> impl IntoView {
     let sources = item.sources_text();
-    let alert = item.alert.map(|a| view! { <span class="viewer-flag">{a}</span> });
-    let date = item.date.map(|d| view! { <span class="viewer-date">{d.text()}</span> });
+    let alert = item
+        .alert
+        .map(|a| view! { <span class="viewer-flag">{a}</span> });
+    let date = item
+        .date
+        .map(|d| view! { <span class="viewer-date">{d.text()}</span> });
     let details = item
         .details
         .into_iter()
@@ -312,7 +357,11 @@ fn EncounterSection(encounters: Vec<Item>) -> impl IntoView {
                     "{} · {} {}",
                     group.heading(),
                     items.len(),
-                    if items.len() == 1 { "encounter" } else { "encounters" }
+                    if items.len() == 1 {
+                        "encounter"
+                    } else {
+                        "encounters"
+                    }
                 );
                 let rows = group
                     .items
@@ -511,7 +560,11 @@ const PANELS_AT_A_TIME: usize = 12;
 /// list (`whole`), as many as a section's lines in the summary.
 #[component]
 pub fn PanelSection(panels: Vec<Panel>, #[prop(optional)] whole: bool) -> impl IntoView {
-    let step = if whole { PANELS_AT_A_TIME } else { LINES_AT_FIRST };
+    let step = if whole {
+        PANELS_AT_A_TIME
+    } else {
+        LINES_AT_FIRST
+    };
     let total = panels.len();
     let panels = StoredValue::new(panels);
     let shown = RwSignal::new(step);
