@@ -363,3 +363,21 @@ fn dates_are_shown_as_precisely_as_they_are_known() {
         "2021-10-01 09:30"
     );
 }
+
+#[test]
+fn a_medication_names_each_reason_once() {
+    let bronchitis = json!({"coding": [{"system": "http://snomed.info/sct", "code": "10509002",
+        "display": "Acute bronchitis (disorder)"}]});
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Condition", "id": "c1", "code": bronchitis.clone()}},
+        {"resource": {"resourceType": "MedicationRequest", "id": "m1", "status": "active",
+            "intent": "order", "authoredOn": "2020-01-02",
+            "medicationCodeableConcept": {"text": "Acetaminophen 325 MG Oral Tablet"},
+            "reasonCode": [bronchitis.clone(), bronchitis.clone()],
+            "reasonReference": [{"reference": "Condition/c1"}, {"reference": "Condition/c1"}]}}
+    ]});
+    let view = ClinicalView::from_json(&bundle, today());
+    let details = &view.medications[0].details;
+    let reasons: Vec<&String> = details.iter().filter(|d| d.starts_with("For: ")).collect();
+    assert_eq!(reasons, ["For: Acute bronchitis (disorder)"], "{details:?}");
+}

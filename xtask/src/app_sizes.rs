@@ -66,7 +66,7 @@ pub fn report(root: &Path, main_module: &Path) -> Result<()> {
         *by_crate.entry(krate).or_default() += size;
     }
     let mut rows: Vec<_> = by_crate.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     let code: usize = body_sizes.iter().sum();
     eprintln!(
         "xtask: the start page's module: {code} bytes of code in {} functions, {data} bytes of data",

@@ -689,6 +689,13 @@ fn reason(resource: &Value, index: &Index<'_>) -> Option<String> {
                 .or_else(|| reference_display(reference))
         }))
         .collect();
+    // A record often names the same reason as a code and as a reference, or several times
+    // over: say each once.
+    let mut said = std::collections::HashSet::new();
+    let reasons: Vec<String> = reasons
+        .into_iter()
+        .filter(|reason| said.insert(reason.to_lowercase()))
+        .collect();
     (!reasons.is_empty()).then(|| reasons.join(", "))
 }
 

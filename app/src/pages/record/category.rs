@@ -207,7 +207,9 @@ fn Lists(list: List, record: OpenRecord) -> impl IntoView {
         .into_any(),
     };
     view! {
-        <h2 class="list-heading" data-testid="list-title">{list.title()}</h2>
+        // The list navigation above marks which list this is; the heading is for screen
+        // readers, so the eye does not read "Allergies" over "Allergies and intolerances".
+        <h2 class="list-heading visually-hidden" data-testid="list-title">{list.title()}</h2>
         <div class="viewer record-summary" data-testid="list">{sections}</div>
     }
 }
