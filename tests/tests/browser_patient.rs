@@ -251,7 +251,10 @@ async fn a_patient_imports_searches_adds_exports_and_locks_their_record() {
     // A hit says in words what it is, and shows the code it can be found by.
     let hit = text_of(&page, "[data-testid=record-hit]").await;
     assert!(
-        hit.contains("Vital sign") && hit.contains("LOINC 29463-7") && !hit.contains("Observation"),
+        hit.contains("Vital sign")
+            && hit.contains("LOINC 29463-7")
+            && hit.contains(" kg")
+            && !hit.contains("Observation"),
         "{hit}"
     );
     click(&page, "[data-testid=record-hit]").await;

@@ -47,6 +47,8 @@ pub struct SearchHit {
     pub kind: &'static str,
     /// The code that names it, with its system in words ("LOINC 4548-4").
     pub code: Option<String>,
+    /// A measurement's value in words ("98 mg/dL").
+    pub value: Option<String>,
     /// What the resource is about, in words ("Hemoglobin A1c", "Penicillin allergy").
     pub title: String,
     /// Its clinical date (`YYYY-MM-DD…`), when it has one.
@@ -84,6 +86,7 @@ impl RecordSearch {
                     resource_type: resource_type(resource).to_owned(),
                     kind: super::words::kind_of(resource),
                     code: super::words::code_of(resource),
+                    value: super::words::value_of(resource),
                     title: title_of(resource),
                     date: first_date(resource, &DATE_POINTERS),
                 };

@@ -196,6 +196,22 @@ pub fn field_value(value: &Value) -> Option<String> {
     }
 }
 
+/// A measurement's value in words ("98 mg/dL", "Negative"), for an Observation that has one.
+pub fn value_of(resource: &Value) -> Option<String> {
+    if resource_type(resource) != "Observation" {
+        return None;
+    }
+    [
+        "valueQuantity",
+        "valueCodeableConcept",
+        "valueString",
+        "valueBoolean",
+        "valueInteger",
+    ]
+    .into_iter()
+    .find_map(|field| resource.get(field).and_then(field_value))
+}
+
 /// What a file added, in a patient's terms, largest first: "19 test results and
 /// measurements", "5 vaccinations", "1 allergy". `counts` is by FHIR resource type, as an
 /// import report gives it; types that say the same thing to a patient (prescriptions and
@@ -285,6 +301,10 @@ mod tests {
                 {"system": "http://hl7.org/fhir/sid/cvx", "code": "140"}]}});
         assert_eq!(code_of(&vaccine).as_deref(), Some("CVX 140"));
         assert_eq!(code_of(&json!({"code": {"text": "no coding"}})), None);
+        let glucose = json!({"resourceType": "Observation",
+            "valueQuantity": {"value": 98, "unit": "mg/dL"}});
+        assert_eq!(value_of(&glucose).as_deref(), Some("98 mg/dL"));
+        assert_eq!(value_of(&json!({"resourceType": "Condition"})), None);
     }
 
     #[test]

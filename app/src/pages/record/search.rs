@@ -56,6 +56,7 @@ pub fn Search(
                                     on:click=move |_| chosen.set(Some(id.clone()))>
                                     <span class="search-hit-kind">{hit.kind}</span>
                                     <strong>{hit.title.clone()}</strong>
+                                    {hit.value.clone().map(|v| format!(": {v}"))}
                                     {date.map(|d| format!(" · {d}"))}
                                     {hit.code.clone().map(|code| view! { <span class="search-hit-code">{code}</span> })}
                                 </button>
