@@ -68,12 +68,9 @@ const SOCIAL_HISTORY_CODES: &[&str] = &[
     "76437-3", // Primary insurance
 ];
 
-/// Which kind `observation` is.
-pub fn observation_kind(observation: &Value) -> ObservationKind {
-    if has_code(observation, SOCIAL_HISTORY_CODES) {
-        return ObservationKind::SocialHistory;
-    }
-    let categories: Vec<&str> = observation
+/// The codes of an Observation's categories ("laboratory", "vital-signs", …).
+pub(super) fn category_codes(observation: &Value) -> Vec<&str> {
+    observation
         .get("category")
         .and_then(Value::as_array)
         .into_iter()
@@ -85,7 +82,15 @@ pub fn observation_kind(observation: &Value) -> ObservationKind {
                 .flatten()
         })
         .filter_map(|c| string(c, "/code"))
-        .collect();
+        .collect()
+}
+
+/// Which kind `observation` is.
+pub fn observation_kind(observation: &Value) -> ObservationKind {
+    if has_code(observation, SOCIAL_HISTORY_CODES) {
+        return ObservationKind::SocialHistory;
+    }
+    let categories = category_codes(observation);
     let has = |code: &str| categories.iter().any(|c| c.eq_ignore_ascii_case(code));
     if has("vital-signs") {
         ObservationKind::VitalSign

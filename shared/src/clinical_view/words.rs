@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::classify::{ObservationKind, observation_kind};
+use super::classify::{ObservationKind, category_codes, observation_kind};
 use super::dates::date_text;
 use super::fhir::resource_type;
 
@@ -50,18 +50,9 @@ pub fn kind_of(resource: &Value) -> &'static str {
 }
 
 fn is_lab(observation: &Value) -> bool {
-    observation
-        .get("category")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .flat_map(|c| {
-            c.get("coding")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-        })
-        .any(|coding| coding.get("code").and_then(Value::as_str) == Some("laboratory"))
+    category_codes(observation)
+        .iter()
+        .any(|code| code.eq_ignore_ascii_case("laboratory"))
 }
 
 /// The code that names `resource`, with its system in words: "LOINC 29463-7",

@@ -243,6 +243,19 @@ fn Source(source: Option<String>) -> impl IntoView {
     source.map(|s| view! { <p class="viewer-source">"Source: " {s}</p> })
 }
 
+/// A section of the summary: its card, its heading (focused by the index) and its lines.
+#[component]
+fn SectionFrame(testid: &'static str, title: &'static str, children: Children) -> impl IntoView {
+    let heading_id = format!("{testid}-title");
+    let labelled_by = heading_id.clone();
+    view! {
+        <section class="viewer-section" id=testid data-testid=testid aria-labelledby=labelled_by>
+            <h2 id=heading_id tabindex="-1">{title}</h2>
+            {children()}
+        </section>
+    }
+}
+
 /// "Show all N" under a section longer than `at_first`, or nothing.
 #[component]
 fn ShowAll(
@@ -315,8 +328,6 @@ pub fn ItemSection(
     items: Vec<Item>,
     #[prop(optional)] whole: bool,
 ) -> impl IntoView {
-    let heading_id = format!("{testid}-title");
-    let labelled_by = heading_id.clone();
     let all = RwSignal::new(false);
     let total = items.len();
     let at_first = if whole { total } else { LINES_AT_FIRST };
@@ -334,12 +345,7 @@ pub fn ItemSection(
         }
         .into_any()
     };
-    view! {
-        <section class="viewer-section" id=testid data-testid=testid aria-labelledby=labelled_by>
-            <h2 id=heading_id tabindex="-1">{title}</h2>
-            {body}
-        </section>
-    }
+    view! { <SectionFrame testid=testid title=title>{body}</SectionFrame> }
 }
 
 /// Encounters folded by year, the newest year first: a long record's hundred visits are
@@ -378,13 +384,7 @@ fn EncounterSection(encounters: Vec<Item>) -> impl IntoView {
             .collect_view()
             .into_any()
     };
-    view! {
-        <section class="viewer-section" id="viewer-encounters" data-testid="viewer-encounters"
-            aria-labelledby="viewer-encounters-title">
-            <h2 id="viewer-encounters-title" tabindex="-1">"Encounters"</h2>
-            {body}
-        </section>
-    }
+    view! { <SectionFrame testid="viewer-encounters" title="Encounters">{body}</SectionFrame> }
 }
 
 #[component]
@@ -394,8 +394,6 @@ pub fn SeriesSection(
     series: Vec<Series>,
     #[prop(optional)] whole: bool,
 ) -> impl IntoView {
-    let heading_id = format!("{testid}-title");
-    let labelled_by = heading_id.clone();
     let all = RwSignal::new(false);
     let total = series.len();
     let at_first = if whole { total } else { CARDS_AT_FIRST };
@@ -413,12 +411,7 @@ pub fn SeriesSection(
         }
         .into_any()
     };
-    view! {
-        <section class="viewer-section" id=testid data-testid=testid aria-labelledby=labelled_by>
-            <h2 id=heading_id tabindex="-1">{title}</h2>
-            {body}
-        </section>
-    }
+    view! { <SectionFrame testid=testid title=title>{body}</SectionFrame> }
 }
 
 #[component]
@@ -530,12 +523,7 @@ pub fn DocumentSection(documents: Vec<Document>, #[prop(optional)] whole: bool) 
         }
         .into_any()
     };
-    view! {
-        <section class="viewer-section" id="viewer-documents" data-testid="viewer-documents" aria-labelledby="viewer-documents-title">
-            <h2 id="viewer-documents-title" tabindex="-1">"Documents"</h2>
-            {body}
-        </section>
-    }
+    view! { <SectionFrame testid="viewer-documents" title="Documents">{body}</SectionFrame> }
 }
 
 /// A value in the reader's units; the value as recorded, when it was converted, on hover
@@ -588,12 +576,7 @@ pub fn PanelSection(panels: Vec<Panel>, #[prop(optional)] whole: bool) -> impl I
         }
         .into_any()
     };
-    view! {
-        <section class="viewer-section" id="viewer-panels" data-testid="viewer-panels" aria-labelledby="viewer-panels-title">
-            <h2 id="viewer-panels-title" tabindex="-1">"Results"</h2>
-            {body}
-        </section>
-    }
+    view! { <SectionFrame testid="viewer-panels" title="Results">{body}</SectionFrame> }
 }
 
 fn panel_view(panel: Panel) -> impl IntoView {
