@@ -89,15 +89,18 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Decrypting your record…"</p> }>
             {move || summary.get().map(|opened| match opened {
-                Ok((cards, sync, set_aside)) => view! {
+                Ok((cards, sync, set_aside)) => {
+                    let offline = matches!(sync, LogSync::KeptCopy { .. });
+                    view! {
                     {set_aside.map(|notice| view! {
                         <SetAsideWarning notice=notice removed=Callback::new(move |()| reload.update(|n| *n += 1))/>
                     })}
                     // Offline is worth saying first; "up to date" can wait under the cards.
-                    {matches!(sync, LogSync::KeptCopy { .. }).then(|| view! { <SyncStatus sync=sync/> })}
+                    {offline.then(|| view! { <SyncStatus sync=sync/> })}
                     <GlanceCards cards=cards own=own/>
-                    {matches!(sync, LogSync::UpToDate { .. }).then(|| view! { <SyncStatus sync=sync/> })}
-                }.into_any(),
+                    {(!offline).then(|| view! { <SyncStatus sync=sync/> })}
+                    }.into_any()
+                }
                 Err(why) => view! { <p class="status-bad" data-testid="glance-unavailable">{why}</p> }.into_any(),
             })}
         </Suspense>

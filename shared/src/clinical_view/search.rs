@@ -42,7 +42,6 @@ const TITLE_CONCEPTS: [&str; 6] = [
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {
     pub id: EntryId,
-    pub resource_type: String,
     /// What kind of entry it is, in words ("Lab result", "Vaccination").
     pub kind: &'static str,
     /// The code that names it, with its system in words ("LOINC 4548-4").
@@ -83,7 +82,6 @@ impl RecordSearch {
                 let resource = &stored.resource;
                 let hit = SearchHit {
                     id: id.clone(),
-                    resource_type: resource_type(resource).to_owned(),
                     kind: super::words::kind_of(resource),
                     code: super::words::code_of(resource),
                     value: super::words::value_of(resource),

@@ -8,8 +8,7 @@
 //! Every section has a stable `data-testid` (also its `id`, which the index jumps to).
 
 use folio_shared::clinical_view::{
-    ClinicalView, Document, Item, Panel, PatientBanner, Point, Series, YearGroup, by_year,
-    date_text,
+    ClinicalView, Document, Item, Panel, PatientBanner, Point, Series, by_year, date_text,
 };
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
@@ -358,12 +357,11 @@ fn EncounterSection(encounters: Vec<Item>) -> impl IntoView {
         by_year(encounters)
             .into_iter()
             .map(|group| {
-                let YearGroup { items, .. } = &group;
+                let count = group.items.len();
                 let summary = format!(
-                    "{} · {} {}",
+                    "{} · {count} {}",
                     group.heading(),
-                    items.len(),
-                    if items.len() == 1 {
+                    if count == 1 {
                         "encounter"
                     } else {
                         "encounters"
