@@ -14,6 +14,7 @@ use folio_shared::api::account::{
     RegistrationStart, RenamePasskey, SessionInfo, SignUp, SignedIn, SignedOutEverywhere,
     UnlockKey,
 };
+use folio_shared::api::account_keys::{AccountKeyRotation, AccountKeysRotated, AccountVaultKey};
 use folio_shared::api::care::{
     AcceptInvitation, AcceptedInvitation, ActivityEntry, Caregiver, ConfirmCaregiver,
     CreateInvitation, Invitation, Membership,
@@ -354,13 +355,16 @@ pub async fn set_device_unlock(id: Uuid, key: &UnlockKey) -> Result<(), ApiError
     .await
 }
 
-pub async fn revoke_device(id: Uuid) -> Result<(), ApiError> {
-    request(
-        "DELETE",
-        &format!("/api/v1/account/devices/{id}"),
-        None::<&()>,
-    )
-    .await
+/// Every vault key wrapped to the account, to re-wrap when its keys are replaced.
+pub async fn held_vault_keys() -> Result<Vec<AccountVaultKey>, ApiError> {
+    get("/api/v1/account/vault-keys").await
+}
+
+/// Replaces the account's keys (revoking a device). Needs a fresh proof of this session.
+pub async fn rotate_account_keys(
+    rotation: &AccountKeyRotation,
+) -> Result<AccountKeysRotated, ApiError> {
+    post("/api/v1/account/key-rotations", rotation).await
 }
 
 /// Deletes the account. Needs a fresh proof of this session.

@@ -10,7 +10,7 @@ use std::future::Future;
 
 use folio_shared::api::account::{
     AddPasskey, Assertion, AuthenticationOptions, DeviceSummary, LoginStart, Recover,
-    RegistrationStart, SessionInfo, SignUp, SignedOutEverywhere, needs_fresh_proof,
+    RecoverySetup, RegistrationStart, SessionInfo, SignUp, SignedOutEverywhere, needs_fresh_proof,
 };
 use folio_shared::api::roster::AccountSigningKey;
 use folio_shared::keys::{AccountIdentity, RecoveryCode, SigningKey};
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::api::{self, ApiError};
 use crate::milestones;
 use crate::offline;
-use crate::passkey::{self, Mediation, PasskeyError};
+use crate::passkey::{self, Mediation, PasskeyError, PrfOutput, UsedPasskey};
 use crate::session::Session;
 use crate::unlocking::{self, Locked};
 
@@ -91,8 +91,26 @@ pub const CONFIRM_PROMPT: &str =
 /// the server then lets this session make account-critical changes for five minutes.
 /// Returns the options the passkey answered, which name the account's credentials.
 pub async fn confirm_it_is_you() -> Result<AuthenticationOptions, Failure> {
+    Ok(confirm(false).await?.0)
+}
+
+/// [`confirm_it_is_you`], also asking the passkey for its PRF output: the passkey that
+/// confirms is the one a change of the account's keys may trust to unlock them next.
+/// Returns that passkey's id and its PRF output (`None` without PRF support).
+pub async fn confirm_keeping_prf() -> Result<(Uuid, Option<PrfOutput>), Failure> {
+    let (_, used) = confirm(true).await?;
+    let passkeys = api::passkeys().await?;
+    let id = passkeys
+        .iter()
+        .find(|passkey| passkey.credential_id == used.credential.id)
+        .map(|passkey| passkey.id)
+        .ok_or_else(|| Failure::Keys("The passkey you used is not one of this account's.".into()))?;
+    Ok((id, used.prf))
+}
+
+async fn confirm(with_prf: bool) -> Result<(AuthenticationOptions, UsedPasskey), Failure> {
     let options = api::fresh_proof_start().await?;
-    let used = passkey::get(&options.options, Mediation::Modal, false)
+    let used = passkey::get(&options.options, Mediation::Modal, with_prf)
         .await
         .map_err(|error| match error {
             PasskeyError::Cancelled => Failure::NotConfirmed,
@@ -100,10 +118,10 @@ pub async fn confirm_it_is_you() -> Result<AuthenticationOptions, Failure> {
         })?;
     api::fresh_proof_finish(&Assertion {
         ceremony_id: options.ceremony_id,
-        credential: used.credential,
+        credential: used.credential.clone(),
     })
     .await?;
-    Ok(options)
+    Ok((options, used))
 }
 
 /// Makes an account-critical `call`; when the server asks for a fresh proof, announces
@@ -130,7 +148,7 @@ where
 pub async fn sign_up(session: Session, display_name: String) -> Result<SignedUp, Failure> {
     let account = AccountIdentity::generate();
     let recovery_code = RecoveryCode::generate();
-    let recovery = unlocking::recovery_setup(&account, &recovery_code);
+    let recovery = RecoverySetup::of(&account, &recovery_code);
 
     let options = api::sign_up_start(&RegistrationStart {
         display_name,
@@ -387,7 +405,7 @@ pub async fn new_recovery_code(
 ) -> Result<RecoveryCode, Failure> {
     let account = session.account_identity().ok_or(Failure::NotUnlocked)?;
     let code = RecoveryCode::generate();
-    let setup = unlocking::recovery_setup(&account, &code);
+    let setup = RecoverySetup::of(&account, &code);
     confirmed(announce, || api::set_recovery_code(&setup)).await?;
     Ok(code)
 }

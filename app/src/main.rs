@@ -3,6 +3,7 @@
 //! Everything that touches a record (decryption, import, sharing) happens here, on the
 //! user's device; the server only ever receives ciphertext.
 
+mod account_keys;
 mod api;
 mod blob;
 mod caring;

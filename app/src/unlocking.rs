@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use folio_shared::api::account::{AccountUnlock, RecoverySetup, UnlockKey};
+use folio_shared::api::account::{AccountUnlock, UnlockKey};
 use folio_shared::api::{CreateVault, VaultKeyWrap, VaultSummary};
 use folio_shared::keys::{
     AccountIdentity, KeyEpoch, KeyError, RecoveryCode, Unlocker, UnlockerRecipient, VaultIdentity,
@@ -92,15 +92,6 @@ pub fn wrap_for_device(account: &AccountIdentity, recipient: &str) -> Result<Unl
     Ok(UnlockKey {
         wrapped_key: encode(account.wrap_to(&recipient).as_bytes()),
     })
-}
-
-/// What the server keeps for a recovery code: the wrap it unlocks and its sign-in verifier.
-pub fn recovery_setup(account: &AccountIdentity, code: &RecoveryCode) -> RecoverySetup {
-    let recipient = Unlocker::from_recovery_code(code).recipient();
-    RecoverySetup {
-        wrapped_key: encode(account.wrap_to(&recipient).as_bytes()),
-        verifier: encode(&code.sign_in_verifier()),
-    }
 }
 
 /// Opens the account identity with the PRF output of the passkey that just signed in.

@@ -15,6 +15,7 @@ use folio_shared::vault::{SealedSegment, VaultId};
 use reqwest::StatusCode;
 
 pub mod account;
+pub mod account_keys;
 pub mod care;
 pub mod fresh_proof;
 pub mod roster;

@@ -4,6 +4,7 @@
 //! to show the user what went wrong.
 
 pub mod account;
+pub mod account_keys;
 pub mod care;
 pub mod roster;
 pub mod share;

@@ -5,6 +5,7 @@
 //! Data flows one way through its modules: importers produce [`record::Entry`] values,
 //! the vault seals them into segments, and the API types carry only ciphertext.
 
+pub mod account_keys;
 pub mod api;
 pub mod care;
 pub mod clinical_view;

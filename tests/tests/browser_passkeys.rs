@@ -647,3 +647,106 @@ async fn the_new_recovery_code_can_be_copied_and_downloaded_and_holds_the_links_
     browser.close().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_device_gives_the_account_new_keys_and_a_new_recovery_code() {
+    let server = start_server().await;
+    let browser = Browser::launch(PHONE.0, PHONE.1).await;
+    let page = browser.open(&server.public("/signup")).await;
+    add_virtual_authenticator(&page, true).await;
+    let old_code = sign_up(&page, "Grace Example", "passkeys-revoke-signup.png").await;
+    expect_vault_unlocked(&page).await;
+    let http = reqwest::Client::new();
+
+    // A linked device, which the app gives the account key.
+    click(&page, ".masthead a[href=\"/settings\"]").await;
+    click(&page, "#devices-title ~ button").await;
+    let pairing_code = text_of(&page, "[data-testid=pairing-code]").await;
+    let device_key = DeviceKey::generate();
+    let paired: PairedDevice = http
+        .post(server.url("/api/v1/pairings/redeem"))
+        .json(&RedeemPairing {
+            code: pairing_code,
+            device_name: "Lost tablet".into(),
+            device_recipient: Unlocker::from_device_key(&device_key)
+                .recipient()
+                .to_string(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the pairing code is redeemed")
+        .json()
+        .await
+        .unwrap();
+    wait_for(
+        &page,
+        "(document.querySelector('[data-testid=device-list]')||{}).innerText?.includes('Unlocks') ? 'keyed' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+    let before: AccountUnlock = http
+        .get(server.url("/api/v1/account/unlock"))
+        .bearer_auth(&paired.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Revoke it: the passkey confirms, and a new recovery code is shown with what happened.
+    click(&page, "[data-testid=device-list] .item-actions button.danger").await;
+    click(&page, "[data-testid=device-list] .item-actions button.danger").await;
+    let new_code = text_of(&page, "[data-testid=recovery-code]").await;
+    assert_eq!(new_code.len(), 7 * 5 + 6, "a printed code: {new_code}");
+    assert_ne!(new_code, old_code);
+    let words = text_of(&page, "#recovery-code-title ~ .notice").await;
+    assert!(
+        words.contains("“Lost tablet” is signed out") && words.contains("new keys"),
+        "{words}"
+    );
+    screenshot(&page, "passkeys-revoke-new-code.png").await;
+    click(&page, "#recovery-code-saved").await;
+    click(&page, "#recovery-code-title ~ button.primary").await;
+
+    // The lost device is signed out; the account's keys are new, and this passkey opens them.
+    let device = http
+        .get(server.url("/api/v1/account"))
+        .bearer_auth(&paired.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(device.status(), 401, "the revoked device is signed out");
+    let after: AccountUnlock = serde_json::from_value(
+        page.evaluate("fetch('/api/v1/account/unlock').then(answer => answer.json())")
+            .await
+            .expect("the unlock is read")
+            .into_value()
+            .expect("JSON"),
+    )
+    .unwrap();
+    assert_ne!(after.account_recipient, before.account_recipient);
+    assert_eq!(after.passkeys.len(), 1, "this passkey keeps its way in");
+    assert!(after.device.is_none());
+
+    // The record, given a new key, opens after a reload with this passkey alone.
+    page.reload().await.expect("a reload");
+    click(&page, "#locked ~ .actions a[href=\"/unlock\"]").await;
+    click(&page, "#unlock-title ~ button.primary").await;
+    expect_vault_unlocked(&page).await;
+    let vaults: Vec<serde_json::Value> = serde_json::from_value(
+        page.evaluate("fetch('/api/v1/vaults').then(answer => answer.json())")
+            .await
+            .expect("the records are read")
+            .into_value()
+            .expect("JSON"),
+    )
+    .unwrap();
+    assert_eq!(vaults[0]["epoch"], 2, "the record got a new key: {vaults:?}");
+    assert_eq!(vaults[0]["rotation_due"], false, "{vaults:?}");
+
+    browser.close().await;
+    server.stop().await;
+}

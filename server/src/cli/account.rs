@@ -72,6 +72,23 @@ pub enum AccountCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// List the account's devices that are still signed in.
+    Devices {
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Revoke a device (a lost phone, an old computer) and give the account new keys, so
+    /// that what it kept opens nothing added afterwards. Prints a new recovery code.
+    RevokeDevice {
+        /// The device's id, from `folio account devices`.
+        device: Uuid,
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +133,14 @@ pub async fn run(args: AccountArgs) -> Result<()> {
         AccountCommand::SignOutEverywhere { profile, output } => {
             sign_out_everywhere(&profile.path, &output).await
         }
+        AccountCommand::Devices { profile, output } => {
+            super::devices::list(&profile.path, &output).await
+        }
+        AccountCommand::RevokeDevice {
+            device,
+            profile,
+            output,
+        } => super::devices::revoke(&profile.path, device, &output).await,
     }
 }
 
@@ -152,7 +177,6 @@ async fn create(server: Url, path: &Path, name: &str, force: bool, output: &Outp
         .context("starting the sign-up")?;
     let credential = passkey.register(&origin, options.options)?;
     let prf_unlocker = Unlocker::from_passkey_prf(&passkey.prf(PASSKEY_PRF_INPUT));
-    let recovery_unlocker = Unlocker::from_recovery_code(&recovery);
     let session = client
         .register_finish(&SignUp {
             ceremony_id: options.ceremony_id,
@@ -161,10 +185,7 @@ async fn create(server: Url, path: &Path, name: &str, force: bool, output: &Outp
             prf_enabled: true,
             account_recipient: account.recipient().to_string(),
             passkey_wrapped_key: Some(b64(account.wrap_to(&prf_unlocker.recipient()).as_bytes())),
-            recovery: RecoverySetup {
-                wrapped_key: b64(account.wrap_to(&recovery_unlocker.recipient()).as_bytes()),
-                verifier: b64(&recovery.sign_in_verifier()),
-            },
+            recovery: RecoverySetup::of(&account, &recovery),
         })
         .await
         .context("finishing the sign-up")?;

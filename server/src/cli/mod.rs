@@ -4,6 +4,7 @@
 pub mod account;
 pub mod allocator;
 pub mod care;
+pub mod devices;
 pub mod drop_set_aside;
 pub mod export;
 pub mod fresh_proof;

@@ -102,7 +102,7 @@ pub async fn redeem_pairing(
     ))
 }
 
-/// The account's devices (phone apps, the CLI), newest first, revoked ones included.
+/// The account's devices (phone apps, the CLI) that are still signed in, oldest first.
 #[utoipa::path(get, path = "/api/v1/account/devices", tag = "devices",
     security(("device_token" = []), ("session" = [])),
     responses((status = 200, description = "The account's devices", body = Vec<DeviceSummary>)))]

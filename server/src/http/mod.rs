@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod account;
+pub mod account_keys;
 pub mod assets;
 pub mod auth;
 pub mod care;
@@ -179,7 +180,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::create_pairing))
         .routes(routes!(devices::list_devices))
         .routes(routes!(devices::set_device_unlock))
-        .routes(routes!(devices::revoke_device));
+        .routes(routes!(devices::revoke_device))
+        .routes(routes!(account_keys::list_vault_keys));
     // Every endpoint that takes a credential or a code from an unauthenticated client.
     let authentication = OpenApiRouter::new()
         .routes(routes!(sign_in::register_start))
@@ -215,6 +217,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
             vaults::COMPACTION_LIMIT,
         ))
         .merge(limited(attachments, vaults::ATTACHMENT_LIMIT as usize))
+        .merge(limited(
+            OpenApiRouter::new().routes(routes!(account_keys::rotate_keys)),
+            account_keys::ROTATION_LIMIT,
+        ))
         .merge(limited(
             OpenApiRouter::new().routes(routes!(shares::create_share, shares::list_shares)),
             shares::SHARE_LIMIT,

@@ -3,6 +3,7 @@
 //! Everything that must survive a restart or be seen by every server behind a load balancer
 //! (sessions, challenges, rate limits, segments) lives here, so servers stay stateless.
 
+pub mod account_keys;
 pub mod accounts;
 pub mod blobs;
 pub mod ceremonies;

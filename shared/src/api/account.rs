@@ -88,6 +88,19 @@ pub struct RecoverySetup {
     pub verifier: String,
 }
 
+impl RecoverySetup {
+    /// What the server keeps for `code` as a way into `account`.
+    pub fn of(account: &crate::keys::AccountIdentity, code: &crate::keys::RecoveryCode) -> Self {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let recipient = crate::keys::Unlocker::from_recovery_code(code).recipient();
+        RecoverySetup {
+            wrapped_key: b64.encode(account.wrap_to(&recipient).as_bytes()),
+            verifier: b64.encode(code.sign_in_verifier()),
+        }
+    }
+}
+
 /// `POST /api/v1/auth/login/start`. With an account id the options list that account's
 /// credentials (for authenticators without discoverable credentials, like the CLI's); without
 /// one the browser lets the user pick a passkey.

@@ -7,17 +7,27 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use crate::account_keys::{self, NewKeys};
 use crate::api;
 use crate::ceremonies;
 use crate::components::alert::{Alert, Progress};
+use crate::components::recovery_code::RecoveryCodeReveal;
 use crate::dates;
 use crate::session::Session;
 
 /// How often the list is re-read while a pairing code is open, to catch the new device.
 const PAIRING_POLL: Duration = Duration::from_secs(2);
 
+/// A revoked device's aftermath: the new recovery code and what the patient should know.
+#[derive(Clone)]
+struct Revoked {
+    code: String,
+    words: String,
+}
+
 /// Devices with their own key (the phone app, the command-line client): link one with a
-/// pairing code, and give it the account key once it has joined; revoke one.
+/// pairing code, and give it the account key once it has joined; revoke one, which gives
+/// the account new keys and a new recovery code.
 #[component]
 pub fn Devices() -> impl IntoView {
     let session = Session::expect();
@@ -25,6 +35,7 @@ pub fn Devices() -> impl IntoView {
     let pairing = RwSignal::new(None::<Pairing>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let revoked = RwSignal::new(None::<Revoked>);
 
     spawn_local(async move {
         match api::devices().await {
@@ -49,7 +60,7 @@ pub fn Devices() -> impl IntoView {
         });
     };
 
-    view! {
+    let list = move || view! {
         <section class="card" aria-labelledby="devices-title">
             <h2 id="devices-title">"Linked devices"</h2>
             <p class="muted">
@@ -65,7 +76,7 @@ pub fn Devices() -> impl IntoView {
                     <ul class="items" data-testid="device-list">
                         {list
                             .into_iter()
-                            .map(|device| view! { <DeviceItem device=device devices=devices error=error/> })
+                            .map(|device| view! { <DeviceItem device=device devices=devices error=error revoked=revoked/> })
                             .collect_view()}
                     </ul>
                 }.into_any(),
@@ -80,7 +91,37 @@ pub fn Devices() -> impl IntoView {
             }}
             <Alert message=error/>
         </section>
+    };
+    move || match revoked.get() {
+        Some(Revoked { code, words }) => view! {
+            <RecoveryCodeReveal code=code warning=Some(words) on_continue=move || revoked.set(None)/>
+        }
+        .into_any(),
+        None => list().into_any(),
     }
+}
+
+/// What happened, in words, beside the new recovery code.
+fn after_revoking(name: &str, keys: &NewKeys) -> String {
+    let mut words = format!(
+        "“{name}” is signed out, and your account has new keys: what that device kept opens \
+         nothing added from now on. Your other linked devices were signed out too; link them \
+         again. Your other passkeys ask for this new recovery code once."
+    );
+    if !keys.passkey_kept {
+        words.push_str(
+            " The passkey you used cannot unlock by itself, so enter this code when you next \
+             sign in.",
+        );
+    }
+    if !keys.records_due.is_empty() {
+        words.push_str(&format!(
+            " {} still need a new key: open Caregivers for each and choose “Rotate the key \
+             now”.",
+            keys.records_due.join(", ")
+        ));
+    }
+    words
 }
 
 /// Re-reads the device list while the pairing is open, and wraps the account key to each
@@ -176,24 +217,30 @@ fn DeviceItem(
     device: DeviceSummary,
     devices: RwSignal<Option<Vec<DeviceSummary>>>,
     error: RwSignal<Option<String>>,
+    revoked: RwSignal<Option<Revoked>>,
 ) -> impl IntoView {
+    let session = Session::expect();
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let progress = RwSignal::new(None::<String>);
     let id = device.id;
     let name = device.name.clone();
+    // Kept apart, so the handler stays `Copy` for the view that re-creates the button.
+    let stored_name = StoredValue::new(name.clone());
     let revoke = move |_| {
         busy.set(true);
+        let name = stored_name.get_value();
         spawn_local(async move {
             let announce = move |prompt: &str| progress.set(Some(prompt.to_owned()));
-            match ceremonies::confirmed(announce, || api::revoke_device(id)).await {
-                Ok(()) => {
+            match account_keys::revoke_device(session, id, announce).await {
+                Ok(keys) => {
                     error.set(None);
-                    devices.update(|list| {
-                        if let Some(list) = list {
-                            list.retain(|device| device.id != id);
-                        }
-                    });
+                    // Every other device was signed out with it.
+                    devices.set(Some(Vec::new()));
+                    revoked.set(Some(Revoked {
+                        code: keys.recovery_code.to_string(),
+                        words: after_revoking(&name, &keys),
+                    }));
                 }
                 Err(failure) => error.set(Some(failure.to_string())),
             }
@@ -225,7 +272,10 @@ fn DeviceItem(
             {move || if confirming.get() {
                 view! {
                     <div class="item-actions" role="group" aria-label="Confirm revoking">
-                        <span>{format!("Revoke “{name}”? It will lose access at once.")}</span>
+                        <span>{format!(
+                            "Revoke “{name}”? It loses access at once, your account gets new keys \
+                             and a new recovery code, and your other devices are signed out."
+                        )}</span>
                         <button type="button" class="danger" disabled=move || busy.get() on:click=revoke>
                             "Yes, revoke"
                         </button>
