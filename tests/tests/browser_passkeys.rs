@@ -731,10 +731,17 @@ async fn revoking_a_device_gives_the_account_new_keys_and_a_new_recovery_code() 
     assert_eq!(after.passkeys.len(), 1, "this passkey keeps its way in");
     assert!(after.device.is_none());
 
-    // The record, given a new key, opens after a reload with this passkey alone.
+    // The record, given a new key, opens after a reload with this passkey alone (the
+    // settings page asks to unlock first, and returns there).
     page.reload().await.expect("a reload");
-    click(&page, "#locked ~ .actions a[href=\"/unlock\"]").await;
     click(&page, "#unlock-title ~ button.primary").await;
+    wait_for(
+        &page,
+        "document.querySelector('#devices-title') ? 'settings' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+    click(&page, ".masthead a[href=\"/\"]").await;
     expect_vault_unlocked(&page).await;
     let vaults: Vec<serde_json::Value> = serde_json::from_value(
         page.evaluate("fetch('/api/v1/vaults').then(answer => answer.json())")
