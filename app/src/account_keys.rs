@@ -37,7 +37,10 @@ pub async fn revoke_device(
     announce: impl Fn(&'static str),
 ) -> Result<NewKeys, Failure> {
     let old = session.account_identity().ok_or(Failure::NotUnlocked)?;
-    let account_id = session.info_untracked().ok_or(Failure::NotUnlocked)?.account_id;
+    let account_id = session
+        .info_untracked()
+        .ok_or(Failure::NotUnlocked)?
+        .account_id;
     announce(CONFIRM_PROMPT);
     let (passkey_id, prf) = ceremonies::confirm_keeping_prf().await?;
 
@@ -45,9 +48,9 @@ pub async fn revoke_device(
         .await?
         .into_iter()
         .map(|key| {
-            let wrapped = URL_SAFE_NO_PAD
-                .decode(&key.wrapped_key)
-                .map_err(|_| Failure::Keys("Folio's server sent a record key that is not readable.".into()))?;
+            let wrapped = URL_SAFE_NO_PAD.decode(&key.wrapped_key).map_err(|_| {
+                Failure::Keys("Folio's server sent a record key that is not readable.".into())
+            })?;
             Ok(HeldVaultKey {
                 vault: VaultId(key.vault_id),
                 epoch: KeyEpoch(key.epoch),
@@ -72,7 +75,9 @@ pub async fn revoke_device(
         &held,
         &lists,
         KeptUnlockers {
-            passkey: passkey_unlocker.as_ref().map(|unlocker| (passkey_id, unlocker)),
+            passkey: passkey_unlocker
+                .as_ref()
+                .map(|unlocker| (passkey_id, unlocker)),
             device: None,
         },
         Some(device),

@@ -104,7 +104,9 @@ pub async fn confirm_keeping_prf() -> Result<(Uuid, Option<PrfOutput>), Failure>
         .iter()
         .find(|passkey| passkey.credential_id == used.credential.id)
         .map(|passkey| passkey.id)
-        .ok_or_else(|| Failure::Keys("The passkey you used is not one of this account's.".into()))?;
+        .ok_or_else(|| {
+            Failure::Keys("The passkey you used is not one of this account's.".into())
+        })?;
     Ok((id, used.prf))
 }
 

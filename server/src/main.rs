@@ -45,6 +45,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_client_tracing();
             folio_server::cli::export::run(args).await?;
         }
+        Command::Meds(args) => {
+            init_client_tracing();
+            folio_server::cli::meds::run(args).await?;
+        }
         Command::DropSetAside(args) => {
             init_client_tracing();
             folio_server::cli::drop_set_aside::run(args).await?;

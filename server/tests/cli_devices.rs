@@ -64,14 +64,24 @@ fn a_revoked_device_is_signed_out_and_the_record_gets_new_keys() {
     let created = create_account(&server, phone);
     let first = dir.path().join("first.json");
     write_bundle(&first, "Peanut");
-    let imported = folio_json(&["import", "--profile", phone, "--json", first.to_str().unwrap()]);
+    let imported = folio_json(&[
+        "import",
+        "--profile",
+        phone,
+        "--json",
+        first.to_str().unwrap(),
+    ]);
     let vault = imported["vault"].as_str().unwrap().to_owned();
     let lost = second_device(phone, laptop);
 
     let devices = folio_json(&["account", "devices", "--profile", phone, "--json"]);
     let devices = devices.as_array().unwrap();
     assert_eq!(devices.len(), 2, "{devices:?}");
-    assert!(devices.iter().any(|d| d["id"] == lost.as_str() && d["current"] == false));
+    assert!(
+        devices
+            .iter()
+            .any(|d| d["id"] == lost.as_str() && d["current"] == false)
+    );
 
     let own = devices.iter().find(|d| d["current"] == true).unwrap()["id"]
         .as_str()
@@ -83,7 +93,14 @@ fn a_revoked_device_is_signed_out_and_the_record_gets_new_keys() {
     let refused = failure(&["account", "revoke-device", &unknown, "--profile", phone]);
     assert!(refused.contains("no device"), "{refused}");
 
-    let revoked = folio_json(&["account", "revoke-device", &lost, "--profile", phone, "--json"]);
+    let revoked = folio_json(&[
+        "account",
+        "revoke-device",
+        &lost,
+        "--profile",
+        phone,
+        "--json",
+    ]);
     assert_eq!(revoked["revoked_device"], lost.as_str());
     assert_eq!(revoked["devices_signed_out"], 1);
     assert_eq!(revoked["records_rekeyed"], json!([vault]));
@@ -94,11 +111,20 @@ fn a_revoked_device_is_signed_out_and_the_record_gets_new_keys() {
 
     // The revoked device reads nothing; this one reads the record and adds to it.
     let stopped = failure(&["records", "--profile", laptop, "--json"]);
-    assert!(stopped.contains("401") || stopped.contains("signed in"), "{stopped}");
+    assert!(
+        stopped.contains("401") || stopped.contains("signed in"),
+        "{stopped}"
+    );
     assert_eq!(allergies(phone, None), 1);
     let second = dir.path().join("second.json");
     write_bundle(&second, "Penicillin");
-    folio_json(&["import", "--profile", phone, "--json", second.to_str().unwrap()]);
+    folio_json(&[
+        "import",
+        "--profile",
+        phone,
+        "--json",
+        second.to_str().unwrap(),
+    ]);
     assert_eq!(allergies(phone, None), 2);
     let me = folio_json(&["account", "whoami", "--profile", phone, "--json"]);
     assert_eq!(me["account_id"], created["account_id"]);
@@ -121,24 +147,56 @@ fn a_caregiver_who_revokes_a_device_keeps_helping_and_the_owner_accepts_their_ne
     create_account(&server, carer);
     let record = dir.path().join("record.json");
     write_bundle(&record, "Peanut");
-    let imported = folio_json(&["import", "--profile", owner, "--json", record.to_str().unwrap()]);
+    let imported = folio_json(&[
+        "import",
+        "--profile",
+        owner,
+        "--json",
+        record.to_str().unwrap(),
+    ]);
     let vault = imported["vault"].as_str().unwrap().to_owned();
 
     let invited = folio_json(&[
-        "care", "invite", "--profile", owner, "--role", "manager", "--name", "Sam", "--json",
+        "care",
+        "invite",
+        "--profile",
+        owner,
+        "--role",
+        "manager",
+        "--name",
+        "Sam",
+        "--json",
     ]);
     let id = invited["id"].as_str().unwrap().to_owned();
     let link = invited["link"].as_str().unwrap().to_owned();
     let accepted = folio_json(&["care", "accept", &link, "--profile", carer, "--json"]);
     let code = accepted["safety_code"].as_str().unwrap().to_owned();
     folio_json(&[
-        "care", "confirm", &id, "--profile", owner, "--code", &code, "--json",
+        "care",
+        "confirm",
+        &id,
+        "--profile",
+        owner,
+        "--code",
+        &code,
+        "--json",
     ]);
     assert_eq!(allergies(carer, Some(&vault)), 1);
 
     let lost = second_device(carer, carer_tablet);
-    let revoked = folio_json(&["account", "revoke-device", &lost, "--profile", carer, "--json"]);
-    assert_eq!(revoked["records_rekeyed"], json!([]), "the caregiver owns no record");
+    let revoked = folio_json(&[
+        "account",
+        "revoke-device",
+        &lost,
+        "--profile",
+        carer,
+        "--json",
+    ]);
+    assert_eq!(
+        revoked["records_rekeyed"],
+        json!([]),
+        "the caregiver owns no record"
+    );
 
     // The caregiver still reads and writes the record with the new keys; the owner's client
     // verifies the caregiver's new-keys entry and what they wrote with them.
@@ -146,12 +204,25 @@ fn a_caregiver_who_revokes_a_device_keeps_helping_and_the_owner_accepts_their_ne
     let more = dir.path().join("more.json");
     write_bundle(&more, "Latex");
     folio_json(&[
-        "import", "--profile", carer, "--vault", &vault, "--json", more.to_str().unwrap(),
+        "import",
+        "--profile",
+        carer,
+        "--vault",
+        &vault,
+        "--json",
+        more.to_str().unwrap(),
     ]);
     assert_eq!(allergies(owner, None), 2);
     let records = folio_json(&["records", "--profile", owner, "--json"]);
     assert_eq!(records["set_aside"], json!([]), "{records:#}");
-    failure(&["records", "--profile", carer_tablet, "--vault", &vault, "--json"]);
+    failure(&[
+        "records",
+        "--profile",
+        carer_tablet,
+        "--vault",
+        &vault,
+        "--json",
+    ]);
 }
 
 /// Runs a verb without `--json` that must succeed; its standard output.

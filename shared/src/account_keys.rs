@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::api::account::RecoverySetup;
 use crate::api::account_keys::{
-    AccountKeyRotation, MemberKeysUpdate, AccountVaultKey, RotatedPasskeyUnlock,
+    AccountKeyRotation, AccountVaultKey, MemberKeysUpdate, RotatedPasskeyUnlock,
 };
 use crate::api::roster::AccountSigningKey;
 use crate::keys::{
@@ -137,10 +137,12 @@ pub fn replace_account_keys(
         account_recipient: recipient.to_string(),
         signing_key: AccountSigningKey::of(&signing_key, &identity),
         recovery: RecoverySetup::of(&identity, &recovery_code),
-        passkey: keep.passkey.map(|(passkey_id, unlocker)| RotatedPasskeyUnlock {
-            passkey_id,
-            wrapped_key: b64(identity.wrap_to(&unlocker.recipient()).as_bytes()),
-        }),
+        passkey: keep
+            .passkey
+            .map(|(passkey_id, unlocker)| RotatedPasskeyUnlock {
+                passkey_id,
+                wrapped_key: b64(identity.wrap_to(&unlocker.recipient()).as_bytes()),
+            }),
         device_wrapped_key: keep
             .device
             .map(|unlocker| b64(identity.wrap_to(&unlocker.recipient()).as_bytes())),

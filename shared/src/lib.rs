@@ -14,6 +14,7 @@ pub mod export;
 pub mod fhir;
 pub mod import;
 pub mod keys;
+pub mod medication_safety;
 pub mod patient_identity;
 pub mod patient_reported;
 pub mod record;

@@ -78,7 +78,11 @@ async fn replacement(
     .unwrap()
 }
 
-async fn send(server: &TestServer, token: &str, request: &AccountKeyRotation) -> (StatusCode, Value) {
+async fn send(
+    server: &TestServer,
+    token: &str,
+    request: &AccountKeyRotation,
+) -> (StatusCode, Value) {
     let response = reqwest::Client::new()
         .post(server.url("/api/v1/account/key-rotations"))
         .bearer_auth(token)
@@ -100,7 +104,11 @@ async fn revoking_a_device_gives_the_account_new_keys_and_the_old_ones_open_noth
     let replaced = replacement(&patient, &roster, &this_device, lost).await;
 
     let (status, body) = send(&server, &patient.token, &replaced.request).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a device token alone: {body}");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a device token alone: {body}"
+    );
     assert_eq!(body["action"], "revoke_device", "{body}");
 
     let old_code = patient.recovery.clone().unwrap();
@@ -218,7 +226,9 @@ async fn revoking_a_device_gives_the_account_new_keys_and_the_old_ones_open_noth
     let keys = client.keys(patient.vault_id).await.unwrap();
     let (_, newest) = keys.iter().find(|(epoch, _)| *epoch == 2).unwrap();
     assert!(newest.unwrap_vault(&patient.account, KeyEpoch(2)).is_err());
-    newest.unwrap_vault(&replaced.identity, KeyEpoch(2)).unwrap();
+    newest
+        .unwrap_vault(&replaced.identity, KeyEpoch(2))
+        .unwrap();
     let list = client
         .checked_roster(patient.vault_id)
         .await
@@ -280,13 +290,19 @@ async fn a_replacement_must_cover_every_key_and_member_list_and_lands_whole_or_n
     missing_key.vault_keys.clear();
     let (status, body) = send(&server, &patient.token, &missing_key).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("record keys"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("record keys"),
+        "{body}"
+    );
 
     let mut missing_list = replaced.request.clone();
     missing_list.member_lists.clear();
     let (status, body) = send(&server, &patient.token, &missing_list).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("member list"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("member list"),
+        "{body}"
+    );
 
     // An entry signed with a key the server does not hold for the account.
     let mut foreign_entry = replaced.request.clone();

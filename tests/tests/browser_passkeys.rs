@@ -697,8 +697,16 @@ async fn revoking_a_device_gives_the_account_new_keys_and_a_new_recovery_code() 
         .unwrap();
 
     // Revoke it: the passkey confirms, and a new recovery code is shown with what happened.
-    click(&page, "[data-testid=device-list] .item-actions button.danger").await;
-    click(&page, "[data-testid=device-list] .item-actions button.danger").await;
+    click(
+        &page,
+        "[data-testid=device-list] .item-actions button.danger",
+    )
+    .await;
+    click(
+        &page,
+        "[data-testid=device-list] .item-actions button.danger",
+    )
+    .await;
     let new_code = text_of(&page, "[data-testid=recovery-code]").await;
     assert_eq!(new_code.len(), 7 * 5 + 6, "a printed code: {new_code}");
     assert_ne!(new_code, old_code);
@@ -751,7 +759,10 @@ async fn revoking_a_device_gives_the_account_new_keys_and_a_new_recovery_code() 
             .expect("JSON"),
     )
     .unwrap();
-    assert_eq!(vaults[0]["epoch"], 2, "the record got a new key: {vaults:?}");
+    assert_eq!(
+        vaults[0]["epoch"], 2,
+        "the record got a new key: {vaults:?}"
+    );
     assert_eq!(vaults[0]["rotation_due"], false, "{vaults:?}");
 
     browser.close().await;

@@ -28,16 +28,16 @@ pub async fn list(path: &Path, output: &Output) -> Result<()> {
         .await
         .context("listing the account's devices")?;
     output.print(&devices, || {
-        devices
-            .iter()
-            .map(describe)
-            .collect::<Vec<_>>()
-            .join("\n")
+        devices.iter().map(describe).collect::<Vec<_>>().join("\n")
     })
 }
 
 fn describe(device: &DeviceSummary) -> String {
-    let this = if device.current { " (this profile)" } else { "" };
+    let this = if device.current {
+        " (this profile)"
+    } else {
+        ""
+    };
     let used = device.last_used_at.map_or("never used".to_owned(), |at| {
         format!("last used {}", at.format("%Y-%m-%d %H:%M UTC"))
     });
@@ -77,7 +77,10 @@ pub async fn revoke(path: &Path, device: Uuid, output: &Output) -> Result<()> {
     }
     let client = profile.client();
     let (old, _) = unlock_to_write(&client, &profile).await?;
-    let known = client.devices().await.context("listing the account's devices")?;
+    let known = client
+        .devices()
+        .await
+        .context("listing the account's devices")?;
     if !known.iter().any(|d| d.id == device) {
         bail!("this account has no device {device} that is still signed in");
     }
@@ -158,10 +161,7 @@ pub async fn revoke(path: &Path, device: Uuid, output: &Output) -> Result<()> {
                  passkeys unlock once more with the new recovery code.",
                 answer.devices_signed_out, answer.sessions_ended
             ),
-            format!(
-                "{} record(s) got a new key.",
-                answer.records_rekeyed.len()
-            ),
+            format!("{} record(s) got a new key.", answer.records_rekeyed.len()),
         ];
         if !answer.records_due.is_empty() {
             lines.push(format!(

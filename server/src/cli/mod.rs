@@ -9,6 +9,7 @@ pub mod drop_set_aside;
 pub mod export;
 pub mod fresh_proof;
 pub mod import;
+pub mod meds;
 pub mod profile;
 pub mod records;
 pub mod share;
@@ -44,6 +45,8 @@ pub enum Command {
     Records(records::RecordsArgs),
     /// Write the whole record as a FHIR Bundle or NDJSON, as the app's export does.
     Export(export::ExportArgs),
+    /// Your medications as one list across every source, with interactions and duplicates.
+    Meds(meds::MedsArgs),
     /// Remove the parts of a record that could not be opened (listed by `folio records`),
     /// as its owner.
     DropSetAside(drop_set_aside::DropSetAsideArgs),

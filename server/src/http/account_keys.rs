@@ -128,7 +128,9 @@ fn checked(request: &AccountKeyRotation, caller: Caller) -> Result<NewAccountKey
         ));
     }
     let device_wrapped_key = match (caller, &request.device_wrapped_key) {
-        (Caller::Device(_), Some(wrapped)) => Some(wire::wrapped_key("device_wrapped_key", wrapped)?),
+        (Caller::Device(_), Some(wrapped)) => {
+            Some(wire::wrapped_key("device_wrapped_key", wrapped)?)
+        }
         (Caller::Device(_), None) => {
             return Err(ApiError::Unprocessable(
                 "a device replacing the account's keys must send `device_wrapped_key`, or it \

@@ -17,8 +17,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{account, device, membership, passkey, session, vault, vault_key};
-use super::passkeys::lock_account;
 use super::memberships;
+use super::passkeys::lock_account;
 use super::recovery_codes;
 use super::rosters::{self, RosterStoreError};
 
@@ -314,12 +314,13 @@ async fn check_member_lists(
     );
     let mut expected = BTreeSet::new();
     for vault_id in candidates {
-        let roster = rosters::roster(db, vault_id)
-            .await
-            .map_err(|source| AccountKeysError::MemberList {
-                vault: vault_id,
-                source,
-            })?;
+        let roster =
+            rosters::roster(db, vault_id)
+                .await
+                .map_err(|source| AccountKeysError::MemberList {
+                    vault: vault_id,
+                    source,
+                })?;
         if roster.is_some_and(|r| r.member(account.id).is_some()) {
             expected.insert(vault_id);
         }

@@ -60,44 +60,48 @@ pub fn Devices() -> impl IntoView {
         });
     };
 
-    let list = move || view! {
-        <section class="card" aria-labelledby="devices-title">
-            <h2 id="devices-title">"Linked devices"</h2>
-            <p class="muted">
-                "The Folio phone app and command-line client keep their own key. Once linked, "
-                "they open your records without a passkey."
-            </p>
-            {move || match devices.get() {
-                None => view! { <p class="muted">"Loading your devices…"</p> }.into_any(),
-                Some(list) if list.is_empty() => {
-                    view! { <p data-testid="device-list">"No linked devices."</p> }.into_any()
-                }
-                Some(list) => view! {
-                    <ul class="items" data-testid="device-list">
-                        {list
-                            .into_iter()
-                            .map(|device| view! { <DeviceItem device=device devices=devices error=error revoked=revoked/> })
-                            .collect_view()}
-                    </ul>
-                }.into_any(),
-            }}
-            {move || match pairing.get() {
-                Some(open) => view! { <PairingCode pairing=open on_close=move || pairing.set(None)/> }.into_any(),
-                None => view! {
-                    <button type="button" disabled=move || busy.get() on:click=link_device>
-                        "Link a device"
-                    </button>
-                }.into_any(),
-            }}
-            <Alert message=error/>
-        </section>
+    let list = move || {
+        view! {
+            <section class="card" aria-labelledby="devices-title">
+                <h2 id="devices-title">"Linked devices"</h2>
+                <p class="muted">
+                    "The Folio phone app and command-line client keep their own key. Once linked, "
+                    "they open your records without a passkey."
+                </p>
+                {move || match devices.get() {
+                    None => view! { <p class="muted">"Loading your devices…"</p> }.into_any(),
+                    Some(list) if list.is_empty() => {
+                        view! { <p data-testid="device-list">"No linked devices."</p> }.into_any()
+                    }
+                    Some(list) => view! {
+                        <ul class="items" data-testid="device-list">
+                            {list
+                                .into_iter()
+                                .map(|device| view! { <DeviceItem device=device devices=devices error=error revoked=revoked/> })
+                                .collect_view()}
+                        </ul>
+                    }.into_any(),
+                }}
+                {move || match pairing.get() {
+                    Some(open) => view! { <PairingCode pairing=open on_close=move || pairing.set(None)/> }.into_any(),
+                    None => view! {
+                        <button type="button" disabled=move || busy.get() on:click=link_device>
+                            "Link a device"
+                        </button>
+                    }.into_any(),
+                }}
+                <Alert message=error/>
+            </section>
+        }
     };
-    move || match revoked.get() {
+    move || {
+        match revoked.get() {
         Some(Revoked { code, words }) => view! {
             <RecoveryCodeReveal code=code warning=Some(words) on_continue=move || revoked.set(None)/>
         }
         .into_any(),
         None => list().into_any(),
+    }
     }
 }
 
