@@ -57,6 +57,42 @@ async fn set_presence(page: &Page, authenticator: &AuthenticatorId, answers: boo
     .expect("the authenticator's presence is set");
 }
 
+/// Links a device from the open settings page: the test plays the device, redeeming the
+/// pairing code with a key of its own. Returns the device's answer and its key.
+async fn pair_device(page: &Page, server: &TestServer, name: &str) -> (PairedDevice, DeviceKey) {
+    click(page, "#devices-title ~ button").await;
+    let pairing_code = text_of(page, "[data-testid=pairing-code]").await;
+    let device_key = DeviceKey::generate();
+    let paired = reqwest::Client::new()
+        .post(server.url("/api/v1/pairings/redeem"))
+        .json(&RedeemPairing {
+            code: pairing_code,
+            device_name: name.into(),
+            device_recipient: Unlocker::from_device_key(&device_key)
+                .recipient()
+                .to_string(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the pairing code is redeemed")
+        .json()
+        .await
+        .unwrap();
+    (paired, device_key)
+}
+
+/// Waits until the app has given every linked device the account key.
+async fn wait_until_keyed(page: &Page) {
+    wait_for(
+        page,
+        "(document.querySelector('[data-testid=device-list]')||{}).innerText?.includes('Unlocks') ? 'keyed' : ''",
+        Duration::from_secs(30),
+    )
+    .await;
+}
+
 /// Signs out with the masthead button and waits for the signed-out masthead.
 async fn sign_out(page: &Page) {
     click(page, "[data-testid=sign-out]").await;
@@ -376,34 +412,10 @@ async fn settings_manage_passkeys_recovery_code_devices_and_deletion() {
 
     // Link a device: the test plays the device, redeeming the code with its own key; the
     // app, polling, wraps the account key to it.
-    click(&page, "#devices-title ~ button").await;
-    let pairing_code = text_of(&page, "[data-testid=pairing-code]").await;
+    let (paired, device_key) = pair_device(&page, &server, "Test CLI").await;
     screenshot(&page, "passkeys-settings-pairing.png").await;
-    let device_key = DeviceKey::generate();
+    wait_until_keyed(&page).await;
     let http = reqwest::Client::new();
-    let paired: PairedDevice = http
-        .post(server.url("/api/v1/pairings/redeem"))
-        .json(&RedeemPairing {
-            code: pairing_code,
-            device_name: "Test CLI".into(),
-            device_recipient: Unlocker::from_device_key(&device_key)
-                .recipient()
-                .to_string(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .expect("the pairing code is redeemed")
-        .json()
-        .await
-        .unwrap();
-    wait_for(
-        &page,
-        "(document.querySelector('[data-testid=device-list]')||{}).innerText?.includes('Unlocks') ? 'keyed' : ''",
-        Duration::from_secs(30),
-    )
-    .await;
     let unlock: AccountUnlock = http
         .get(server.url("/api/v1/account/unlock"))
         .bearer_auth(&paired.token)
@@ -470,25 +482,7 @@ async fn signing_out_everywhere_ends_this_session_and_every_device() {
 
     // A linked device, paired from settings.
     click(&page, ".masthead a[href=\"/settings\"]").await;
-    click(&page, "#devices-title ~ button").await;
-    let pairing_code = text_of(&page, "[data-testid=pairing-code]").await;
-    let paired: PairedDevice = reqwest::Client::new()
-        .post(server.url("/api/v1/pairings/redeem"))
-        .json(&RedeemPairing {
-            code: pairing_code,
-            device_name: "Old laptop".into(),
-            device_recipient: Unlocker::from_device_key(&DeviceKey::generate())
-                .recipient()
-                .to_string(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .expect("the pairing code is redeemed")
-        .json()
-        .await
-        .unwrap();
+    let (paired, _) = pair_device(&page, &server, "Old laptop").await;
 
     click(&page, "[data-testid=sign-out-everywhere]").await;
     screenshot(&page, "passkeys-sign-out-everywhere.png").await;
@@ -660,32 +654,8 @@ async fn revoking_a_device_gives_the_account_new_keys_and_a_new_recovery_code() 
 
     // A linked device, which the app gives the account key.
     click(&page, ".masthead a[href=\"/settings\"]").await;
-    click(&page, "#devices-title ~ button").await;
-    let pairing_code = text_of(&page, "[data-testid=pairing-code]").await;
-    let device_key = DeviceKey::generate();
-    let paired: PairedDevice = http
-        .post(server.url("/api/v1/pairings/redeem"))
-        .json(&RedeemPairing {
-            code: pairing_code,
-            device_name: "Lost tablet".into(),
-            device_recipient: Unlocker::from_device_key(&device_key)
-                .recipient()
-                .to_string(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .expect("the pairing code is redeemed")
-        .json()
-        .await
-        .unwrap();
-    wait_for(
-        &page,
-        "(document.querySelector('[data-testid=device-list]')||{}).innerText?.includes('Unlocks') ? 'keyed' : ''",
-        Duration::from_secs(30),
-    )
-    .await;
+    let (paired, _) = pair_device(&page, &server, "Lost tablet").await;
+    wait_until_keyed(&page).await;
     let before: AccountUnlock = http
         .get(server.url("/api/v1/account/unlock"))
         .bearer_auth(&paired.token)

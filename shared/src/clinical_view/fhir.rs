@@ -130,7 +130,19 @@ pub fn number(value: &Value, pointer: &str) -> Option<f64> {
 /// Every `system|code` of a CodeableConcept, else its words (lowercased): what two
 /// records of the same fact share.
 pub fn codes_of(concept: &Value) -> Vec<String> {
-    let codes: Vec<String> = concept
+    let codes = codings_of(concept);
+    if codes.is_empty() {
+        concept_text(concept)
+            .map(|text| vec![text.to_lowercase()])
+            .unwrap_or_default()
+    } else {
+        codes
+    }
+}
+
+/// Every `system|code` of a CodeableConcept (a coding without a system as `|code`).
+pub fn codings_of(concept: &Value) -> Vec<String> {
+    concept
         .get("coding")
         .and_then(Value::as_array)
         .into_iter()
@@ -142,12 +154,5 @@ pub fn codes_of(concept: &Value) -> Vec<String> {
                 string(coding, "/system").unwrap_or("")
             ))
         })
-        .collect();
-    if codes.is_empty() {
-        concept_text(concept)
-            .map(|text| vec![text.to_lowercase()])
-            .unwrap_or_default()
-    } else {
-        codes
-    }
+        .collect()
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::RecordResource;
 use super::ingredients::{IngredientTable, Mapping};
-use crate::clinical_view::fhir::{parse_date, resource_type, string};
+use crate::clinical_view::fhir::{codings_of, parse_date, resource_type, string};
 
 /// A pharmacy fill without a days' supply is taken to last this long.
 const DEFAULT_DAYS_SUPPLY: u64 = 30;
@@ -203,7 +203,7 @@ fn medication(
     if let Some(concept) = resource.get("medicationCodeableConcept") {
         return (
             concept_name(concept),
-            codes(concept),
+            codings_of(concept),
             table.map_concept(concept),
         );
     }
@@ -230,7 +230,7 @@ fn medication(
     {
         mapping.strength = stated_strength(medication);
     }
-    (name, codes(code), mapping)
+    (name, codings_of(code), mapping)
 }
 
 /// A Medication's ingredients, when each of them maps.
@@ -264,22 +264,6 @@ fn stated_strength(medication: &Value) -> Option<String> {
 
 fn concept_name(concept: &Value) -> String {
     crate::clinical_view::fhir::concept_text(concept).unwrap_or_else(|| "Unnamed medication".into())
-}
-
-fn codes(concept: &Value) -> Vec<String> {
-    concept
-        .get("coding")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|coding| {
-            let code = string(coding, "/code")?;
-            Some(format!(
-                "{}|{code}",
-                string(coding, "/system").unwrap_or("")
-            ))
-        })
-        .collect()
 }
 
 /// Who prescribed it. A statement's information source counts when it is a clinician (not
