@@ -737,3 +737,55 @@ fn mapping_coverage_over_the_shared_corpus() {
         COVERAGE_GOAL * 100.0
     );
 }
+
+#[test]
+fn an_alert_marked_discussed_stays_listed_but_asks_for_nothing_more() {
+    let meds = [
+        request(
+            "simva",
+            "Simvastatin 40 MG Oral Tablet",
+            "Dr Rivera",
+            "Cardiology",
+        ),
+        request(
+            "clari",
+            "Clarithromycin 500 MG Oral Tablet",
+            "Dr Okafor",
+            "Urgent care",
+        ),
+    ];
+    let before = run(&meds);
+    assert_eq!(before.to_act_on().count(), 1);
+    let alert = &before.alerts[0];
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let mark = folio_shared::medication_safety::discussed::discussed_entry(alert, now);
+    let Op::Put { resource, source } = &mark.op else {
+        panic!("a mark is a put");
+    };
+    assert!(source.patient_reported);
+    assert_eq!(
+        mark.id.as_str(),
+        format!("Basic/{}", resource["id"].as_str().unwrap())
+    );
+
+    let mut resources: Vec<(String, Value, &str)> = meds
+        .iter()
+        .map(|m| (format!("{}/{}", m.kind, m.id), m.resource(), m.provider))
+        .collect();
+    resources.push((mark.id.to_string(), resource.clone(), "Folio"));
+    let records: Vec<RecordResource<'_>> = resources
+        .iter()
+        .map(|(id, resource, provider)| RecordResource {
+            id,
+            resource,
+            provider: Some(provider),
+        })
+        .collect();
+    let after = check(&records, today()).unwrap();
+    assert_eq!(after.alerts.len(), 1, "still listed");
+    assert_eq!(after.alerts[0].discussed_on.as_deref(), Some("2026-12-01"));
+    assert_eq!(after.to_act_on().count(), 0);
+    // Marking again names the same entry: it replaces the mark.
+    let again = folio_shared::medication_safety::discussed::discussed_entry(alert, Utc::now());
+    assert_eq!(again.id, mark.id);
+}

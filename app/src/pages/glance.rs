@@ -7,6 +7,7 @@ use folio_shared::clinical_view::{ClinicalView, Item, PatientBanner, Series, rea
 use std::time::Duration;
 
 use leptos::prelude::*;
+use serde_json::Value;
 
 use crate::milestones;
 use crate::offline::LogSync;
@@ -19,6 +20,68 @@ use crate::set_aside::{SetAsideNotice, SetAsideWarning};
 
 /// Items a card shows before "and N more".
 const SHOWN: usize = 3;
+
+/// The record's medication resources and what they refer to (`id`, resource, provider), for
+/// the medicines card, which checks them in a module fetched after the summary is shown
+/// (`pages/record/medication_checks.rs`).
+#[derive(Clone, Copy)]
+pub struct GlanceMedications(pub StoredValue<Vec<(String, Value, Option<String>)>>);
+
+/// Resource types the medicines check reads: the medicines, who prescribed them, and the
+/// patient's "discussed" marks (`Basic`).
+fn read_for_medicines(resource_type: &str) -> bool {
+    matches!(
+        resource_type,
+        "MedicationRequest"
+            | "MedicationStatement"
+            | "MedicationDispense"
+            | "Medication"
+            | "Practitioner"
+            | "PractitionerRole"
+            | "Basic"
+    )
+}
+
+/// What the medicines check needs of the record; empty when fewer than two medicines are
+/// recorded (nothing to check together, and nothing to fetch).
+fn medicines_of(record: &OpenRecord) -> Vec<(String, Value, Option<String>)> {
+    let medicines = record
+        .contents
+        .iter()
+        .filter(|(_, stored)| {
+            matches!(
+                resource_type_of(&stored.resource),
+                "MedicationRequest" | "MedicationStatement" | "MedicationDispense"
+            )
+        })
+        .count();
+    if medicines < 2 {
+        return Vec::new();
+    }
+    record
+        .contents
+        .iter()
+        .filter(|(_, stored)| read_for_medicines(resource_type_of(&stored.resource)))
+        .map(|(id, stored)| {
+            (
+                id.as_str().to_owned(),
+                stored.resource.clone(),
+                stored
+                    .source
+                    .provider
+                    .clone()
+                    .or_else(|| stored.source.file.clone()),
+            )
+        })
+        .collect()
+}
+
+fn resource_type_of(resource: &Value) -> &str {
+    resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
 
 /// What one card shows: its first few items, and how many more the full list holds.
 #[derive(Clone)]
@@ -76,33 +139,57 @@ pub fn Glance(vault: VaultSummary) -> impl IntoView {
         async move {
             // Only what the cards read is parsed: claims, encounters and procedures are
             // most of a record and appear on no card.
-            let record = OpenRecord::open_part(session, vault, read_at_a_glance).await?;
+            let record = OpenRecord::open_part(session, vault, |kind| {
+                read_at_a_glance(kind) || read_for_medicines(kind)
+            })
+            .await?;
             let cards = Cards::of(summary_of(&record));
             milestones::reached(milestones::SUMMARY_BUILT);
             let sync = record.sync;
             let set_aside = SetAsideNotice::of(&record);
+            let medicines = medicines_of(&record);
             // Freeing 30,000 decrypted resources takes a while: after the cards are shown.
             set_timeout(move || drop(record), Duration::ZERO);
-            Ok::<_, String>((cards, sync, set_aside))
+            Ok::<_, String>((cards, sync, set_aside, medicines))
         }
     });
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Decrypting your record…"</p> }>
             {move || summary.get().map(|opened| match opened {
-                Ok((cards, sync, set_aside)) => {
+                Ok((cards, sync, set_aside, medicines)) => {
                     let offline = matches!(sync, LogSync::KeptCopy { .. });
+                    let medicines = (!medicines.is_empty()).then(|| {
+                        provide_context(GlanceMedications(StoredValue::new(medicines)));
+                        view! { <MedicinesCard/> }
+                    });
                     view! {
                     {set_aside.map(|notice| view! {
                         <SetAsideWarning notice=notice removed=Callback::new(move |()| reload.update(|n| *n += 1))/>
                     })}
                     // Offline is worth saying first; "up to date" can wait under the cards.
                     {offline.then(|| view! { <SyncStatus sync=sync/> })}
+                    {medicines}
                     <GlanceCards cards=cards own=own/>
                     {(!offline).then(|| view! { <SyncStatus sync=sync/> })}
                     }.into_any()
                 }
                 Err(why) => view! { <p class="status-bad" data-testid="glance-unavailable">{why}</p> }.into_any(),
             })}
+        </Suspense>
+    }
+}
+
+/// The medicines card, from its module: nothing while it loads, or if it cannot be
+/// fetched (the start page is whole without it).
+#[component]
+fn MedicinesCard() -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                // As `LoadedPage` does: the loader's future never leaves the page's thread.
+                let card = send_wrapper::SendWrapper::new(crate::pages::on_demand::medication_card());
+                Suspend::new(async move { card.await.ok() })
+            }}
         </Suspense>
     }
 }

@@ -28,11 +28,12 @@ type Loaded = Result<AnyView, PageUnavailable>;
 
 /// One loader per page: `#[wasm_split(module)]` makes it async, fetching `module` first.
 ///
-/// Three modules, not one per page: the splitter also makes a shared chunk for every set
+/// Few modules, not one per page: the splitter also makes a shared chunk for every set
 /// of pages that share code, and with a module per page the viewer alone needed 34 of
 /// them, which Chromium took 300 ms to fetch from its cache and instantiate, against
-/// 10–15 ms for these three (BENCHMARKS.md, app size). So the pages are grouped by who
-/// opens them: a new or recovering account, the patient's own pages, the clinician.
+/// 10–15 ms for three (BENCHMARKS.md, app size). So the pages are grouped by who opens
+/// them: a new or recovering account, the patient's own pages, the clinician; and the start
+/// page's medicines card has its own, fetched after the summary is shown.
 macro_rules! on_demand {
     ($($module:ident: $loader:ident => $page:path;)*) => {$(
         #[wasm_split($module, wasm_split_path = ::leptos::wasm_split, fallible)]
@@ -54,6 +55,7 @@ on_demand! {
     patient: care => crate::pages::care::Care;
     patient: care_accept => crate::pages::care::AcceptLink;
     viewer: viewer => crate::pages::viewer::Viewer;
+    medicines: medication_card => crate::pages::record::medication_checks::GlanceMedicationCard;
 }
 
 /// The page `load` brings, with a note while it loads and a way to try again if it

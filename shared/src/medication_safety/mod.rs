@@ -13,6 +13,7 @@
 //! checked: it is never counted as safe. Origins and licences of the bundled data are in
 //! `README.md` beside this file.
 
+pub mod discussed;
 pub mod ingredients;
 mod names;
 mod reading;
@@ -90,6 +91,13 @@ pub struct MedicationSafety {
 }
 
 impl MedicationSafety {
+    /// The alerts the patient has not yet marked as discussed with a clinician.
+    pub fn to_act_on(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts
+            .iter()
+            .filter(|alert| alert.discussed_on.is_none())
+    }
+
     /// The alerts that concern a line.
     pub fn alerts_for<'s>(&'s self, line: &'s MedicationLine) -> impl Iterator<Item = &'s Alert> {
         self.alerts
@@ -112,7 +120,11 @@ pub fn check(
         .filter_map(|record| reading::read(record, &index, &knowledge.table, today))
         .collect();
     let (medications, unmapped) = reconcile::reconcile(uses, &knowledge.table);
-    let alerts = knowledge.rules.alerts(&medications, &knowledge.table);
+    let mut alerts = knowledge.rules.alerts(&medications, &knowledge.table);
+    let marks = discussed::marks(resources);
+    for alert in &mut alerts {
+        alert.discussed_on = marks.get(&alert.key()).cloned();
+    }
     Ok(MedicationSafety {
         medications,
         alerts,

@@ -64,6 +64,19 @@ pub struct Alert {
     pub patient: Wording,
     /// For a clinician (the share viewer).
     pub clinician: Wording,
+    /// The day the patient marked it "discussed with my clinician" (`discussed.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discussed_on: Option<String>,
+}
+
+impl Alert {
+    /// What a "discussed" mark names: the rule and the ingredients, not the strengths, so
+    /// a new prescription of the same pair does not ask again.
+    pub fn key(&self) -> String {
+        let mut ingredients = self.ingredients.clone();
+        ingredients.sort();
+        format!("{}:{}", self.rule, ingredients.join("+"))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,6 +299,7 @@ impl RuleBook {
                     title: title.to_owned(),
                     patient: patient.clone(),
                     clinician: clinician.clone(),
+                    discussed_on: None,
                 })
             })
             .collect();

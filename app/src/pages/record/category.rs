@@ -5,9 +5,11 @@
 //! procedures, documents and visits.
 
 use folio_shared::clinical_view::ClinicalView;
+use folio_shared::medication_safety::check_contents;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::medication_checks::CheckedTogether;
 use super::summary_of;
 use crate::components::guard::RequireUnlocked;
 use crate::pages::viewer::summary::{DocumentSection, ItemSection, PanelSection, SeriesSection};
@@ -145,6 +147,10 @@ fn ListPage(list: List) -> impl IntoView {
 #[component]
 fn Lists(list: List, record: OpenRecord) -> impl IntoView {
     let view = summary_of(&record);
+    // Every source's medicines checked together, above the list as each source gave it.
+    let checked = matches!(list, List::Medications)
+        .then(|| check_contents(&record.contents, crate::dates::now().date_naive()).ok())
+        .flatten();
     // The documents' attachments are fetched and opened with the record's keys.
     provide_context(RecordAttachments(StoredValue::new(record)));
     let ClinicalView {
@@ -167,6 +173,7 @@ fn Lists(list: List, record: OpenRecord) -> impl IntoView {
     } = view;
     let sections = match list {
         List::Medications => view! {
+            {checked.map(|safety| view! { <CheckedTogether safety=safety/> })}
             <ItemSection testid="viewer-medications" title="Current medications" items=medications whole=true/>
             <ItemSection testid="viewer-past-medications" title="Past medications" items=past_medications whole=true/>
         }

@@ -7,6 +7,7 @@ mod add;
 pub mod category;
 mod detail;
 mod export;
+pub mod medication_checks;
 mod search;
 
 use folio_shared::care::Action;

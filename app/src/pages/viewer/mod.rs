@@ -20,6 +20,7 @@ pub(crate) mod document;
 mod fetch;
 pub(crate) mod files;
 mod link;
+pub(crate) mod medication_alerts;
 mod records;
 pub(crate) mod summary;
 
@@ -185,7 +186,7 @@ fn Record(record: Opened, shared: Option<String>, on_close: Callback<()>) -> imp
             </div>
             {unverified}
             {has_skipped.then(|| view! { <ul class="notice">{skipped}</ul> })}
-            <summary::Summary view=record.view.clone() shared=shared/>
+            <summary::Summary view=record.view.clone() shared=shared medication_alerts=record.medication_alerts.clone()/>
         </div>
     }
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use folio_import_worker::{ImportJob, IssuerKeySource};
 use folio_shared::clinical_view::{ClinicalView, ClinicalViewBuilder};
 use folio_shared::import::DocumentDetails;
+use folio_shared::medication_safety::{Alert, RecordResource, check};
 use folio_shared::record::Op;
 use folio_shared::shl::manifest::{FHIR_JSON, SMART_HEALTH_CARD, content_types_match};
 use serde_json::{Value, json};
@@ -23,6 +24,8 @@ pub struct Opened {
     pub unverified_cards: usize,
     /// Files the viewer could not read, in words.
     pub skipped: Vec<String>,
+    /// Interactions and duplicates among the shared medications, checked here.
+    pub medication_alerts: Vec<Alert>,
 }
 
 /// Health cards are read by the import worker, started for the first card: a link of FHIR
@@ -94,6 +97,7 @@ pub async fn open_files(files: &[File], now: DateTime<Utc>) -> Opened {
             ));
         }
     }
+    let medication_alerts = medication_alerts(&fhir, now);
     let download = if fhir.len() == 1 && !from_cards {
         fhir.remove(0)
     } else {
@@ -117,5 +121,49 @@ pub async fn open_files(files: &[File], now: DateTime<Utc>) -> Opened {
         fhir_json: serde_json::to_string_pretty(&download).unwrap_or_default(),
         unverified_cards,
         skipped,
+        medication_alerts,
     }
+}
+
+/// The shared medications checked together, as the patient's own pages check them.
+fn medication_alerts(fhir: &[Value], now: DateTime<Utc>) -> Vec<Alert> {
+    let resources: Vec<&Value> = fhir
+        .iter()
+        .flat_map(
+            |json| match json.get("resourceType").and_then(Value::as_str) {
+                Some("Bundle") => json
+                    .get("entry")
+                    .and_then(Value::as_array)
+                    .map(|entries| entries.iter().filter_map(|e| e.get("resource")).collect())
+                    .unwrap_or_default(),
+                _ => vec![json],
+            },
+        )
+        .collect();
+    let ids: Vec<String> = resources
+        .iter()
+        .enumerate()
+        .map(|(n, resource)| {
+            let kind = resource
+                .get("resourceType")
+                .and_then(Value::as_str)
+                .unwrap_or("Resource");
+            match resource.get("id").and_then(Value::as_str) {
+                Some(id) => format!("{kind}/{id}"),
+                None => format!("{kind}/#{n}"),
+            }
+        })
+        .collect();
+    let records: Vec<RecordResource<'_>> = resources
+        .iter()
+        .zip(&ids)
+        .map(|(resource, id)| RecordResource {
+            id,
+            resource,
+            provider: None,
+        })
+        .collect();
+    check(&records, now.date_naive())
+        .map(|safety| safety.alerts)
+        .unwrap_or_default()
 }

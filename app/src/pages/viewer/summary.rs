@@ -10,11 +10,13 @@
 use folio_shared::clinical_view::{
     ClinicalView, Document, Item, Panel, PatientBanner, Point, Series, by_year, date_text,
 };
+use folio_shared::medication_safety::Alert;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
 
 use super::chart::TrendChart;
 use super::files::{AttachmentLink, BlobLink};
+use super::medication_alerts::{MedicationAlerts, Reader};
 use crate::record::RecordAttachments;
 use folio_shared::import::document::ATTACHMENT_URL_SCHEME;
 
@@ -29,6 +31,9 @@ const CARDS_AT_FIRST: usize = 6;
 pub fn Summary(
     view: ClinicalView,
     #[prop(optional_no_strip)] shared: Option<String>,
+    /// Interactions and duplicates among the medications, for a clinician.
+    #[prop(optional)]
+    medication_alerts: Vec<Alert>,
 ) -> impl IntoView {
     let ClinicalView {
         patient,
@@ -89,6 +94,7 @@ pub fn Summary(
         <Source source=source/>
         <ItemSection testid="viewer-allergies" title="Allergies and intolerances" items=allergies/>
         <ItemSection testid="viewer-medications" title="Current medications" items=medications/>
+        <MedicationAlerts alerts=medication_alerts reader=Reader::Clinician/>
         <ItemSection testid="viewer-problems" title="Active problems" items=problems/>
         <PanelSection panels=panels/>
         <SeriesSection testid="viewer-results" title="Result trends" series=results/>
