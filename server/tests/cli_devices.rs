@@ -223,6 +223,31 @@ fn a_caregiver_who_revokes_a_device_keeps_helping_and_the_owner_accepts_their_ne
         &vault,
         "--json",
     ]);
+
+    // The owner is told, in the record's activity log, and asked to rotate its key.
+    let saved: Value = serde_json::from_slice(&std::fs::read(owner).unwrap()).unwrap();
+    let token = saved["device"]["token"].as_str().unwrap().to_owned();
+    let url = format!("{}/api/v1/vaults/{vault}/activity", server.url);
+    let activity: Vec<Value> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert!(
+        activity.iter().any(|event| event["actor"] == "Sam"
+            && event["action"] == "replaced their keys"
+            && event["detail"]
+                .as_str()
+                .unwrap()
+                .contains("rotate this record's key")),
+        "{activity:#?}"
+    );
 }
 
 /// Runs a verb without `--json` that must succeed; its standard output.

@@ -21,6 +21,7 @@ use super::memberships;
 use super::passkeys::lock_account;
 use super::recovery_codes;
 use super::rosters::{self, RosterStoreError};
+use super::vault_events;
 
 /// Who asks: their own session or device keeps working.
 #[derive(Debug, Clone, Copy)]
@@ -238,6 +239,31 @@ pub async fn replace(
             vault: *vault_id,
             source,
         })?;
+    }
+
+    // The owners of the records this account helps with are told in their activity log:
+    // only they can rotate those records' keys, which the old identity also opened.
+    let helping = membership::Entity::find()
+        .filter(membership::Column::AccountId.eq(account_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter(|row| memberships::is_active(row, now));
+    for row in helping {
+        vault_events::record(
+            &txn,
+            row.vault_id,
+            Some(account_id),
+            &row.name,
+            "replaced their keys",
+            if new.revoke_device.is_some() {
+                "after revoking one of their devices: rotate this record's key (Caregivers), \
+                 so that device's copy of it opens nothing added from now on"
+            } else {
+                "their new keys are on this record's member list"
+            },
+        )
+        .await?;
     }
 
     // The old identity opened the current key of every record the account owns: nothing
