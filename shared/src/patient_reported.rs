@@ -142,11 +142,7 @@ impl PatientReport {
             id,
             op: Op::Put {
                 resource,
-                source: Source {
-                    retrieved_at: now,
-                    patient_reported: true,
-                    ..Source::default()
-                },
+                source: Source::patient_reported(now),
             },
             at: now,
         })

@@ -55,6 +55,17 @@ pub struct Source {
     pub patient_reported: bool,
 }
 
+impl Source {
+    /// What the patient entered themselves, at `at`.
+    pub fn patient_reported(at: DateTime<Utc>) -> Source {
+        Source {
+            retrieved_at: at,
+            patient_reported: true,
+            ..Source::default()
+        }
+    }
+}
+
 /// What an entry does to the record when it is replayed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase")]

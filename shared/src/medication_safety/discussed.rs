@@ -44,11 +44,7 @@ pub fn discussed_entry(alert: &Alert, now: DateTime<Utc>) -> Entry {
         id: EntryId(format!("Basic/{local_id}")),
         op: Op::Put {
             resource,
-            source: Source {
-                retrieved_at: now,
-                patient_reported: true,
-                ..Source::default()
-            },
+            source: Source::patient_reported(now),
         },
         at: now,
     }
