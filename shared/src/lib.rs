@@ -17,6 +17,7 @@ pub mod keys;
 pub mod medication_safety;
 pub mod patient_identity;
 pub mod patient_reported;
+pub mod provider_connect;
 pub mod record;
 pub mod roster;
 pub mod segment_stream;
