@@ -4,10 +4,8 @@
 //! the passkey that confirms it's you (its PRF output from that very answer) and to a new
 //! recovery code; then each record this account owns gets a new key.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use folio_shared::account_keys::{HeldVaultKey, KeptUnlockers, replace_account_keys};
-use folio_shared::keys::{KeyEpoch, RecoveryCode, Unlocker, WrappedKey};
+use folio_shared::keys::{KeyEpoch, RecoveryCode, Unlocker};
 use folio_shared::vault::VaultId;
 use uuid::Uuid;
 
@@ -17,6 +15,7 @@ use crate::ceremonies::{self, CONFIRM_PROMPT, Failure};
 use crate::member_list;
 use crate::record::OpenRecord;
 use crate::session::Session;
+use crate::unlocking;
 
 /// What the patient is shown after a revocation.
 pub struct NewKeys {
@@ -48,13 +47,13 @@ pub async fn revoke_device(
         .await?
         .into_iter()
         .map(|key| {
-            let wrapped = URL_SAFE_NO_PAD.decode(&key.wrapped_key).map_err(|_| {
+            let wrapped = unlocking::decode_wrapped(&key.wrapped_key).map_err(|_| {
                 Failure::Keys("Folio's server sent a record key that is not readable.".into())
             })?;
             Ok(HeldVaultKey {
                 vault: VaultId(key.vault_id),
                 epoch: KeyEpoch(key.epoch),
-                wrapped: WrappedKey::from_bytes(wrapped),
+                wrapped,
             })
         })
         .collect::<Result<Vec<_>, Failure>>()?;

@@ -45,12 +45,16 @@ fn read_for_medicines(resource_type: &str) -> bool {
 /// What the medicines check needs of the record; empty when fewer than two medicines are
 /// recorded (nothing to check together, and nothing to fetch).
 fn medicines_of(record: &OpenRecord) -> Vec<(String, Value, Option<String>)> {
-    let medicines = record
+    let kept: Vec<_> = record
         .contents
         .iter()
-        .filter(|(_, stored)| {
+        .filter(|(id, _)| read_for_medicines(id.resource_type()))
+        .collect();
+    let medicines = kept
+        .iter()
+        .filter(|(id, _)| {
             matches!(
-                resource_type_of(&stored.resource),
+                id.resource_type(),
                 "MedicationRequest" | "MedicationStatement" | "MedicationDispense"
             )
         })
@@ -58,10 +62,7 @@ fn medicines_of(record: &OpenRecord) -> Vec<(String, Value, Option<String>)> {
     if medicines < 2 {
         return Vec::new();
     }
-    record
-        .contents
-        .iter()
-        .filter(|(_, stored)| read_for_medicines(resource_type_of(&stored.resource)))
+    kept.into_iter()
         .map(|(id, stored)| {
             (
                 id.as_str().to_owned(),
@@ -74,13 +75,6 @@ fn medicines_of(record: &OpenRecord) -> Vec<(String, Value, Option<String>)> {
             )
         })
         .collect()
-}
-
-fn resource_type_of(resource: &Value) -> &str {
-    resource
-        .get("resourceType")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 /// What one card shows: its first few items, and how many more the full list holds.

@@ -171,7 +171,7 @@ pub async fn run(args: CareArgs) -> Result<()> {
             profile,
             output,
         } => {
-            let profile = load(&profile)?;
+            let profile = Profile::read(&profile.path)?;
             let requested = profile
                 .client()
                 .request_access(id)
@@ -191,7 +191,7 @@ pub async fn run(args: CareArgs) -> Result<()> {
             vault,
             output,
         } => {
-            let profile = load(&profile)?;
+            let profile = Profile::read(&profile.path)?;
             let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
             let refused = access
                 .client
@@ -229,11 +229,6 @@ pub async fn run(args: CareArgs) -> Result<()> {
     }
 }
 
-fn load(profile: &ProfileArg) -> Result<Profile> {
-    Profile::load(&profile.path)
-        .with_context(|| format!("reading the profile {}", profile.path.display()))
-}
-
 /// Who is invited, and on what terms.
 struct Invitee {
     role: Role,
@@ -255,7 +250,7 @@ async fn invite(
         emergency_wait_hours,
     } = invitee;
     let path = &profile.path;
-    let mut profile = load(profile)?;
+    let mut profile = Profile::read(&profile.path)?;
     let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
     confirm_device(path, &mut profile, &access.client).await?;
     let ends_at = until
@@ -295,7 +290,7 @@ struct DependantRecord {
 }
 
 async fn dependant(profile: &ProfileArg, output: &Output) -> Result<()> {
-    let profile = load(profile)?;
+    let profile = Profile::read(&profile.path)?;
     let client = profile.client();
     let account = unlock_account(&client, &profile).await?;
     let id = VaultId(Uuid::new_v4());
@@ -323,7 +318,7 @@ struct Accepted {
 }
 
 async fn accept(profile: &ProfileArg, link: &str, output: &Output) -> Result<()> {
-    let profile = load(profile)?;
+    let profile = Profile::read(&profile.path)?;
     let client = profile.client();
     let (me, my_signing_key) = my_keys(&client, &profile).await?;
     let accepted = client
@@ -371,7 +366,7 @@ async fn confirm(
     vault: Option<Uuid>,
     output: &Output,
 ) -> Result<()> {
-    let profile = load(profile)?;
+    let profile = Profile::read(&profile.path)?;
     let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
     let caregivers = access
         .client
@@ -491,7 +486,7 @@ struct Helping {
 }
 
 async fn list(profile: &ProfileArg, vault: Option<Uuid>, output: &Output) -> Result<()> {
-    let profile = load(profile)?;
+    let profile = Profile::read(&profile.path)?;
     let client = profile.client();
     let vaults = client.vaults().await.context("listing the records")?;
     let chosen = match vault {
@@ -595,7 +590,7 @@ async fn revoke(
     output: &Output,
 ) -> Result<()> {
     let path = &profile.path;
-    let mut profile = load(profile)?;
+    let mut profile = Profile::read(&profile.path)?;
     let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
     confirm_device(path, &mut profile, &access.client).await?;
     let caregiver = match access.client.remove_caregiver(access.vault_id, id).await {

@@ -21,7 +21,7 @@ use super::soft_passkey::SoftPasskey;
 use super::vault_access::{VaultAccess, unlock_to_write};
 
 pub async fn list(path: &Path, output: &Output) -> Result<()> {
-    let profile = load(path)?;
+    let profile = Profile::read(path)?;
     let devices = profile
         .client()
         .devices()
@@ -68,7 +68,7 @@ struct Revoked {
 /// this account's new keys in each member list; then every record this account owns gets a
 /// new key.
 pub async fn revoke(path: &Path, device: Uuid, output: &Output) -> Result<()> {
-    let mut profile = load(path)?;
+    let mut profile = Profile::read(path)?;
     if device == profile.device.id {
         bail!(
             "{device} is this profile's own device: sign out everywhere instead \
@@ -129,7 +129,7 @@ pub async fn revoke(path: &Path, device: Uuid, output: &Output) -> Result<()> {
         .context("keeping the records' member lists for next time")?;
 
     // The revoked device could open the current key of every record this account owns.
-    let profile = load(path)?;
+    let profile = Profile::read(path)?;
     let mut records_rekeyed = Vec::new();
     let mut records_due = Vec::new();
     for vault in rotated.rotation_due {
@@ -184,8 +184,4 @@ async fn rekey(profile: &Profile, vault: VaultId) -> Result<()> {
         .await
         .context("rotating the record's key")?;
     access.keep_member_lists(profile)
-}
-
-fn load(path: &Path) -> Result<Profile> {
-    Profile::load(path).with_context(|| format!("reading the profile {}", path.display()))
 }

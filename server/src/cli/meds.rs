@@ -27,7 +27,7 @@ pub struct MedsArgs {
 }
 
 pub async fn run(args: MedsArgs) -> Result<()> {
-    let profile = Profile::load(&args.profile.path)?;
+    let profile = Profile::read(&args.profile.path)?;
     let access = VaultAccess::open(&profile, args.vault.map(VaultId), false).await?;
     let contents = access.contents().await?;
     // "Today" decides which ends and pharmacy supplies are past: the local calendar day.

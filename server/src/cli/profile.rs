@@ -137,6 +137,12 @@ impl Profile {
         }
     }
 
+    /// [`Profile::load`], for a command: the error names the file.
+    pub fn read(path: &Path) -> anyhow::Result<Profile> {
+        use anyhow::Context as _;
+        Profile::load(path).with_context(|| format!("reading the profile {}", path.display()))
+    }
+
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let text = std::fs::read_to_string(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {

@@ -215,8 +215,7 @@ fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
 }
 
 fn client(profile: &ProfileArg) -> Result<VaultClient> {
-    let profile = Profile::load(&profile.path)
-        .with_context(|| format!("reading the profile {}", profile.path.display()))?;
+    let profile = Profile::read(&profile.path)?;
     Ok(profile.client())
 }
 
@@ -238,8 +237,7 @@ async fn create(
     rules: Rules,
     output: &Output,
 ) -> Result<()> {
-    let profile = Profile::load(&profile_arg.path)
-        .with_context(|| format!("reading the profile {}", profile_arg.path.display()))?;
+    let profile = Profile::read(&profile_arg.path)?;
     let access = VaultAccess::open(&profile, vault.map(VaultId), false).await?;
     let contents = access.contents().await?;
     let content = if choice.ips {
@@ -309,8 +307,7 @@ async fn create(
 }
 
 async fn list(profile_arg: &ProfileArg, vault: Option<Uuid>, output: &Output) -> Result<()> {
-    let profile = Profile::load(&profile_arg.path)
-        .with_context(|| format!("reading the profile {}", profile_arg.path.display()))?;
+    let profile = Profile::read(&profile_arg.path)?;
     let client = profile.client();
     let vault_id = match vault {
         Some(id) => id,

@@ -109,7 +109,26 @@ pub async fn replace(
         return Err(AccountKeysError::RecipientMoved);
     }
     check_vault_keys(&txn, account_id, &new.vault_keys).await?;
-    check_member_lists(&txn, &account, new, now).await?;
+    let owned: Vec<Uuid> = vault::Entity::find()
+        .filter(vault::Column::OwnerId.eq(account_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    // A contact waiting for emergency access cannot read the record yet (nor its list).
+    let helping: Vec<membership::Model> = membership::Entity::find()
+        .filter(membership::Column::AccountId.eq(account_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter(|row| memberships::is_active(row, now))
+        .collect();
+    let lists = owned
+        .iter()
+        .copied()
+        .chain(helping.iter().map(|m| m.vault_id));
+    check_member_lists(&txn, &account, lists, new).await?;
     if let Some(device_id) = new.revoke_device {
         if matches!(caller, Caller::Device(own) if own == device_id) {
             return Err(AccountKeysError::RevokesItself);
@@ -243,13 +262,7 @@ pub async fn replace(
 
     // The owners of the records this account helps with are told in their activity log:
     // only they can rotate those records' keys, which the old identity also opened.
-    let helping = membership::Entity::find()
-        .filter(membership::Column::AccountId.eq(account_id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter(|row| memberships::is_active(row, now));
-    for row in helping {
+    for row in &helping {
         vault_events::record(
             &txn,
             row.vault_id,
@@ -268,13 +281,6 @@ pub async fn replace(
 
     // The old identity opened the current key of every record the account owns: nothing
     // more is sealed to it until the owner's client rotates it.
-    let owned: Vec<Uuid> = vault::Entity::find()
-        .filter(vault::Column::OwnerId.eq(account_id))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|v| v.id)
-        .collect();
     vault::Entity::update_many()
         .col_expr(vault::Column::RotationDueAt, Expr::value(now))
         .filter(vault::Column::OwnerId.eq(account_id))
@@ -312,34 +318,17 @@ async fn check_vault_keys(
     Ok(())
 }
 
-/// Every list that names the account and that it may read gets exactly one entry: its new keys, signed with the
-/// account's registered (old) key, following the list as it stands.
+/// Every list of `records` (those the account owns or may read) that names the account gets
+/// exactly one entry: its new keys, signed with the account's registered (old) key,
+/// following the list as it stands.
 async fn check_member_lists(
     db: &impl ConnectionTrait,
     account: &account::Model,
+    records: impl Iterator<Item = Uuid>,
     new: &NewAccountKeys,
-    now: DateTime<Utc>,
 ) -> Result<(), AccountKeysError> {
-    let mut candidates: BTreeSet<Uuid> = vault::Entity::find()
-        .filter(vault::Column::OwnerId.eq(account.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|v| v.id)
-        .collect();
-    candidates.extend(
-        membership::Entity::find()
-            .filter(membership::Column::AccountId.eq(account.id))
-            .all(db)
-            .await?
-            .into_iter()
-            // A contact waiting for emergency access cannot read the list yet; their
-            // entry waits for the next replacement of their keys.
-            .filter(|m| memberships::is_active(m, now))
-            .map(|m| m.vault_id),
-    );
     let mut expected = BTreeSet::new();
-    for vault_id in candidates {
+    for vault_id in records.collect::<BTreeSet<_>>() {
         let roster =
             rosters::roster(db, vault_id)
                 .await

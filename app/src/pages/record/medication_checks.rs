@@ -58,16 +58,9 @@ pub fn CheckedTogether(safety: MedicationSafety) -> impl IntoView {
 
 #[component]
 fn CheckedLines(safety: MedicationSafety, on_discussed: Callback<Alert>) -> impl IntoView {
-    let current: Vec<MedicationLine> = safety
-        .medications
-        .iter()
-        .filter(|line| line.status == MedicationStatus::Active)
-        .cloned()
-        .collect();
-    let rows = current
-        .into_iter()
+    let rows = active(&safety.medications)
         .map(|line| {
-            let alerts: Vec<String> = safety.alerts_for(&line).map(|a| a.title.clone()).collect();
+            let alerts: Vec<String> = safety.alerts_for(line).map(|a| a.title.clone()).collect();
             let from = line
                 .sources
                 .iter()
@@ -87,16 +80,10 @@ fn CheckedLines(safety: MedicationSafety, on_discussed: Callback<Alert>) -> impl
             }
         })
         .collect_view();
-    let unmapped = safety
-        .unmapped
-        .iter()
-        .filter(|line| line.status == MedicationStatus::Active)
+    let unmapped: Vec<_> = active(&safety.unmapped)
         .map(|line| view! { <li class="viewer-item" data-testid="unchecked-medication">{line.name.clone()}</li> })
-        .collect_view();
-    let has_unmapped = safety
-        .unmapped
-        .iter()
-        .any(|line| line.status == MedicationStatus::Active);
+        .collect();
+    let has_unmapped = !unmapped.is_empty();
     view! {
         <MedicationAlerts alerts=safety.alerts.clone() reader=Reader::Patient on_discussed=on_discussed/>
         <section class="viewer-section" data-testid="checked-together" aria-labelledby="checked-together-title">
@@ -112,6 +99,12 @@ fn CheckedLines(safety: MedicationSafety, on_discussed: Callback<Alert>) -> impl
             })}
         </section>
     }
+}
+
+fn active(lines: &[MedicationLine]) -> impl Iterator<Item = &MedicationLine> {
+    lines
+        .iter()
+        .filter(|line| line.status == MedicationStatus::Active)
 }
 
 /// The check of a decrypted record, as of today.
