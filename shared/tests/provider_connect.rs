@@ -128,3 +128,61 @@ fn the_authorization_request_carries_pkce_state_audience_and_scopes() {
     assert_ne!(first.state, second.state);
     assert_ne!(first.pkce.verifier(), second.pkce.verifier());
 }
+
+#[test]
+fn a_token_answer_must_say_whose_record_it_opens() {
+    use folio_shared::provider_connect::{TokenError, TokenGrant};
+    let now = chrono::Utc::now();
+    let without_patient = json!({ "access_token": "a", "token_type": "Bearer", "expires_in": 60 });
+    assert_eq!(
+        TokenGrant::from_answer(200, without_patient.to_string().as_bytes(), now, None),
+        Err(TokenError::NoPatient)
+    );
+    let refused = json!({ "error": "invalid_grant", "error_description": "code already used" });
+    let error =
+        TokenGrant::from_answer(400, refused.to_string().as_bytes(), now, None).unwrap_err();
+    assert!(error.needs_new_sign_in());
+    assert!(error.to_string().contains("code already used"));
+    assert!(matches!(
+        TokenGrant::from_answer(200, b"<html>", now, None),
+        Err(TokenError::Unreadable(_))
+    ));
+    let full = json!({ "access_token": "a", "token_type": "bearer", "expires_in": 60,
+                       "patient": "p1", "refresh_token": "r1", "scope": "patient/*.rs" });
+    let grant = TokenGrant::from_answer(200, full.to_string().as_bytes(), now, None).unwrap();
+    assert_eq!(grant.expires_at, now + chrono::Duration::seconds(60));
+    // A refresh answer may leave out the patient and the refresh token: both are kept.
+    let refreshed = json!({ "access_token": "b", "token_type": "Bearer" });
+    let again =
+        TokenGrant::from_answer(200, refreshed.to_string().as_bytes(), now, Some(&grant)).unwrap();
+    assert_eq!(
+        (again.patient.as_str(), again.refresh_token.as_deref()),
+        ("p1", Some("r1"))
+    );
+    assert!(
+        !format!("{again:?}").contains("r1"),
+        "tokens stay out of debug output"
+    );
+}
+
+#[test]
+fn a_redirect_with_another_state_is_refused_before_its_code_is_used() {
+    use folio_shared::provider_connect::{CallbackError, authorization_code};
+    let url = |q: &str| url::Url::parse(&format!("http://127.0.0.1:5000/callback?{q}")).unwrap();
+    assert_eq!(
+        authorization_code(&url("code=c1&state=s1"), "s1"),
+        Ok("c1".into())
+    );
+    assert_eq!(
+        authorization_code(&url("code=c1&state=s2"), "s1"),
+        Err(CallbackError::WrongState)
+    );
+    assert_eq!(
+        authorization_code(&url("code=c1"), "s1"),
+        Err(CallbackError::WrongState)
+    );
+    assert!(matches!(
+        authorization_code(&url("error=access_denied&state=s1"), "s1"),
+        Err(CallbackError::Refused { .. })
+    ));
+}

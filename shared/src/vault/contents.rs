@@ -29,17 +29,39 @@ pub struct StoredResource {
 /// The current state of a vault: each entry id's latest put, deletes applied, and the
 /// segments that were set aside because they did not open.
 ///
+/// Folio's own entries (ids of a type starting `Folio`, such as a provider connection with
+/// its tokens: see [`is_folio_entry`]) are kept apart from the resources: they are sealed
+/// and replayed like every entry, but no view, share or export meets them, because
+/// [`VaultContents::iter`] lists only the record's FHIR resources.
+///
 /// Replaying is idempotent: applying an entry (or a whole segment) a second time leaves
 /// the contents as they were, so a client may re-apply segments after a sync retry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VaultContents {
     resources: BTreeMap<EntryId, StoredResource>,
+    folio_entries: BTreeMap<EntryId, StoredResource>,
     pub(super) set_aside: Vec<SetAside>,
+}
+
+/// Whether `id` names one of Folio's own entries rather than a FHIR resource: no FHIR
+/// resource type starts with `Folio`.
+pub fn is_folio_entry(id: &EntryId) -> bool {
+    id.resource_type().starts_with("Folio")
 }
 
 impl VaultContents {
     pub fn get(&self, id: &EntryId) -> Option<&StoredResource> {
-        self.resources.get(id)
+        self.map(id).get(id)
+    }
+
+    /// Folio's own entries of type `kind` (e.g. `FolioConnection`), in id order.
+    pub fn folio_entries<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a EntryId, &'a StoredResource)> + 'a {
+        self.folio_entries
+            .iter()
+            .filter(move |(id, _)| id.resource_type() == kind)
     }
 
     pub fn len(&self) -> usize {
@@ -78,7 +100,7 @@ impl VaultContents {
                 self.put(entry.id, resource, Arc::new(source), entry.at);
             }
             Op::Delete => {
-                self.resources.remove(&entry.id);
+                self.map_mut(&entry.id).remove(&entry.id);
             }
         }
     }
@@ -96,11 +118,12 @@ impl VaultContents {
         Ok(())
     }
 
-    /// Seals the contents as they stand: one put per resource, no deletes, in entry id
-    /// order. The result replaces the whole log it was read from (compaction), or moves
-    /// it to a new key (rotation).
+    /// Seals the contents as they stand: one put per resource and per Folio entry, no
+    /// deletes, in entry id order. The result replaces the whole log it was read from
+    /// (compaction), or moves it to a new key (rotation).
     pub fn seal(&self, sealer: &Sealer) -> Result<Vec<SealedSegment>, SealError> {
-        sealer.seal_views(self.resources.iter().map(|(id, stored)| EntryView::Put {
+        let all = self.resources.iter().chain(&self.folio_entries);
+        sealer.seal_views(all.map(|(id, stored)| EntryView::Put {
             id,
             at: stored.at,
             resource: &stored.resource,
@@ -112,13 +135,29 @@ impl VaultContents {
         match entry.put {
             Some((resource, source)) => self.put(entry.id, resource, source, entry.at),
             None => {
-                self.resources.remove(&entry.id);
+                self.map_mut(&entry.id).remove(&entry.id);
             }
         }
     }
 
+    fn map(&self, id: &EntryId) -> &BTreeMap<EntryId, StoredResource> {
+        if is_folio_entry(id) {
+            &self.folio_entries
+        } else {
+            &self.resources
+        }
+    }
+
+    fn map_mut(&mut self, id: &EntryId) -> &mut BTreeMap<EntryId, StoredResource> {
+        if is_folio_entry(id) {
+            &mut self.folio_entries
+        } else {
+            &mut self.resources
+        }
+    }
+
     fn put(&mut self, id: EntryId, resource: Value, source: Arc<Source>, at: DateTime<Utc>) {
-        self.resources.insert(
+        self.map_mut(&id).insert(
             id,
             StoredResource {
                 resource,

@@ -23,7 +23,7 @@ pub use attachment::{
     legacy_blob_id, seal_attachment, verify_attachment,
 };
 pub use compact::{CompactError, Rotation, compact, rotate, rotate_opened};
-pub use contents::{StoredResource, VaultContents};
+pub use contents::{StoredResource, VaultContents, is_folio_entry};
 pub use envelope::{ENVELOPE_VERSION, SealedSegment};
 pub use error::{SealError, SegmentError};
 pub use id::VaultId;
