@@ -60,6 +60,11 @@ pub struct Health {
 /// owner's wrapped vault key. The client picks the id, because it seals segments with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "0b6f6c7e-3a57-4c43-9d2b-0c1e8b7f5a10",
+    "recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    "epoch": 1, "wrapped_key": "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0-IFgyNTUxOSBhYmMK", "dependant": false
+})))]
 pub struct CreateVault {
     pub id: uuid::Uuid,
     /// The vault's age recipient (`age1…`); anything that knows it can add records.
@@ -117,6 +122,9 @@ impl VaultSummary {
 /// One of a member's wrapped vault keys, one per epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "epoch": 1, "wrapped_key": "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0-IFgyNTUxOSBhYmMK"
+})))]
 pub struct VaultKeyWrap {
     pub epoch: u32,
     /// base64url of the age file.
@@ -126,6 +134,7 @@ pub struct VaultKeyWrap {
 /// The answer to a segment upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"seq": 43, "replayed": false})))]
 pub struct UploadedSegment {
     pub seq: i64,
     /// True when this upload key had already been stored: nothing new was written.
@@ -190,6 +199,7 @@ pub struct MemberKeyWrap {
 /// The answer to a compaction: the vault after the swap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"generation": 4, "epoch": 2, "seqs": [43, 44]})))]
 pub struct CompactionResult {
     pub generation: i64,
     pub epoch: u32,

@@ -25,6 +25,7 @@ use crate::storage::{accounts, recovery_codes};
     security(("device_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The account", body = AccountSummary),
+        (status = 404, description = "The account no longer exists (deleted meanwhile)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in, or the session or device token has ended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_account(
@@ -58,6 +59,7 @@ pub async fn get_account(
     security(("device_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The account identity wrapped to each unlocker", body = AccountUnlock),
+        (status = 404, description = "The account no longer exists (deleted meanwhile)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in, or the session or device token has ended", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_unlock(
@@ -86,6 +88,7 @@ pub async fn get_unlock(
     responses(
         (status = 204, description = "Replaced"),
         (status = 403, description = "No fresh proof", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This recovery code is already in use: make a new one", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_recovery_code(

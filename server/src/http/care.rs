@@ -169,10 +169,11 @@ fn invite_action(role: Role) -> Action {
 
 /// Invite someone to help with this record. The link is shown once.
 #[utoipa::path(post, path = "/api/v1/vaults/{vault}/caregivers", tag = "caregivers",
-    security(("device_token" = [])), params(("vault" = Uuid, Path)), request_body = CreateInvitation,
+    security(("device_token" = []), ("session" = [])), params(("vault" = Uuid, Path)), request_body = CreateInvitation,
     responses(
         (status = 201, description = "The invitation and the link to send", body = Invitation),
-        (status = 403, description = "The caller's role may not invite this role", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No fresh proof (`action: invite_caregiver`), or the caller's role may not invite this role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Owner role, empty or long name, end date in the past", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn invite(
@@ -270,8 +271,8 @@ pub async fn invite(
 
 /// The record's caregivers and invitations, removed ones included.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/caregivers", tag = "caregivers",
-    security(("device_token" = [])), params(("vault" = Uuid, Path)),
-    responses((status = 200, description = "The record's caregivers", body = Vec<Caregiver>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
+    security(("device_token" = []), ("session" = [])), params(("vault" = Uuid, Path)),
+    responses((status = 200, description = "The record's caregivers", body = Vec<Caregiver>), (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -297,7 +298,7 @@ pub async fn list(
 /// The caregiver's side: take an invitation with one's own account. The server records the
 /// account's public key; the owner's client checks it with the safety code before wrapping.
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "caregivers",
-    security(("device_token" = [])), request_body = AcceptInvitation,
+    security(("device_token" = []), ("session" = [])), request_body = AcceptInvitation,
     responses(
         (status = 200, description = "The membership, with the owner's key for the safety code", body = AcceptedInvitation),
         (status = 404, description = "No such invitation", body = Problem, content_type = "application/problem+json"),
@@ -359,10 +360,12 @@ async fn owner_recipient(state: &AppState, vault_id: Uuid) -> Result<String, Api
 
 /// The owner's client compared the safety code and wrapped the vault keys to the caregiver.
 #[utoipa::path(post, path = "/api/v1/vaults/{vault}/caregivers/{caregiver}/confirm", tag = "caregivers",
-    security(("device_token" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
+    security(("device_token" = []), ("session" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
     request_body = ConfirmCaregiver,
     responses(
         (status = 200, description = "The caregiver as the record now lists them", body = Caregiver),
+        (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record or caregiver for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not accepted yet, confirmed already, or removed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The wraps are not age files, or miss the current epoch", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -414,9 +417,11 @@ pub async fn confirm(
 /// and nothing more is sealed to the old key until then. A removed manager's share links
 /// and unconfirmed invitations end with them.
 #[utoipa::path(delete, path = "/api/v1/vaults/{vault}/caregivers/{caregiver}", tag = "caregivers",
-    security(("device_token" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
+    security(("device_token" = []), ("session" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
     responses(
         (status = 200, description = "The caregiver as removed, and what ended with their access", body = CaregiverRemoval),
+        (status = 403, description = "No fresh proof (`action: remove_caregiver`), or the caller's role may not remove caregivers", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record or caregiver for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Removed already", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn revoke(
@@ -452,8 +457,8 @@ pub async fn revoke(
 
 /// The records the caller was invited to or helps with, with each owner's public key for the
 /// safety code.
-#[utoipa::path(get, path = "/api/v1/memberships", tag = "caregivers", security(("device_token" = [])),
-    responses((status = 200, description = "The records this account helps with", body = Vec<Membership>)))]
+#[utoipa::path(get, path = "/api/v1/memberships", tag = "caregivers", security(("device_token" = []), ("session" = [])),
+    responses((status = 200, description = "The records this account helps with", body = Vec<Membership>), (status = 404, description = "A record was deleted while the list was read; ask again", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_memberships(
     State(state): State<AppState>,
     principal: Principal,
@@ -469,8 +474,8 @@ pub async fn my_memberships(
 
 /// What caregivers did in the record and who came and went, newest first.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/activity", tag = "caregivers",
-    security(("device_token" = [])), params(("vault" = Uuid, Path)),
-    responses((status = 200, description = "The record's activity log, newest first", body = Vec<ActivityEntry>), (status = 403, description = "Not allowed for this account or its role in the record", body = Problem, content_type = "application/problem+json")))]
+    security(("device_token" = []), ("session" = [])), params(("vault" = Uuid, Path)),
+    responses((status = 200, description = "The record's activity log, newest first", body = Vec<ActivityEntry>), (status = 403, description = "Not allowed for this account or its role in the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn activity(
     State(state): State<AppState>,
     principal: Principal,
@@ -502,9 +507,10 @@ pub async fn activity(
 /// waiting period is over, unless the owner refuses first; the owner sees the request in
 /// their caregiver list and activity log.
 #[utoipa::path(post, path = "/api/v1/memberships/{membership}/request-access", tag = "caregivers",
-    security(("device_token" = [])), params(("membership" = Uuid, Path)),
+    security(("device_token" = []), ("session" = [])), params(("membership" = Uuid, Path)),
     responses(
         (status = 200, description = "The membership", body = Membership),
+        (status = 404, description = "No such membership for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not confirmed, removed, or asked already", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an emergency contact", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -533,9 +539,11 @@ pub async fn request_access(
 
 /// The owner refuses a pending emergency request, within its waiting period.
 #[utoipa::path(post, path = "/api/v1/vaults/{vault}/caregivers/{caregiver}/refuse", tag = "caregivers",
-    security(("device_token" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
+    security(("device_token" = []), ("session" = [])), params(("vault" = Uuid, Path), ("caregiver" = Uuid, Path)),
     responses(
         (status = 200, description = "The caregiver as the record now lists them", body = Caregiver),
+        (status = 403, description = "Only the owner may refuse", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such record or caregiver for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No pending request, or the wait is over", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn refuse_access(

@@ -98,22 +98,44 @@ struct ApiDoc;
 
 struct DeviceTokenScheme;
 
+/// The security scheme of the CSRF header a state-changing request with the session cookie
+/// also carries (see `auth.rs`).
+const CSRF_SCHEME: &str = "csrf";
+
 impl utoipa::Modify for DeviceTokenScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "device_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("fd_…")
+                    .description(Some(
+                        "A device's token (`Authorization: Bearer fd_…`), from pairing \
+                         (`POST /api/v1/pairings/redeem`) or `folio account create`",
+                    ))
+                    .build(),
+            ),
         );
-        // State-changing requests with the cookie also need the `x-folio-csrf` header.
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
-                utoipa::openapi::security::ApiKeyValue::new(
-                    folio_shared::api::account::SESSION_COOKIE,
-                ),
-            )),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                folio_shared::api::account::SESSION_COOKIE,
+                "A browser session, set by signing in with a passkey; a state-changing \
+                 request with it also needs the `csrf` header",
+            ))),
+        );
+        components.add_security_scheme(
+            CSRF_SCHEME,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                folio_shared::api::account::CSRF_HEADER,
+                "The session's CSRF token (`csrf_token` in `GET /api/v1/session`), required \
+                 with the session cookie on every request but GET",
+            ))),
         );
     }
 }
@@ -131,7 +153,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     use tower_http::limit::RequestBodyLimitLayer;
     fn limited(routes: OpenApiRouter<AppState>, limit: usize) -> OpenApiRouter<AppState> {
         // The limit is part of the contract: each operation that takes a body says it.
-        let routes = for_each_operation(routes, |operation| {
+        let routes = for_each_operation(routes, |_, _, operation| {
             if operation.request_body.is_some() {
                 add_problem(
                     operation,
@@ -192,7 +214,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(fresh_proof::with_recovery_code))
         .routes(routes!(devices::redeem_pairing))
         .layer(middleware::from_fn(rate_limit::limit_attempts));
-    let authentication = for_each_operation(authentication, |operation| {
+    let authentication = for_each_operation(authentication, |_, _, operation| {
         add_problem(
             operation,
             "429",
@@ -241,34 +263,124 @@ fn api_routes() -> OpenApiRouter<AppState> {
             )
             .layer(shl::cors()),
         );
-    // Every route that needs a device token or a session answers 401 without one.
-    for_each_operation(all, |operation| {
-        if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-            add_problem(
-                operation,
-                "401",
-                "Not signed in, or the session or device token has ended",
-            );
-        }
+    // What every route answers from its extractors, documented from the route's own security,
+    // parameters and body, so no annotation can forget it.
+    for_each_operation(all, |path, method, operation| {
+        document_security(path, method, operation);
+        document_malformed_requests(operation);
     })
 }
 
-/// Applies `document` to each operation of `routes` in the OpenAPI document (the routes
-/// themselves are unchanged).
+/// Routes whose GET a recovery session may also make (every other route that takes a
+/// session refuses one with 403 until a passkey is registered).
+const RECOVERY_SESSION_MAY_READ: [&str; 1] = ["/api/v1/account/unlock"];
+
+/// The security answers: 401 without a credential; with the session cookie, the CSRF header
+/// on every request but GET (`auth.rs`), and the 403 for a missing header or a recovery
+/// session.
+fn document_security(path: &str, method: &str, operation: &mut utoipa::openapi::path::Operation) {
+    let Some(requirements) = operation.security.as_mut().filter(|s| !s.is_empty()) else {
+        return;
+    };
+    let changes_state = method != "get";
+    let mut takes_session = false;
+    let mut takes_device = false;
+    for requirement in requirements.iter_mut() {
+        let schemes: Vec<String> = serde_json::to_value(&*requirement)
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect()))
+            .unwrap_or_default();
+        takes_device |= schemes.iter().any(|s| s == "device_token");
+        if schemes.iter().any(|s| s == "session") {
+            takes_session = true;
+            if changes_state && !schemes.iter().any(|s| s == CSRF_SCHEME) {
+                *requirement = requirement.clone().add(CSRF_SCHEME, Vec::<String>::new());
+            }
+        }
+    }
+    add_problem(
+        operation,
+        "401",
+        "Not signed in, or the session or device token has ended",
+    );
+    if takes_session {
+        let recovery_refused = takes_device && !RECOVERY_SESSION_MAY_READ.contains(&path);
+        let why = match (changes_state, recovery_refused) {
+            (true, true) => {
+                "the session cookie came without the session's CSRF token in \
+                 `x-folio-csrf`, or the session is a recovery session (register a passkey first)"
+            }
+            (true, false) => {
+                "the session cookie came without the session's CSRF token in `x-folio-csrf`"
+            }
+            (false, true) => "a recovery session may not do this: register a passkey first",
+            (false, false) => return,
+        };
+        add_or_extend_problem(operation, "403", why);
+    }
+}
+
+/// What the extractors refuse before a handler runs: a path or query parameter that does not
+/// parse (400), and for a JSON body, invalid JSON (400), another media type (415) or JSON
+/// that does not match the schema (422).
+fn document_malformed_requests(operation: &mut utoipa::openapi::path::Operation) {
+    let parsed_parameter = operation
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| serde_json::to_value(p).ok())
+        .any(|p| {
+            p["in"] == "query"
+                || (p["in"] == "path"
+                    && (p["schema"]["format"] == "uuid" || p["schema"]["type"] == "integer"))
+        });
+    if parsed_parameter {
+        add_or_extend_problem(
+            operation,
+            "400",
+            "a path or query parameter does not parse (a UUID or a number)",
+        );
+    }
+    let takes_json = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body| {
+            matches!(body, utoipa::openapi::RefOr::T(body) if body.content.contains_key("application/json"))
+        });
+    if takes_json {
+        add_or_extend_problem(operation, "400", "the body is not valid JSON");
+        add_problem(
+            operation,
+            "415",
+            "The body is not sent as `Content-Type: application/json`",
+        );
+        add_problem(
+            operation,
+            "422",
+            "The JSON does not match the request's schema, or a value in it is refused; the \
+             problem's `detail` says which",
+        );
+    }
+}
+
+/// Applies `document` to each operation of `routes` in the OpenAPI document, with its path
+/// and method (the routes themselves are unchanged).
 fn for_each_operation(
     mut routes: OpenApiRouter<AppState>,
-    document: impl Fn(&mut utoipa::openapi::path::Operation),
+    document: impl Fn(&str, &str, &mut utoipa::openapi::path::Operation),
 ) -> OpenApiRouter<AppState> {
-    for item in routes.get_openapi_mut().paths.paths.values_mut() {
+    for (path, item) in routes.get_openapi_mut().paths.paths.iter_mut() {
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
         ];
-        for operation in operations.into_iter().flatten() {
-            document(operation);
+        for (method, operation) in operations {
+            if let Some(operation) = operation {
+                document(path, method, operation);
+            }
         }
     }
     routes
@@ -293,6 +405,29 @@ fn add_problem(operation: &mut utoipa::openapi::path::Operation, status: &str, d
                 .build()
                 .into()
         });
+}
+
+/// Documents one more reason for a `status` answer: a new `Problem` answer, or the reason
+/// added to the description of the one the operation names.
+fn add_or_extend_problem(
+    operation: &mut utoipa::openapi::path::Operation,
+    status: &str,
+    reason: &str,
+) {
+    use utoipa::openapi::RefOr;
+    match operation.responses.responses.get_mut(status) {
+        Some(RefOr::T(response)) => {
+            if !response.description.contains(reason) {
+                response.description = format!("{}; or {reason}", response.description);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let mut sentence = reason.to_owned();
+            sentence[..1].make_ascii_uppercase();
+            add_problem(operation, status, &sentence);
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {

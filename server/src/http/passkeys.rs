@@ -168,7 +168,7 @@ pub async fn rename_passkey(
 /// Stores the account identity wrapped to this passkey's PRF unlocker, so that signing in
 /// with it also unlocks.
 #[utoipa::path(put, path = "/api/v1/account/passkeys/{passkey}/unlock", tag = "accounts",
-    security(("session" = [])), request_body = UnlockKey,
+    security(("device_token" = []), ("session" = [])), request_body = UnlockKey,
     params(("passkey" = Uuid, Path)),
     responses(
         (status = 204, description = "Stored"),

@@ -46,6 +46,7 @@ impl From<RosterStoreError> for ApiError {
     request_body = AccountSigningKey,
     responses(
         (status = 204, description = "Registered, or registered already"),
+        (status = 404, description = "The account no longer exists (deleted meanwhile)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The account has another signing key", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -80,6 +81,7 @@ pub async fn put_signing_key(
     params(("vault" = Uuid, Path)),
     responses(
         (status = 200, description = "The record's member list, genesis first", body = RosterEntries),
+        (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_roster(
@@ -109,6 +111,8 @@ pub async fn get_roster(
     request_body = RosterAppendRequest,
     responses(
         (status = 200, description = "The number of entries the member list now has", body = RosterLength),
+        (status = 400, description = "Fewer than 1 or more than the most entries one request may append", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not signed with the caller's key, or a genesis entry by someone other than the owner", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The list grew meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The entries break the list's rules", body = Problem, content_type = "application/problem+json"),

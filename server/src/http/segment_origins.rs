@@ -25,11 +25,12 @@ pub struct OriginsQuery {
 
 /// Who uploaded each of the given segments (by account id) and when, as the server
 /// recorded it. Seqs no longer in the log are left out.
-#[utoipa::path(get, path = "/api/v1/vaults/{vault}/segment-origins", tag = "vaults", security(("device_token" = [])),
+#[utoipa::path(get, path = "/api/v1/vaults/{vault}/segment-origins", tag = "vaults", security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path), OriginsQuery),
     responses(
         (status = 200, description = "Who uploaded each segment, when, and its signature", body = SegmentOrigins),
-        (status = 400, description = "The request is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`seqs` is not a comma-separated list of whole numbers, or lists too many", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn segment_origins(

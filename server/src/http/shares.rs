@@ -154,10 +154,11 @@ pub fn link_url(state: &AppState, link_id: &LinkId) -> String {
 /// Share part of a vault: the client uploads files it encrypted under a fresh link key and
 /// gets the link's URL to build the `shlink:/` with.
 #[utoipa::path(post, path = "/api/v1/vaults/{vault}/shares", tag = "shares", request_body = CreateShare,
-    security(("device_token" = [])),
+    security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path)),
     responses(
         (status = 201, description = "The share link, shown once", body = CreatedShare),
+        (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Files, expiry, passcode or limits are not acceptable", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -231,9 +232,9 @@ pub async fn create_share(
 }
 
 /// A vault's shares, newest first, with what each shares and how it has been used.
-#[utoipa::path(get, path = "/api/v1/vaults/{vault}/shares", tag = "shares", security(("device_token" = [])),
+#[utoipa::path(get, path = "/api/v1/vaults/{vault}/shares", tag = "shares", security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path)),
-    responses((status = 200, description = "The record's share links", body = Vec<ShareSummary>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The record's share links", body = Vec<ShareSummary>), (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_shares(
     State(state): State<AppState>,
     principal: Principal,
@@ -254,9 +255,9 @@ pub async fn list_shares(
 
 /// Revoke a share: from this moment every request for the link gets 404, and its files are
 /// deleted. The share and its log stay in the list.
-#[utoipa::path(post, path = "/api/v1/shares/{share}/revoke", tag = "shares", security(("device_token" = [])),
+#[utoipa::path(post, path = "/api/v1/shares/{share}/revoke", tag = "shares", security(("device_token" = []), ("session" = [])),
     params(("share" = Uuid, Path)),
-    responses((status = 200, description = "The share link", body = ShareSummary), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The share link", body = ShareSummary), (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_share(
     State(state): State<AppState>,
     principal: Principal,
@@ -279,9 +280,9 @@ pub async fn revoke_share(
 
 /// Who asked for a share's link, when, and what they got; `chain_valid` says whether the
 /// log is intact.
-#[utoipa::path(get, path = "/api/v1/shares/{share}/log", tag = "shares", security(("device_token" = [])),
+#[utoipa::path(get, path = "/api/v1/shares/{share}/log", tag = "shares", security(("device_token" = []), ("session" = [])),
     params(("share" = Uuid, Path)),
-    responses((status = 200, description = "Who opened the link, and when", body = ShareLog), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Who opened the link, and when", body = ShareLog), (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn share_log(
     State(state): State<AppState>,
     principal: Principal,

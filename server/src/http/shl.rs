@@ -404,6 +404,7 @@ async fn serve_direct_file(
     responses(
         (status = 200, description = "The compact JWE", content_type = "application/jose", body = String),
         (status = 404, description = "Unknown, expired ticket, expired or revoked link", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn located_file(
     State(state): State<AppState>,

@@ -129,6 +129,7 @@ pub(super) async fn start_registration(
     request_body = SignUp,
     responses(
         (status = 201, body = SignedIn, description = "Signed up; the session is in the `folio_session` cookie"),
+        (status = 404, description = "The account no longer exists (deleted meanwhile)", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Unknown, used or expired ceremony", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The passkey's answer failed verification", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
@@ -273,6 +274,7 @@ pub(super) async fn start_for_account(
     request_body = Assertion,
     responses(
         (status = 200, body = SignedIn, description = "Signed in; the session is in the `folio_session` cookie"),
+        (status = 404, description = "The account no longer exists (deleted meanwhile)", body = Problem, content_type = "application/problem+json"),
         (status = 400, description = "Unknown, used or expired ceremony", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown credential, wrong origin, cloned authenticator…", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -389,6 +391,7 @@ pub(super) async fn finish_for_account(
     request_body = Recover,
     responses(
         (status = 200, body = SignedIn, description = "A recovery session; register a passkey next"),
+        (status = 404, description = "The account no longer exists (deleted meanwhile)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not a recovery code of any account", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -439,7 +442,7 @@ pub struct SessionQuery {
 
 /// The session of the request's cookie.
 #[utoipa::path(get, path = "/api/v1/session", tag = "accounts",
-    params(SessionQuery),
+    security(("session" = [])), params(SessionQuery),
     responses(
         (status = 200, description = "The session", body = SessionInfo),
         (status = 204, description = "Not signed in, asked with `optional=true`"),
@@ -466,7 +469,8 @@ pub async fn get_session(
 
 /// Ends the session of the request's cookie and clears the cookie.
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "accounts",
-    responses((status = 204, description = "Signed out")))]
+    security(("session" = [])),
+    responses((status = 204, description = "Signed out; the cookie is cleared")))]
 pub async fn sign_out(
     State(state): State<AppState>,
     AnySession(session): AnySession,

@@ -98,7 +98,7 @@ fn parse_segment(bytes: Vec<u8>) -> Result<SealedSegment, ApiError> {
 
 /// Create a vault from its public recipient and the owner's wrapped key.
 #[utoipa::path(post, path = "/api/v1/vaults", tag = "vaults", request_body = CreateVault,
-    security(("device_token" = [])),
+    security(("device_token" = []), ("session" = [])),
     responses(
         (status = 201, description = "The record", body = VaultSummary),
         (status = 409, description = "The id is taken", body = Problem, content_type = "application/problem+json"),
@@ -139,7 +139,7 @@ pub async fn create_vault(
 }
 
 /// The vaults the caller can act in.
-#[utoipa::path(get, path = "/api/v1/vaults", tag = "vaults", security(("device_token" = [])),
+#[utoipa::path(get, path = "/api/v1/vaults", tag = "vaults", security(("device_token" = []), ("session" = [])),
     responses((status = 200, description = "The records this account owns or helps with", body = Vec<VaultSummary>)))]
 pub async fn list_vaults(
     State(state): State<AppState>,
@@ -159,7 +159,7 @@ pub async fn list_vaults(
 }
 
 /// One vault's summary.
-#[utoipa::path(get, path = "/api/v1/vaults/{vault}", tag = "vaults", security(("device_token" = [])),
+#[utoipa::path(get, path = "/api/v1/vaults/{vault}", tag = "vaults", security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path)),
     responses((status = 200, description = "The record", body = VaultSummary), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_vault(
@@ -178,7 +178,7 @@ pub async fn get_vault(
 }
 
 /// The caller's wrapped keys of a vault, one per epoch.
-#[utoipa::path(get, path = "/api/v1/vaults/{vault}/keys", tag = "vaults", security(("device_token" = [])),
+#[utoipa::path(get, path = "/api/v1/vaults/{vault}/keys", tag = "vaults", security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path)),
     responses((status = 200, description = "The record's keys wrapped to this account, one per epoch", body = Vec<VaultKeyWrap>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn vault_keys(
@@ -213,12 +213,15 @@ fn valid_upload_key(key: &str) -> bool {
 /// Append a sealed segment. The upload key makes retries safe: the same key with the same
 /// bytes answers with the original `seq`.
 #[utoipa::path(put, path = "/api/v1/vaults/{vault}/segments/{upload_key}", tag = "vaults",
-    security(("device_token" = [])),
+    security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path), ("upload_key" = String, Path, description = "Client-chosen idempotency key, 1-128 of [A-Za-z0-9._-]")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A sealed segment"),
     responses(
         (status = 201, description = "Stored under a new seq", body = UploadedSegment),
         (status = 200, description = "Already stored under this key", body = UploadedSegment),
+        (status = 400, description = "The upload key is not 1-128 of [A-Za-z0-9._-], or the `folio-write-signature` header is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for this account's role in the record, or the write signature is not the caller's key on the record's member list", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Stale epoch, key reused, replayed bytes, or the record's key must be rotated first", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a segment of this vault", body = Problem, content_type = "application/problem+json"),
         (status = 507, description = "Quota exceeded", body = Problem, content_type = "application/problem+json"),
@@ -273,11 +276,12 @@ pub struct SegmentPage {
 }
 
 /// Read the log after a cursor, streamed as `application/vnd.folio.segments` frames.
-#[utoipa::path(get, path = "/api/v1/vaults/{vault}/segments", tag = "vaults", security(("device_token" = [])),
+#[utoipa::path(get, path = "/api/v1/vaults/{vault}/segments", tag = "vaults", security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path), SegmentPage),
     responses(
         (status = 200, description = "Frames of `seq u64 BE, length u32 BE, bytes`; header `folio-more` says whether to ask again",
          content_type = "application/vnd.folio.segments", body = Vec<u8>),
+        (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_segments(
@@ -339,13 +343,18 @@ pub async fn list_segments(
 /// Swap a range of segments for fewer (compaction) or re-sealed ones under a new epoch
 /// (rotation), atomically. Body: `u32 BE` length of a JSON [`CompactionHead`], the JSON, then
 /// segment frames.
-#[utoipa::path(post, path = "/api/v1/vaults/{vault}/compactions", tag = "vaults", security(("device_token" = [])),
+#[utoipa::path(post, path = "/api/v1/vaults/{vault}/compactions", tag = "vaults", security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path)),
-    request_body(content = Vec<u8>, content_type = "application/vnd.folio.compaction"),
+    request_body(content = Vec<u8>, content_type = "application/vnd.folio.compaction",
+        description = "`u32` big-endian length of a JSON `CompactionHead`, the JSON, then the new segments as `application/vnd.folio.segments` frames"),
     responses(
         (status = 200, description = "The record's new generation, epoch and segment numbers", body = CompactionResult),
+        (status = 400, description = "Not a compaction body: the head is missing, truncated or not a `CompactionHead`, or a frame is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for this account's role in the record, or a member-list entry or write signature is not the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The vault changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Well-formed, but against the route's rules; the problem says which", body = Problem, content_type = "application/problem+json"),
+        (status = 507, description = "Quota exceeded", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn compact(
     State(state): State<AppState>,
@@ -470,15 +479,16 @@ fn compaction_signatures(
 /// the bytes (`folio_shared::vault::attachment_id`); ids of other versions predate that rule
 /// and are taken as they are. An id never gets other bytes than it was first stored with.
 #[utoipa::path(put, path = "/api/v1/vaults/{vault}/attachments/{attachment}", tag = "vaults",
-    security(("device_token" = [])),
+    security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path), ("attachment" = Uuid, Path)),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "An age file"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The attachment encrypted to the record's key: an age file, streamed"),
     responses(
         (status = 201, description = "Stored"),
         (status = 200, description = "Already stored with these bytes"),
-        (status = 400, description = "A UUIDv8 id that is not the hash of the bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A UUIDv8 id that is not the hash of the bytes, or the upload broke off", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Stored already with other bytes, or the record's key must be rotated first", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than the route's limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an age file", body = Problem, content_type = "application/problem+json"),
         (status = 507, description = "Quota exceeded", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -569,9 +579,9 @@ async fn store_attachment(
 
 /// Read an encrypted attachment, streamed.
 #[utoipa::path(get, path = "/api/v1/vaults/{vault}/attachments/{attachment}", tag = "vaults",
-    security(("device_token" = [])),
+    security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path), ("attachment" = Uuid, Path)),
-    responses((status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>), (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_attachment(
     State(state): State<AppState>,
     principal: Principal,
@@ -607,9 +617,9 @@ pub async fn get_attachment(
 
 /// Delete an attachment.
 #[utoipa::path(delete, path = "/api/v1/vaults/{vault}/attachments/{attachment}", tag = "vaults",
-    security(("device_token" = [])),
+    security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path), ("attachment" = Uuid, Path)),
-    responses((status = 204, description = "Done; no content"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Done; no content"), (status = 403, description = "Not allowed for this account's role in the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_attachment(
     State(state): State<AppState>,
     principal: Principal,
@@ -635,9 +645,9 @@ pub async fn delete_attachment(
 }
 
 /// Delete a vault: every segment, key, attachment and byte of it.
-#[utoipa::path(delete, path = "/api/v1/vaults/{vault}", tag = "vaults", security(("device_token" = [])),
+#[utoipa::path(delete, path = "/api/v1/vaults/{vault}", tag = "vaults", security(("device_token" = []), ("session" = [])),
     params(("vault" = Uuid, Path)),
-    responses((status = 204, description = "Done; no content"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Done; no content"), (status = 403, description = "No fresh proof (`action: delete_record`), or only the owner may delete the record", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such resource for this account", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_vault(
     State(state): State<AppState>,
     principal: Principal,

@@ -142,6 +142,11 @@ pub enum SessionScope {
 /// A browser session, as `GET /api/v1/session` and every sign-in answer it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "account_id": "5d1f3c2a-8e4b-4f0a-9c6d-2b7e1a9f4c33", "scope": "full",
+    "csrf_token": "q0Jc3Qm3Yz5m3r8Qv9l2fC1d8kZ0sT7uWb4xN6pE2aI",
+    "expires_at": "2026-12-01T21:00:00Z", "idle_timeout_secs": 1800
+})))]
 pub struct SessionInfo {
     pub account_id: Uuid,
     pub scope: SessionScope,
@@ -299,6 +304,12 @@ pub struct PairedDevice {
 /// A device in settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "8a3e2f10-6b7c-4d5e-9f01-23456789abcd", "name": "Ada's phone",
+    "recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    "created_at": "2026-12-01T09:05:00Z", "last_used_at": "2026-12-02T07:30:00Z",
+    "has_key": true, "current": true
+})))]
 pub struct DeviceSummary {
     pub id: Uuid,
     pub name: String,

@@ -56,6 +56,9 @@ pub struct RotatedPasskeyUnlock {
 /// account holds (in every record, each epoch), and a rotation sends each back re-wrapped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "vault_id": "0b6f6c7e-3a57-4c43-9d2b-0c1e8b7f5a10", "epoch": 1, "wrapped_key": "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0-IFgyNTUxOSBhYmMK"
+})))]
 pub struct AccountVaultKey {
     pub vault_id: Uuid,
     pub epoch: u32,

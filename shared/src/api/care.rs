@@ -14,6 +14,9 @@ use crate::care::Role;
 /// The owner (or a manager, for a viewer) invites someone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "role": "viewer", "name": "Grace (daughter)", "ends_at": "2027-06-30T00:00:00Z"
+})))]
 pub struct CreateInvitation {
     pub role: Role,
     /// Who this is, in the owner's words ("Sam, my son"): the activity log's name for them.
@@ -31,6 +34,12 @@ pub struct CreateInvitation {
 /// An invitation as made: `link` carries the secret and is shown once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "3c9d7e21-0f4a-4b8c-a1d2-e3f405162738", "vault_id": "0b6f6c7e-3a57-4c43-9d2b-0c1e8b7f5a10",
+    "role": "viewer", "name": "Grace (daughter)", "ends_at": "2027-06-30T00:00:00Z",
+    "expires_at": "2026-12-08T09:00:00Z",
+    "link": "https://folio.example/care/accept#Jx4bq0yW2sC9nL8tA1vE5rU7kF3hD6mP"
+})))]
 pub struct Invitation {
     pub id: Uuid,
     pub vault_id: Uuid,
@@ -54,6 +63,11 @@ pub struct AcceptInvitation {
 /// the server tells it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "membership_id": "3c9d7e21-0f4a-4b8c-a1d2-e3f405162738", "vault_id": "0b6f6c7e-3a57-4c43-9d2b-0c1e8b7f5a10",
+    "role": "viewer",
+    "owner_recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+})))]
 pub struct AcceptedInvitation {
     pub membership_id: Uuid,
     pub vault_id: Uuid,
@@ -95,6 +109,15 @@ impl CaregiverStatus {
 /// One caregiver of a record, as the owner's list shows them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "3c9d7e21-0f4a-4b8c-a1d2-e3f405162738", "role": "viewer",
+    "name": "Grace (daughter)", "status": "active", "account_id": "5d1f3c2a-8e4b-4f0a-9c6d-2b7e1a9f4c33",
+    "recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    "ends_at": "2027-06-30T00:00:00Z", "invited_at": "2026-12-01T09:00:00Z",
+    "accepted_at": "2026-12-01T10:00:00Z", "confirmed_at": "2026-12-01T10:05:00Z",
+    "revoked_at": null, "emergency_wait_hours": null, "access_requested_at": null,
+    "releases_at": null, "request_refused_at": null
+})))]
 pub struct Caregiver {
     pub id: Uuid,
     pub role: Role,
@@ -134,6 +157,16 @@ impl Caregiver {
 /// [`Caregiver`]), and what a removed manager had made that ended with their access.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "3c9d7e21-0f4a-4b8c-a1d2-e3f405162738", "role": "manager",
+    "name": "Grace (daughter)", "status": "revoked", "account_id": "5d1f3c2a-8e4b-4f0a-9c6d-2b7e1a9f4c33",
+    "recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    "ends_at": null, "invited_at": "2026-12-01T09:00:00Z",
+    "accepted_at": "2026-12-01T10:00:00Z", "confirmed_at": "2026-12-01T10:05:00Z",
+    "revoked_at": "2026-12-05T18:00:00Z", "emergency_wait_hours": null,
+    "access_requested_at": null, "releases_at": null, "request_refused_at": null,
+    "revoked_share_links": 1, "withdrawn_invitations": 0
+})))]
 pub struct CaregiverRemoval {
     #[serde(flatten)]
     pub caregiver: Caregiver,
@@ -156,6 +189,12 @@ pub struct ConfirmCaregiver {
 /// A record the caller helps with (or was invited to), from the caregiver's side.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "3c9d7e21-0f4a-4b8c-a1d2-e3f405162738", "vault_id": "0b6f6c7e-3a57-4c43-9d2b-0c1e8b7f5a10",
+    "role": "viewer", "status": "standby",
+    "owner_recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+    "ends_at": null, "emergency_wait_hours": 48, "releases_at": null
+})))]
 pub struct Membership {
     pub id: Uuid,
     pub vault_id: Uuid,
@@ -174,6 +213,10 @@ pub const MAX_EMERGENCY_WAIT_HOURS: u32 = 30 * 24;
 /// One line of a record's activity log, for its owner.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "at": "2026-12-02T08:15:00Z", "actor": "Grace (daughter)",
+    "action": "read the record", "detail": "viewer"
+})))]
 pub struct ActivityEntry {
     pub at: DateTime<Utc>,
     /// The caregiver's name as the owner gave it, or `owner`.

@@ -32,6 +32,13 @@ pub enum ShareStatus {
 /// `POST /api/v1/vaults/{vault}/shares`. Not `Debug`: it carries the passcode.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "files": [{"content_type": "application/fhir+json;fhirVersion=4.0.1",
+               "jwe": "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..bXlpdg.Y2lwaGVydGV4dA.dGFn"}],
+    "label": "For Dr Hopper", "expires_at": "2026-12-08T09:00:00Z",
+    "passcode": "4711", "max_attempts": 5, "max_opens": 3,
+    "categories": {"medications": 4, "allergies": 1}, "direct_file": false
+})))]
 pub struct CreateShare {
     /// The encrypted files, in the order the manifest lists them.
     pub files: Vec<ShareFileUpload>,
@@ -66,6 +73,11 @@ pub struct ShareFileUpload {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "6e2b9a44-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "link_id": "I91rhba3VsuGXGchcnr6VHlQFKxfE28kuZ0ssbEuxno",
+    "manifest_url": "https://folio.example/shl/I91rhba3VsuGXGchcnr6VHlQFKxfE28kuZ0ssbEuxno",
+    "expires_at": "2026-12-08T09:00:00Z"
+})))]
 pub struct CreatedShare {
     pub id: Uuid,
     /// The unguessable path token of the link's URL. The server keeps only its hash.
@@ -78,6 +90,14 @@ pub struct CreatedShare {
 /// One share in the patient's list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "id": "6e2b9a44-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "vault_id": "0b6f6c7e-3a57-4c43-9d2b-0c1e8b7f5a10",
+    "label": "For Dr Hopper", "flags": "P",
+    "categories": {"medications": 4, "allergies": 1},
+    "expires_at": "2026-12-08T09:00:00Z", "opens": 1, "max_opens": 3,
+    "attempts_left": 5, "revoked": false, "status": "active",
+    "created_at": "2026-12-01T09:00:00Z"
+})))]
 pub struct ShareSummary {
     pub id: Uuid,
     pub vault_id: Uuid,
@@ -107,6 +127,11 @@ pub struct ShareLogEntry {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "entries": [{"seq": 1, "at": "2026-12-02T14:00:00Z", "recipient": "Dr Hopper's clinic",
+                 "outcome": "opened"}],
+    "chain_valid": true
+})))]
 pub struct ShareLog {
     pub entries: Vec<ShareLogEntry>,
     /// False when an entry was changed or removed since it was written.

@@ -41,6 +41,13 @@ pub struct ManifestRequest {
 /// The answer to a [`ManifestRequest`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "status": "finalized",
+    "files": [{
+        "contentType": "application/fhir+json;fhirVersion=4.0.1",
+        "location": "https://folio.example/shl/I91rhba3VsuGXGchcnr6VHlQFKxfE28kuZ0ssbEuxno/files/0?ticket=Zm9saW8tdGlja2V0"
+    }]
+})))]
 pub struct Manifest {
     /// Whether the files may still change. Published STU1 puts it here; older manifests
     /// put it on each file (see [`Manifest::status_of`]).
