@@ -538,7 +538,7 @@ async fn try_deliver(
     Ok(result)
 }
 
-fn is_key_reused(e: &ClientError) -> bool {
+pub(crate) fn is_key_reused(e: &ClientError) -> bool {
     matches!(e, ClientError::Problem { status, problem }
         if *status == StatusCode::CONFLICT
             && problem.detail.as_deref().is_some_and(|d| d.starts_with("upload key already used")))

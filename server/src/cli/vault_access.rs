@@ -2,7 +2,7 @@
 //! the account identity, and the account identity unwraps the vault's keys. Everything the
 //! client verbs (`import`, `records`, `share`) do to a record starts here.
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow};
 use folio_shared::care::Role;
 use folio_shared::keys::{AccountIdentity, KeyEpoch, SigningKey, VaultIdentity};
 use folio_shared::roster::Roster;
@@ -12,6 +12,11 @@ use super::account::unlock_with_device;
 use super::profile::Profile;
 use crate::client::VaultClient;
 use crate::client::set_aside::OpenedRecord;
+
+/// The account owns no record yet, and the command was not one that makes it.
+#[derive(Debug, thiserror::Error)]
+#[error("this account has no record yet: import something first")]
+pub struct NoRecordYet;
 
 /// A vault opened by a profile: the client, the unlocked account and the vault's keys.
 pub struct VaultAccess {
@@ -91,7 +96,7 @@ impl VaultAccess {
                 access.keep_member_lists(profile)?;
                 return Ok(access);
             }
-            None => bail!("this account has no record yet: import something first"),
+            None => return Err(NoRecordYet.into()),
         };
         let (keyring, mut roster) = keyring(&client, &account, vault_id).await?;
         if roster.is_none() && owned {

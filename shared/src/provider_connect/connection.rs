@@ -39,6 +39,9 @@ pub struct Connection {
     /// Whether the provider offers `Patient/$everything` (read from its metadata).
     #[serde(default)]
     pub everything: bool,
+    /// The resource types its CapabilityStatement lists (empty: not known, ask for all).
+    #[serde(default)]
+    pub served_types: Vec<String>,
     pub access_token: Option<String>,
     pub access_expires_at: Option<DateTime<Utc>>,
     pub refresh_token: Option<String>,
@@ -49,6 +52,10 @@ pub struct Connection {
     /// When the last sync finished every search it could.
     #[serde(default)]
     pub last_synced_at: Option<DateTime<Utc>>,
+    /// When the sync under way began; stored with its first page and cleared at its end,
+    /// so a sync that was stopped shows as unfinished.
+    #[serde(default)]
+    pub syncing_since: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -104,12 +111,14 @@ impl Connection {
             patient: grant.patient.clone(),
             scope: String::new(),
             everything: false,
+            served_types: Vec::new(),
             access_token: None,
             access_expires_at: None,
             refresh_token: None,
             connected_at: now,
             progress: BTreeMap::new(),
             last_synced_at: None,
+            syncing_since: None,
         };
         connection.take_grant(grant);
         connection
@@ -183,8 +192,8 @@ impl Connection {
             .collect()
     }
 
-    /// Whether a sync is under way (some search stopped before its last page).
+    /// Whether a sync began and has not finished (it was stopped, or runs now).
     pub fn sync_unfinished(&self) -> bool {
-        self.progress.values().any(|p| p.started_at.is_some())
+        self.syncing_since.is_some() || self.progress.values().any(|p| p.started_at.is_some())
     }
 }

@@ -18,7 +18,9 @@ mod token;
 pub use authorization::{AuthorizationRequest, Pkce};
 pub use callback::{CallbackError, authorization_code};
 pub use connection::{CONNECTION_ENTRY_TYPE, Connection, ConnectionEntryError, SearchProgress};
-pub use search::{PageError, Search, SearchPage, offers_everything, plan, read_page};
+pub use search::{
+    PageError, Search, SearchPage, offers_everything, plan, read_page, served_types,
+};
 pub use smart_configuration::{ConfigurationError, ScopeStyle, SmartConfiguration};
 pub use sync::{
     Delivered, HttpAnswer, ORIGINAL_URL_EXTENSION, PageDelivery, ProviderHost, SearchOutcome,

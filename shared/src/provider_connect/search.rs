@@ -1,7 +1,7 @@
 //! What a sync asks a provider for, and what it accepts as an answer.
 //!
-//! **The plan.** One search per resource type of a patient's record (Observations per
-//! category, since some servers refuse an Observation search without one), or
+//! **The plan.** One search per resource type of a patient's record (Observations one
+//! category at a time where a server refuses them all at once), or
 //! `Patient/{id}/$everything` where the provider offers it. A later round asks only for
 //! what changed since the last one (`_lastUpdated=gt…`, `_since` for `$everything`).
 //!
@@ -29,21 +29,30 @@ pub struct Search {
     since_param: &'static str,
 }
 
-/// The types a patient-access API serves, by US Core's patient search.
+/// The types a patient-access API serves, by US Core's patient search (and the payer
+/// types some providers serve too).
 const TYPES: &[&str] = &[
     "AllergyIntolerance",
     "Condition",
     "MedicationRequest",
+    "MedicationStatement",
+    "MedicationDispense",
+    "Observation",
     "Immunization",
     "Procedure",
     "DiagnosticReport",
     "DocumentReference",
+    "ImagingStudy",
+    "ServiceRequest",
     "Encounter",
     "CarePlan",
     "CareTeam",
     "Goal",
-    "Coverage",
+    "FamilyMemberHistory",
     "Device",
+    "Coverage",
+    "ExplanationOfBenefit",
+    "Claim",
 ];
 
 /// Observation categories (FHIR's observation-category code system).
@@ -71,13 +80,6 @@ pub fn plan(connection: &Connection) -> Vec<Search> {
             since_param: "_since",
         }];
     }
-    let by_patient = |resource_type: &'static str| Search {
-        key: resource_type.into(),
-        resource_type,
-        path: resource_type.into(),
-        params: vec![("patient", patient.clone())],
-        since_param: "_lastUpdated",
-    };
     let mut searches = vec![Search {
         key: "Patient".into(),
         resource_type: "Patient",
@@ -85,14 +87,62 @@ pub fn plan(connection: &Connection) -> Vec<Search> {
         params: vec![("_id", patient.clone())],
         since_param: "_lastUpdated",
     }];
-    searches.extend(TYPES.iter().map(|t| by_patient(t)));
-    searches.extend(OBSERVATION_CATEGORIES.iter().map(|category| {
-        let mut search = by_patient("Observation");
-        search.key = format!("Observation?category={category}");
-        search.params.push(("category", (*category).to_owned()));
-        search
-    }));
+    // A server that wanted Observations by category before keeps being asked that way.
+    let by_category = connection
+        .progress
+        .keys()
+        .any(|key| key.starts_with("Observation?category="));
+    let served = |t: &str| {
+        connection.served_types.is_empty() || connection.served_types.iter().any(|s| s == t)
+    };
+    for resource_type in TYPES.iter().filter(|t| served(t)) {
+        if *resource_type == "Observation" && by_category {
+            searches.extend(observations_by_category(connection));
+        } else {
+            searches.push(by_patient(resource_type, &patient));
+        }
+    }
     searches
+}
+
+fn by_patient(resource_type: &'static str, patient: &str) -> Search {
+    Search {
+        key: resource_type.into(),
+        resource_type,
+        path: resource_type.into(),
+        params: vec![("patient", patient.to_owned())],
+        since_param: "_lastUpdated",
+    }
+}
+
+/// Observations asked for one category at a time, for a server that refuses an
+/// Observation search without one (as some do). Observations of a category not listed
+/// here cannot be found on such a server.
+pub fn observations_by_category(connection: &Connection) -> Vec<Search> {
+    OBSERVATION_CATEGORIES
+        .iter()
+        .map(|category| {
+            let mut search = by_patient("Observation", &connection.patient);
+            search.key = format!("Observation?category={category}");
+            search.params.push(("category", (*category).to_owned()));
+            search
+        })
+        .collect()
+}
+
+/// The resource types a CapabilityStatement says the server serves (empty when it lists
+/// none: then every type is asked for).
+pub fn served_types(statement: &Value) -> Vec<String> {
+    let mut types: Vec<String> = statement["rest"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|rest| rest["resource"].as_array().into_iter().flatten())
+        .filter_map(|r| r["type"].as_str().map(str::to_owned))
+        .collect();
+    types.sort();
+    types.dedup();
+    types
 }
 
 /// Whether a CapabilityStatement offers `Patient/$everything` (on the Patient resource,
@@ -191,7 +241,11 @@ pub fn read_page(
     })?;
     match bundle["resourceType"].as_str() {
         Some("Bundle") => {}
-        Some(other) => return Err(PageError::NotABundle(format!("a {other}"))),
+        Some(other) => {
+            return Err(PageError::NotABundle(format!(
+                "it is a resource of type {other}"
+            )));
+        }
         None => return Err(PageError::NotABundle("JSON without a resourceType".into())),
     }
     let next = next_link(&bundle, base)?;

@@ -10,14 +10,15 @@
 //!   since the old one is spent.
 //! - 429 and 503 wait as `Retry-After` asks (bounded), then retry.
 //! - A search the provider refuses (403) or answers wrongly is reported, and the others go
-//!   on; what is stored already stays as it was.
+//!   on; what is stored already stays as it was. A page holding another patient's records
+//!   stops the whole sync: such a provider cannot be trusted with the rest.
 //! - The documents behind DocumentReferences on the provider are fetched and kept as
 //!   encrypted attachments.
 //!
 //! The I/O is the caller's ([`ProviderHost`]): the CLI with an HTTP client, the app with
 //! `fetch`; both run this same code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -31,7 +32,7 @@ use crate::import::document::ATTACHMENT_URL_SCHEME;
 use crate::import::{Attachment, ImportOptions, import_file};
 use crate::record::{Entry, Op};
 
-use super::search::{Search, join, plan, read_page};
+use super::search::{PageError, Search, join, observations_by_category, plan, read_page};
 use super::token::{TokenGrant, refresh_form};
 use super::{Connection, SearchProgress};
 
@@ -151,6 +152,8 @@ pub enum SearchOutcome {
 enum Stop {
     /// This search only.
     Search(String),
+    /// The server wants the search narrowed (Observations by category).
+    Narrow,
     /// The whole sync: sign-in lost, or the record could not be written.
     Sync(String),
 }
@@ -159,8 +162,10 @@ enum Stop {
 const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Waits per request before giving up on it.
 const MAX_RETRIES: usize = 3;
-/// An access token that lapses sooner than this is refreshed before it is used.
-const EXPIRY_MARGIN: chrono::Duration = chrono::Duration::seconds(10);
+/// An access token that lapses sooner than this is refreshed before it is used. Short,
+/// because expiry is reckoned on this client's own clock from `expires_in` (no skew), and
+/// a token that lapses on the way is refreshed on its 401 anyway.
+const EXPIRY_MARGIN: chrono::Duration = chrono::Duration::seconds(1);
 
 /// The extension that keeps where a document was on the provider.
 pub const ORIGINAL_URL_EXTENSION: &str =
@@ -189,7 +194,10 @@ pub async fn sync<H: ProviderHost>(host: &mut H, connection: &mut Connection) ->
             ..report
         };
     };
-    let searches = plan(connection);
+    let mut searches: VecDeque<Search> = plan(connection).into();
+    if connection.syncing_since.is_none() {
+        connection.syncing_since = Some(host.now());
+    }
     let mut run = Run {
         host,
         connection,
@@ -197,7 +205,8 @@ pub async fn sync<H: ProviderHost>(host: &mut H, connection: &mut Connection) ->
         report,
     };
     let mut stopped: Option<String> = None;
-    for search in &searches {
+    while let Some(search) = searches.pop_front() {
+        let search = &search;
         if let Some(why) = &stopped {
             run.report.searches.push(SearchReport {
                 search: search.key.clone(),
@@ -207,8 +216,14 @@ pub async fn sync<H: ProviderHost>(host: &mut H, connection: &mut Connection) ->
             });
             continue;
         }
-        if let Err(why) = run.search(search).await {
-            stopped = Some(why);
+        match run.search(search).await {
+            Ok(true) => {}
+            Ok(false) => {
+                for narrower in observations_by_category(run.connection).into_iter().rev() {
+                    searches.push_front(narrower);
+                }
+            }
+            Err(why) => stopped = Some(why),
         }
     }
     let finished = stopped.is_none()
@@ -220,6 +235,7 @@ pub async fn sync<H: ProviderHost>(host: &mut H, connection: &mut Connection) ->
     if stopped.is_none() {
         let now = run.host.now();
         run.connection.last_synced_at = Some(now);
+        run.connection.syncing_since = None;
         // The finish time, and the tokens of a refresh after the last page.
         if let Err(why) = run.save().await {
             stopped = Some(why);
@@ -233,8 +249,9 @@ pub async fn sync<H: ProviderHost>(host: &mut H, connection: &mut Connection) ->
 }
 
 impl<H: ProviderHost> Run<'_, H> {
-    /// One search, page by page. `Err` stops the whole sync.
-    async fn search(&mut self, search: &Search) -> Result<(), String> {
+    /// One search, page by page: `Ok(false)` when the provider wants it narrowed, `Err`
+    /// when the whole sync stops.
+    async fn search(&mut self, search: &Search) -> Result<bool, String> {
         let progress = self
             .connection
             .progress
@@ -272,6 +289,7 @@ impl<H: ProviderHost> Run<'_, H> {
                     break (SearchOutcome::Refused, Some(why));
                 }
                 Err(Stop::Search(why)) => break (SearchOutcome::Failed, Some(why)),
+                Err(Stop::Narrow) => return Ok(false),
                 Err(Stop::Sync(why)) => {
                     self.record_search(search, pages, SearchOutcome::Failed, Some(why.clone()));
                     return Err(why);
@@ -279,7 +297,7 @@ impl<H: ProviderHost> Run<'_, H> {
             }
         };
         self.record_search(search, pages, outcome, why);
-        Ok(())
+        Ok(true)
     }
 
     fn record_search(
@@ -317,6 +335,7 @@ impl<H: ProviderHost> Run<'_, H> {
         let answer = self.fetch(url, "application/fhir+json").await?;
         match answer.status {
             200..=299 => {}
+            400 if search.key == "Observation" => return Err(Stop::Narrow),
             403 => {
                 return Err(Stop::Search(format!("{REFUSED} ({})", problem_of(&answer))));
             }
@@ -333,8 +352,15 @@ impl<H: ProviderHost> Run<'_, H> {
                 answer.body.len()
             )));
         }
-        let page = read_page(&answer.body, self.connection, &self.base)
-            .map_err(|e| Stop::Search(e.to_string()))?;
+        let page = read_page(&answer.body, self.connection, &self.base).map_err(|e| match e {
+            // A provider that mixes patients cannot be trusted with the rest of the sync:
+            // even its empty answers may be someone else's.
+            PageError::OtherPatient(_) => Stop::Sync(format!(
+                "{e}; Folio stopped syncing this provider (tell them: they sent you someone \
+                 else's records)"
+            )),
+            e => Stop::Search(e.to_string()),
+        })?;
         let now = self.host.now();
         // The provider's clock where it says, else ours a little early: a later round
         // asks again for anything changed around this instant, and what it already holds
