@@ -315,7 +315,7 @@ fn set_up(server_rt: &Runtime, database_url: Option<String>, links: usize) -> Se
         .port();
     config.listen = ([127, 0, 0, 1], port).into();
     config.public_url = url::Url::parse(&format!("http://localhost:{port}")).expect("a URL");
-    config.database_url = database_url;
+    config.storage.database_url = database_url;
     config.app_dir = app_dir;
     config.trust_forwarded_for = true;
     let public_url = config.public_url.as_str().trim_end_matches('/').to_owned();

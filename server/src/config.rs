@@ -8,6 +8,46 @@ use url::Url;
 
 use crate::clock::Clock;
 
+/// Where the server keeps what it stores: the database and the attachments. `folio serve`,
+/// `folio backup` and `folio restore` take these same flags, so a backup reads exactly what
+/// the server writes.
+#[derive(Debug, Clone, Args)]
+pub struct StorageConfig {
+    /// Where the server keeps its files: the SQLite database (unless a database URL is
+    /// given) and encrypted attachments.
+    #[arg(long, env = "FOLIO_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// `sqlite://PATH` or `postgres://…`. Defaults to `folio.db` in the data directory.
+    #[arg(long, env = "FOLIO_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl StorageConfig {
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        StorageConfig {
+            data_dir,
+            database_url: None,
+        }
+    }
+
+    /// Where encrypted attachments are kept.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    /// The database URL in force: the one given, or a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("folio.db").display()
+            ),
+        }
+    }
+}
+
 /// How `folio serve` runs. Every flag can also be set from the environment, so a container
 /// or a systemd unit needs no command line.
 #[derive(Debug, Clone, Args)]
@@ -25,14 +65,8 @@ pub struct ServeConfig {
     )]
     pub public_url: Url,
 
-    /// Where the server keeps its files: the SQLite database (unless a database URL is
-    /// given) and encrypted attachments.
-    #[arg(long, env = "FOLIO_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-
-    /// `sqlite://PATH` or `postgres://…`. Defaults to `folio.db` in the data directory.
-    #[arg(long, env = "FOLIO_DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub storage: StorageConfig,
 
     /// Storage quota of each vault, in bytes (segments and attachments together).
     #[arg(long, env = "FOLIO_VAULT_QUOTA_BYTES", default_value_t = crate::storage::vaults::DEFAULT_QUOTA_BYTES)]
@@ -71,10 +105,9 @@ impl ServeConfig {
         ServeConfig {
             listen: "127.0.0.1:0".parse().expect("a valid socket address"),
             public_url: Url::parse("http://localhost:8080").expect("a valid URL"),
-            database_url: None,
             vault_quota_bytes: crate::storage::vaults::DEFAULT_QUOTA_BYTES,
             app_dir: data_dir.join("dist"),
-            data_dir,
+            storage: StorageConfig::for_data_dir(data_dir),
             session_lifetime_minutes: 12 * 60,
             session_idle_minutes: 30,
             auth_attempts_per_minute: 20,
@@ -85,17 +118,11 @@ impl ServeConfig {
 
     /// Where encrypted attachments are kept.
     pub fn blob_dir(&self) -> PathBuf {
-        self.data_dir.join("blobs")
+        self.storage.blob_dir()
     }
 
     /// The database URL in force: the one given, or a SQLite file in the data directory.
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("folio.db").display()
-            ),
-        }
+        self.storage.database_url()
     }
 }

@@ -58,9 +58,11 @@ pub struct Server {
 impl Server {
     /// Opens storage (running migrations), binds the listener and starts serving.
     pub async fn start(config: ServeConfig) -> Result<Server, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-            path: config.data_dir.clone(),
-            source,
+        std::fs::create_dir_all(&config.storage.data_dir).map_err(|source| {
+            StartError::DataDir {
+                path: config.storage.data_dir.clone(),
+                source,
+            }
         })?;
         let webauthn =
             http::relying_party::for_public_url(&config.public_url).map_err(|source| {

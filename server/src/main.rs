@@ -4,16 +4,41 @@ use folio_server::cli::{Cli, Command};
 use folio_server::{Server, shutdown_signal};
 use tracing_subscriber::EnvFilter;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     if let Command::Import(_) = cli.command {
         folio_server::cli::allocator::tune_for_import();
     }
-    tokio::runtime::Builder::new_multi_thread()
+    let ran = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?
-        .block_on(run(cli))
+        .context("starting the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match ran {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", error_text(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error as a person reads it: its message and causes, as anyhow writes them, but never
+/// a backtrace (which `RUST_BACKTRACE` would add to anyhow's own report).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = format!("Error: {e}");
+    let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+    match causes.as_slice() {
+        [] => {}
+        [only] => text.push_str(&format!("\n\nCaused by:\n    {only}")),
+        many => {
+            text.push_str("\n\nCaused by:");
+            for (i, cause) in many.iter().enumerate() {
+                text.push_str(&format!("\n    {i}: {cause}"));
+            }
+        }
+    }
+    text
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -60,6 +85,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Care(args) => {
             init_client_tracing();
             folio_server::cli::care::run(args).await?;
+        }
+        Command::Connect(args) => {
+            init_client_tracing();
+            folio_server::cli::connect::run(args).await?;
+        }
+        Command::Backup(args) => {
+            init_client_tracing();
+            folio_server::cli::backup::backup(args).await?;
+        }
+        Command::Restore(args) => {
+            init_client_tracing();
+            folio_server::cli::backup::restore(args).await?;
         }
         Command::Openapi => {
             let document = folio_server::http::openapi();

@@ -80,7 +80,7 @@ impl TestServer {
             Engine::Postgres => Some(PostgresDatabase::create().await),
         };
         if let Some(pg) = &postgres {
-            config.database_url = Some(pg.url.clone());
+            config.storage.database_url = Some(pg.url.clone());
         }
         configure(&mut config);
         let database_url = config.database_url();

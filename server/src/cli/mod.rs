@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod allocator;
+pub mod backup;
 pub mod care;
+pub mod connect;
 pub mod devices;
 pub mod drop_set_aside;
 pub mod export;
@@ -56,4 +58,11 @@ pub enum Command {
     /// Caregivers: invite someone to help with a record, accept an invitation, compare the
     /// safety code and confirm, list, and remove (which rotates the record's key).
     Care(care::CareArgs),
+    /// Providers' patient portals: sign in and connect one to a record (SMART on FHIR),
+    /// sync what they hold, list and remove connections.
+    Connect(connect::ConnectArgs),
+    /// Copy a SQLite server's database and attachments into a folder, while it serves.
+    Backup(backup::BackupArgs),
+    /// Put a backup made by `folio backup` into a new or empty data directory.
+    Restore(backup::RestoreArgs),
 }

@@ -93,10 +93,16 @@ impl Storage {
         if engine == Engine::Sqlite {
             // WAL lets readers proceed while one writer commits; the busy timeout queues
             // concurrent writers instead of failing them with SQLITE_BUSY.
+            //
+            // FULL syncs the log at every commit, so what the API acknowledged survives a
+            // power cut. With NORMAL a commit reaches the disk only at the next checkpoint:
+            // a power cut could drop an acknowledged upload, and the vault's `last_seq`
+            // with it, so the next upload would get that seq again, with other bytes, while
+            // a device already holds the first. BENCHMARKS.md ("Durability") has the cost.
             options.max_connections(8).map_sqlx_sqlite_opts(|o| {
                 o.page_size(SQLITE_PAGE_SIZE)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
                     // Deleted records are overwritten, not left in free pages: "every byte gone".
