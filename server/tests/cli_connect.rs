@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use folio_mock_ehr::{Fault, MockProvider, PatientData, ProviderConfig};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 mod common;
 
+use common::connect::connect_add;
 use common::{FOLIO, RunningServer, create_account, serve_logging_to};
 
 fn synthea(name: &str) -> PathBuf {
@@ -75,45 +75,8 @@ impl Patient {
         serde_json::from_slice(&output.stdout).unwrap()
     }
 
-    /// `folio connect add`, signing in as a browser would: the address the command prints
-    /// is followed, and the provider's redirect reaches the command's loopback listener.
-    /// The command's JSON, or what it said on standard error.
     async fn connect(&self, provider: &MockProvider, name: &str) -> Result<Value, String> {
-        let listen = format!("127.0.0.1:{}", self.port);
-        let base = provider.fhir_base();
-        let mut child = tokio::process::Command::new(FOLIO)
-            .args([
-                "connect", "add", "--fhir-base", &base, "--client-id", "folio", "--name", name,
-                "--listen", &listen, "--timeout", "20", "--json", "--profile", &self.profile,
-            ])
-            .env_remove("FOLIO_LOG")
-            .env("RUST_BACKTRACE", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut said = String::new();
-        while let Some(line) = stderr.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("Open this address to sign in: ") {
-                // The browser: the provider signs the patient in and redirects back.
-                let _ = reqwest::get(url).await;
-                break;
-            }
-            said.push_str(&line);
-            said.push('\n');
-        }
-        while let Some(line) = stderr.next_line().await.unwrap() {
-            said.push_str(&line);
-            said.push('\n');
-        }
-        let output = child.wait_with_output().await.unwrap();
-        if output.status.success() {
-            Ok(serde_json::from_slice(&output.stdout).unwrap())
-        } else {
-            assert!(!said.contains("stack backtrace"), "{said}");
-            Err(said)
-        }
+        connect_add(&self.profile, &provider.fhir_base(), self.port, name).await
     }
 
     /// The record's resources per type, as `folio export` writes them.

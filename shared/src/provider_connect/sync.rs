@@ -412,6 +412,12 @@ impl<H: ProviderHost> Run<'_, H> {
         self.connection
             .progress
             .insert(search.key.clone(), progress);
+        if entries.is_empty() {
+            // Nothing to store but the progress: it goes with the next page stored, or the
+            // end of the sync. Stopped before then, the search is asked again, which costs
+            // one request and adds nothing.
+            return Ok(next);
+        }
         let connection_entry = self.connection.entry(now);
         // The upload is named by the page and the progress it records, so a later round
         // that gets the very same page back still stores its progress.
