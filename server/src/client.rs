@@ -17,6 +17,7 @@ use reqwest::StatusCode;
 pub mod account;
 pub mod account_keys;
 pub mod care;
+pub mod connect;
 pub mod fresh_proof;
 pub mod roster;
 pub mod set_aside;

@@ -72,6 +72,12 @@ pub struct ServeConfig {
     #[arg(long, env = "FOLIO_VAULT_QUOTA_BYTES", default_value_t = crate::storage::vaults::DEFAULT_QUOTA_BYTES)]
     pub vault_quota_bytes: i64,
 
+    /// A JSON file of the client ids Folio is registered under at providers' patient
+    /// portals (SMART on FHIR): `{"clients": [{"fhir_base": URL, "client_id": ID}, …]}`,
+    /// a base ending with `/` covering every provider under it (a vendor's host).
+    #[arg(long = "smart-clients", env = "FOLIO_SMART_CLIENTS", value_name = "FILE")]
+    pub smart_clients: Option<PathBuf>,
+
     /// The built app (Trunk's `dist` folder) to serve at `/`.
     #[arg(long, env = "FOLIO_APP_DIR", default_value = "dist")]
     pub app_dir: PathBuf,
@@ -107,6 +113,7 @@ impl ServeConfig {
             public_url: Url::parse("http://localhost:8080").expect("a valid URL"),
             vault_quota_bytes: crate::storage::vaults::DEFAULT_QUOTA_BYTES,
             app_dir: data_dir.join("dist"),
+            smart_clients: None,
             storage: StorageConfig::for_data_dir(data_dir),
             session_lifetime_minutes: 12 * 60,
             session_idle_minutes: 30,

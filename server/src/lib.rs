@@ -9,6 +9,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod smart_clients;
 pub mod storage;
 
 use std::future::Future;
@@ -43,6 +44,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    SmartClients(#[from] smart_clients::SmartClientsError),
 }
 
 /// A server that is accepting connections.
@@ -83,8 +86,13 @@ impl Server {
             addr: config.listen,
             source,
         })?;
+        let smart_clients = match &config.smart_clients {
+            Some(path) => smart_clients::SmartClients::load(path)?,
+            None => smart_clients::SmartClients::default(),
+        };
         let state = AppState {
             storage: storage.clone(),
+            smart_clients: Arc::new(smart_clients),
             assets: AppAssets::load(&config.app_dir),
             blobs: storage::blobs::BlobStore::new(config.blob_dir()),
             config: Arc::new(config),

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 mod common;
 
-use common::connect::connect_add;
-use common::{FOLIO, RunningServer, create_account, serve_logging_to};
+use common::connect::{connect_add, connect_add_with};
+use common::{FOLIO, RunningServer, create_account, serve_logging_to, serve_logging_to_with};
 
 fn synthea(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -350,6 +350,62 @@ async fn bad_providers_get_clear_errors_and_change_nothing() {
     let report = me.json(&["connect", "sync", id, "--json"]).await;
     assert_eq!(report[0]["finished"], true, "{report}");
     assert_eq!(me.counts().await, provider.expected_counts());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_id_comes_from_the_servers_configuration_when_not_given() {
+    let port = free_port();
+    let data = PatientData::from_bundle_file(&synthea(
+        "Catherine_Turner_fa4fbf0c-f581-41f2-889b-f3769e57681d.json",
+    ))
+    .unwrap();
+    let provider = MockProvider::start(ProviderConfig {
+        redirect_uris: vec![format!("http://127.0.0.1:{port}/callback")],
+        client_id: "registered-by-the-operator".into(),
+        ..ProviderConfig::new("Hillside Practice", data)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let clients = dir.path().join("smart-clients.json");
+    std::fs::write(
+        &clients,
+        serde_json::json!({ "clients": [
+            { "fhir_base": provider.fhir_base(), "client_id": "registered-by-the-operator" }
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let server = serve_logging_to_with(
+        dir.path(),
+        &[("FOLIO_SMART_CLIENTS", clients.to_str().unwrap())],
+    );
+    let profile = dir.path().join("profile.json");
+    let profile = profile.to_str().unwrap();
+    create_account(&server, profile);
+
+    let connected = connect_add_with(profile, &provider.fhir_base(), port, &[])
+        .await
+        .unwrap();
+    assert_eq!(connected["patient"], provider.patient_id());
+    assert_eq!(provider.stats().token_grants, 1);
+
+    // A provider the server has no client for: the command says how to give one.
+    let unknown = MockProvider::start(ProviderConfig {
+        redirect_uris: vec![format!("http://127.0.0.1:{port}/callback")],
+        ..ProviderConfig::new(
+            "Elsewhere",
+            PatientData::from_bundle_file(&synthea(
+                "Catherine_Turner_fa4fbf0c-f581-41f2-889b-f3769e57681d.json",
+            ))
+            .unwrap(),
+        )
+    })
+    .await;
+    let said = connect_add_with(profile, &unknown.fhir_base(), port, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.stats().token_grants, 0);
+    assert!(said.contains("--client-id"), "{said}");
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {

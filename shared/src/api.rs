@@ -6,6 +6,7 @@
 pub mod account;
 pub mod account_keys;
 pub mod care;
+pub mod connect;
 pub mod roster;
 pub mod share;
 

@@ -10,6 +10,7 @@ pub mod account_keys;
 pub mod assets;
 pub mod auth;
 pub mod care;
+pub mod connect;
 pub mod devices;
 pub mod fresh_proof;
 pub mod health;
@@ -53,6 +54,8 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Storage,
+    /// Client ids at providers (`--smart-clients`).
+    pub smart_clients: Arc<crate::smart_clients::SmartClients>,
     pub config: Arc<ServeConfig>,
     pub assets: AppAssets,
     pub blobs: BlobStore,
@@ -88,6 +91,7 @@ impl FromRef<AppState> for AppAssets {
         (name = "health", description = "Liveness and readiness"),
         (name = "accounts", description = "Passkey sign-up and sign-in, sessions, recovery, account settings and deletion"),
         (name = "devices", description = "Pairing, listing and revoking the devices (phone apps, the CLI) of an account"),
+        (name = "connect", description = "Connecting a record to providers' patient portals (SMART on FHIR): the client id to sign in with; the tokens never reach the server"),
         (name = "vaults", description = "Encrypted vaults: the segment log, attachments, compaction and rotation"),
         (name = "caregivers", description = "Caregivers: invitations, acceptance, confirmation with keys the owner's client wrapped, removal, the activity log"),
         (name = "shares", description = "The patient's share links: create from client-encrypted files, list, revoke, read the access log"),
@@ -203,7 +207,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::list_devices))
         .routes(routes!(devices::set_device_unlock))
         .routes(routes!(devices::revoke_device))
-        .routes(routes!(account_keys::list_vault_keys));
+        .routes(routes!(account_keys::list_vault_keys))
+        .routes(routes!(connect::provider_client));
     // Every endpoint that takes a credential or a code from an unauthenticated client.
     let authentication = OpenApiRouter::new()
         .routes(routes!(sign_in::register_start))

@@ -18,10 +18,21 @@ pub async fn connect_add(
     port: u16,
     name: &str,
 ) -> Result<Value, String> {
+    connect_add_with(profile, fhir_base, port, &["--client-id", "folio", "--name", name]).await
+}
+
+/// [`connect_add`] with the given flags instead of the client id and name.
+pub async fn connect_add_with(
+    profile: &str,
+    fhir_base: &str,
+    port: u16,
+    flags: &[&str],
+) -> Result<Value, String> {
     let listen = format!("127.0.0.1:{port}");
     let mut child = tokio::process::Command::new(FOLIO)
+        .args(["connect", "add", "--fhir-base", fhir_base])
+        .args(flags)
         .args([
-            "connect", "add", "--fhir-base", fhir_base, "--client-id", "folio", "--name", name,
             "--listen", &listen, "--timeout", "20", "--json", "--profile", profile,
         ])
         .env_remove("FOLIO_LOG")

@@ -42,7 +42,16 @@ pub fn serve_logging_to(dir: &Path) -> RunningServer {
     start(Some(dir.join("server.log")))
 }
 
+/// `folio serve` logging to `dir/server.log`, with more settings from the environment.
+pub fn serve_logging_to_with(dir: &Path, env: &[(&str, &str)]) -> RunningServer {
+    start_with(Some(dir.join("server.log")), env)
+}
+
 fn start(log: Option<PathBuf>) -> RunningServer {
+    start_with(log, &[])
+}
+
+fn start_with(log: Option<PathBuf>, env: &[(&str, &str)]) -> RunningServer {
     let data = tempfile::tempdir().unwrap();
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -56,7 +65,8 @@ fn start(log: Option<PathBuf>) -> RunningServer {
         .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
         .env("FOLIO_DATA_DIR", data.path())
         .env("FOLIO_PUBLIC_URL", &url)
-        .env_remove("FOLIO_DATABASE_URL");
+        .env_remove("FOLIO_DATABASE_URL")
+        .envs(env.iter().copied());
     match &log {
         Some(path) => {
             let out = std::fs::File::create(path).unwrap();

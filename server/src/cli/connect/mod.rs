@@ -68,7 +68,8 @@ pub struct AddArgs {
     /// The provider's FHIR base URL (its patient-access API).
     #[arg(long = "fhir-base", value_name = "URL")]
     pub fhir_base: Url,
-    /// The client id Folio is registered under at this provider.
+    /// The client id Folio is registered under at this provider (default: the one your
+    /// Folio server is configured with, `folio serve --smart-clients`).
     #[arg(long = "client-id", value_name = "ID")]
     pub client_id: Option<String>,
     /// What to call the provider (default: the name its server gives, or its address).
@@ -166,13 +167,21 @@ async fn add(args: AddArgs) -> Result<()> {
     let fhir_base = args.fhir_base.to_string();
     let config = discover(&http, &args.fhir_base).await?;
     let statement = capability_statement(&http, &args.fhir_base).await;
-    let client_id = args.client_id.clone().ok_or_else(|| {
-        anyhow!(
-            "no client id for {fhir_base}: give the one Folio is registered under at this \
-             provider with --client-id"
-        )
-    })?;
     let (access, contents) = open(&args.record, true).await?;
+    let client_id = match args.client_id.clone() {
+        Some(id) => id,
+        None => access
+            .client
+            .provider_client(&fhir_base)
+            .await
+            .map(|c| c.client_id)
+            .with_context(|| {
+                format!(
+                    "no client id for {fhir_base}: give the one Folio is registered under at \
+                     this provider with --client-id"
+                )
+            })?,
+    };
     let timeout = Duration::from_secs(args.timeout);
     let signed_in =
         sign_in::sign_in(&http, &config, &fhir_base, &client_id, args.listen, timeout).await?;
