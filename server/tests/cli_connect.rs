@@ -312,6 +312,13 @@ async fn bad_providers_get_clear_errors_and_change_nothing() {
         assert_eq!(listed, serde_json::json!([]), "{fault:?}");
     }
 
+    // Not even an empty record was made for the sign-ins that failed.
+    let export = me.folio(&["export", "--format", "ndjson"]).await;
+    assert!(
+        String::from_utf8_lossy(&export.stderr).contains("no record yet"),
+        "{export:?}"
+    );
+
     provider.set_fault(None);
     let connection = me.connect(&provider, "Hillside Practice").await.unwrap();
     let id = connection["id"].as_str().unwrap();

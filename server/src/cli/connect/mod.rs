@@ -167,11 +167,17 @@ async fn add(args: AddArgs) -> Result<()> {
     let fhir_base = args.fhir_base.to_string();
     let config = discover(&http, &args.fhir_base).await?;
     let statement = capability_statement(&http, &args.fhir_base).await;
-    let (access, contents) = open(&args.record, true).await?;
+    // The record is made, if the account has none yet, only once the provider's patient
+    // is known: a sign-in that fails leaves nothing behind.
+    let existing = match open(&args.record, false).await {
+        Ok(opened) => Some(opened),
+        Err(e) if e.downcast_ref::<NoRecordYet>().is_some() => None,
+        Err(e) => return Err(e),
+    };
     let client_id = match args.client_id.clone() {
         Some(id) => id,
-        None => access
-            .client
+        None => Profile::read(&args.record.profile.path)?
+            .client()
             .provider_client(&fhir_base)
             .await
             .map(|c| c.client_id)
@@ -212,6 +218,10 @@ async fn add(args: AddArgs) -> Result<()> {
                 answer.status
             )
         })?;
+    let (access, contents) = match existing {
+        Some(opened) => opened,
+        None => open(&args.record, true).await?,
+    };
     let id = EntryId(format!("Patient/{}", grant.patient));
     let check = PatientCheck::of([(&id, &patient)], &contents);
     if check.is_mismatch() && args.patient_mismatch == OnMismatch::Refuse {
