@@ -18,6 +18,7 @@ pub mod medication_safety;
 pub mod patient_identity;
 pub mod patient_reported;
 pub mod provider_connect;
+pub mod provider_directory;
 pub mod record;
 pub mod roster;
 pub mod segment_stream;

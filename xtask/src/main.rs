@@ -4,6 +4,7 @@
 //! - `cargo xtask test`: install what is missing, build the app, run every test.
 //! - `cargo xtask lint`: `cargo fmt --check` and clippy, native and wasm32.
 //! - `cargo xtask setup`: only the installs.
+//! - `cargo xtask provider-directory`: the app's provider directory, from the public lists.
 //!
 //! Every install is skipped when the right version is already there, so repeated runs are
 //! fast. Nothing is downloaded from outside the package registries (crates.io, npm, Debian):
@@ -18,6 +19,7 @@ use anyhow::{Context, Result, bail};
 
 mod app_bundle;
 mod app_sizes;
+mod provider_directory;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
@@ -67,6 +69,7 @@ fn run_task() -> Result<()> {
             lint(&root)
         }
         "fuzz" => fuzz(&root, args.get(1).map(String::as_str)),
+        "provider-directory" => provider_directory::generate(&root, args.get(1).map(PathBuf::from)),
         _ => {
             eprintln!("usage: cargo xtask <setup|build|run|test|lint>");
             eprintln!(
@@ -79,6 +82,9 @@ fn run_task() -> Result<()> {
             );
             eprintln!(
                 "  bench-wasm  open a 30,000-resource vault in headless Chromium, beside JSON.parse"
+            );
+            eprintln!(
+                "  provider-directory [DIR]  public/providers/ from the lists in DIR (../shared/data/providers)"
             );
             if task == "help" {
                 Ok(())

@@ -76,7 +76,11 @@ pub async fn serve_app(State(assets): State<AppAssets>, request: Request) -> Res
     }
     let file = assets.dir.join(&relative);
     if file.is_file() {
-        let mut response = match ServeFile::new(&file).oneshot(request).await {
+        // A file with a gzipped copy beside it (`name.gz`, such as the provider directory
+        // `cargo xtask provider-directory` writes) goes out compressed to a browser that
+        // accepts gzip; the server compresses nothing itself.
+        let serve = ServeFile::new(&file).precompressed_gzip();
+        let mut response = match serve.oneshot(request).await {
             Ok(response) => response.map(Body::new),
             Err(never) => match never {},
         };
