@@ -4,7 +4,8 @@
 //! paging and token refresh included.
 //!
 //! The provider is searched type by type (no `$everything`), 50 resources a page (a
-//! common default), with two-second access tokens, so a sync renews its token on the way.
+//! common default), with one-second access tokens; the sign-in's has lapsed when the sync
+//! starts, so every timed sync renews it.
 //! Each run signs a fresh account in at the provider (not timed), then times the whole
 //! `folio connect sync` process; and times `folio import` of the bundle into another fresh
 //! account.
@@ -71,7 +72,7 @@ async fn main() -> ExitCode {
         .port();
     let provider = MockProvider::start(ProviderConfig {
         redirect_uris: vec![format!("http://127.0.0.1:{port}/callback")],
-        access_token_lifetime: Duration::from_secs(2),
+        access_token_lifetime: Duration::from_secs(1),
         everything: false,
         ..ProviderConfig::new(
             "Riverside Clinic",
@@ -102,6 +103,8 @@ async fn main() -> ExitCode {
         connect_add(patient, &provider.fhir_base(), port, "Riverside Clinic")
             .await
             .unwrap();
+        // The sign-in's access token lapses before the sync: each timed sync renews it.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
         let (took, report) = tokio::task::block_in_place(|| {
             timed(&["connect", "sync", "--profile", patient, "--json"])
         });

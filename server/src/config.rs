@@ -75,7 +75,11 @@ pub struct ServeConfig {
     /// A JSON file of the client ids Folio is registered under at providers' patient
     /// portals (SMART on FHIR): `{"clients": [{"fhir_base": URL, "client_id": ID}, …]}`,
     /// a base ending with `/` covering every provider under it (a vendor's host).
-    #[arg(long = "smart-clients", env = "FOLIO_SMART_CLIENTS", value_name = "FILE")]
+    #[arg(
+        long = "smart-clients",
+        env = "FOLIO_SMART_CLIENTS",
+        value_name = "FILE"
+    )]
     pub smart_clients: Option<PathBuf>,
 
     /// The built app (Trunk's `dist` folder) to serve at `/`.

@@ -113,8 +113,14 @@ mod tests {
             clients.client_for("https://fhir-myrecord.cerner.com/r4/xyz/"),
             Some("cerner-wide")
         );
-        assert_eq!(clients.client_for("https://fhir.epic.com/api/FHIR/R4/"), None);
+        assert_eq!(
+            clients.client_for("https://fhir.epic.com/api/FHIR/R4/"),
+            None
+        );
         // A base that only starts like a provider's, without the slash, is another provider.
-        assert_eq!(clients.client_for("https://fhir-myrecord.cerner.com.evil/"), None);
+        assert_eq!(
+            clients.client_for("https://fhir-myrecord.cerner.com.evil/"),
+            None
+        );
     }
 }

@@ -31,13 +31,16 @@ pub async fn provider_client(
     _principal: Principal,
     Query(query): Query<ProviderQuery>,
 ) -> Result<Json<ProviderClient>, ApiError> {
-    let client_id = state.smart_clients.client_for(&query.fhir_base).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no client id is configured for {}: whoever runs this Folio server can add one \
+    let client_id = state
+        .smart_clients
+        .client_for(&query.fhir_base)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no client id is configured for {}: whoever runs this Folio server can add one \
              (folio serve --smart-clients FILE)",
-            query.fhir_base
-        ))
-    })?;
+                query.fhir_base
+            ))
+        })?;
     Ok(Json(ProviderClient {
         fhir_base: query.fhir_base,
         client_id: client_id.to_owned(),

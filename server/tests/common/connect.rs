@@ -18,7 +18,13 @@ pub async fn connect_add(
     port: u16,
     name: &str,
 ) -> Result<Value, String> {
-    connect_add_with(profile, fhir_base, port, &["--client-id", "folio", "--name", name]).await
+    connect_add_with(
+        profile,
+        fhir_base,
+        port,
+        &["--client-id", "folio", "--name", name],
+    )
+    .await
 }
 
 /// [`connect_add`] with the given flags instead of the client id and name.
@@ -33,7 +39,13 @@ pub async fn connect_add_with(
         .args(["connect", "add", "--fhir-base", fhir_base])
         .args(flags)
         .args([
-            "--listen", &listen, "--timeout", "20", "--json", "--profile", profile,
+            "--listen",
+            &listen,
+            "--timeout",
+            "20",
+            "--json",
+            "--profile",
+            profile,
         ])
         .env_remove("FOLIO_LOG")
         .env("RUST_BACKTRACE", "1")

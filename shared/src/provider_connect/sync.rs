@@ -31,6 +31,7 @@ use url::Url;
 use crate::import::document::ATTACHMENT_URL_SCHEME;
 use crate::import::{Attachment, ImportOptions, import_file};
 use crate::record::{Entry, Op};
+use crate::vault::is_folio_entry;
 
 use super::search::{PageError, Search, join, observations_by_category, plan, read_page};
 use super::token::{TokenGrant, refresh_form};
@@ -59,9 +60,10 @@ pub struct PageDelivery {
 }
 
 /// What an upload added to the record.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Delivered {
-    pub new: usize,
+    /// The entries the record did not hold yet (or held otherwise).
+    pub new: Vec<crate::record::EntryId>,
     pub already_present: usize,
 }
 
@@ -162,10 +164,6 @@ enum Stop {
 const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Waits per request before giving up on it.
 const MAX_RETRIES: usize = 3;
-/// An access token that lapses sooner than this is refreshed before it is used. Short,
-/// because expiry is reckoned on this client's own clock from `expires_in` (no skew), and
-/// a token that lapses on the way is refreshed on its 401 anyway.
-const EXPIRY_MARGIN: chrono::Duration = chrono::Duration::seconds(1);
 
 /// The extension that keeps where a document was on the provider.
 pub const ORIGINAL_URL_EXTENSION: &str =
@@ -176,10 +174,37 @@ struct Run<'a, H: ProviderHost> {
     connection: &'a mut Connection,
     base: Url,
     report: SyncReport,
+    /// Pages fetched and not stored yet.
+    pending: Pending,
+    /// How many entries make a batch to store.
+    batch: usize,
 }
 
-/// Syncs `connection` through `host`; `connection` ends as the record holds it.
+#[derive(Default)]
+struct Pending {
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+    attachments: Vec<Attachment>,
+}
+
+/// Entries stored per upload by [`sync`]: a few uploads for a typical record rather than
+/// one per page (each upload is a durable commit on the server), while a stopped sync
+/// fetches at most this many again.
+pub const SYNC_BATCH_ENTRIES: usize = 500;
+
+/// Syncs `connection` through `host`, storing [`SYNC_BATCH_ENTRIES`] entries at a time;
+/// `connection` ends as the record holds it.
 pub async fn sync<H: ProviderHost>(host: &mut H, connection: &mut Connection) -> SyncReport {
+    sync_in_batches(host, connection, SYNC_BATCH_ENTRIES).await
+}
+
+/// [`sync`], storing what was fetched whenever `batch` entries are waiting (1: every page
+/// on its own).
+pub async fn sync_in_batches<H: ProviderHost>(
+    host: &mut H,
+    connection: &mut Connection,
+    batch: usize,
+) -> SyncReport {
     let report = SyncReport {
         connection: connection.id,
         provider: connection.name.clone(),
@@ -203,6 +228,8 @@ pub async fn sync<H: ProviderHost>(host: &mut H, connection: &mut Connection) ->
         connection,
         base,
         report,
+        pending: Pending::default(),
+        batch: batch.max(1),
     };
     let mut stopped: Option<String> = None;
     while let Some(search) = searches.pop_front() {
@@ -412,60 +439,19 @@ impl<H: ProviderHost> Run<'_, H> {
         self.connection
             .progress
             .insert(search.key.clone(), progress);
-        if entries.is_empty() {
-            // Nothing to store but the progress: it goes with the next page stored, or the
-            // end of the sync. Stopped before then, the search is asked again, which costs
-            // one request and adds nothing.
-            return Ok(next);
-        }
-        let connection_entry = self.connection.entry(now);
-        // The upload is named by the page and the progress it records, so a later round
-        // that gets the very same page back still stores its progress.
-        let mut bytes = bytes;
-        bytes.extend_from_slice(
-            &serde_json::to_vec(&connection_entry).expect("an entry serializes"),
-        );
-        entries.push(connection_entry);
-        let new_ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
-        self.report.attachments += attachments.len();
-        let delivered = self
-            .host
-            .deliver(PageDelivery {
-                page_bytes: bytes,
-                entries,
-                attachments,
-            })
-            .await
-            .map_err(|e| {
-                Stop::Sync(format!(
-                    "what was fetched could not be stored in your record: {e}; sync again to \
-                     resume"
-                ))
-            })?;
-        // The connection entry is always new (its progress moved); the rest is the page's.
-        let page_new = delivered.new.saturating_sub(1);
         for (resource_type, n) in counts {
-            let t = self.report.types.entry(resource_type).or_default();
-            t.fetched += n;
+            self.report.types.entry(resource_type).or_default().fetched += n;
         }
-        self.share_new(page_new, &new_ids);
+        // Pages are stored a batch at a time, with the progress after the last of them: a
+        // sync stopped before a batch is stored asks for its pages again, which adds nothing.
+        self.report.attachments += attachments.len();
+        self.pending.bytes.extend_from_slice(&bytes);
+        self.pending.entries.append(&mut entries);
+        self.pending.attachments.append(&mut attachments);
+        if self.pending.entries.len() >= self.batch {
+            self.save().await.map_err(Stop::Sync)?;
+        }
         Ok(next)
-    }
-
-    /// Counts a page's new entries against their types (the upload reports one number;
-    /// a page is nearly always one type, and a mixed page counts in proportion to none:
-    /// it is credited to its types in entry order).
-    fn share_new(&mut self, mut new: usize, ids: &[String]) {
-        let mut per_type: BTreeMap<&str, usize> = BTreeMap::new();
-        for id in ids.iter().filter(|id| !id.starts_with("Folio")) {
-            let t = id.split_once('/').map_or(id.as_str(), |(t, _)| t);
-            *per_type.entry(t).or_default() += 1;
-        }
-        for (t, n) in per_type {
-            let credited = n.min(new);
-            new -= credited;
-            self.report.types.entry(t.to_owned()).or_default().new += credited;
-        }
     }
 
     /// Fetches the documents a DocumentReference points to on the provider and keeps them
@@ -569,12 +555,12 @@ impl<H: ProviderHost> Run<'_, H> {
         }
     }
 
+    /// The access token, refreshed first once its expiry has passed (reckoned on this
+    /// client's own clock from `expires_in`, so without skew); one that lapses on the way
+    /// is refreshed on its 401.
     async fn access_token(&mut self) -> Result<String, Stop> {
         let now = self.host.now();
-        let fresh = self
-            .connection
-            .access_expires_at
-            .is_some_and(|at| at > now + EXPIRY_MARGIN);
+        let fresh = self.connection.access_expires_at.is_some_and(|at| at > now);
         if let (Some(token), true) = (&self.connection.access_token, fresh) {
             return Ok(token.clone());
         }
@@ -625,19 +611,39 @@ impl<H: ProviderHost> Run<'_, H> {
         self.save().await.map_err(Stop::Sync)
     }
 
-    /// Stores the connection as it stands.
+    /// Stores the pages fetched since the last batch, and the connection as it stands
+    /// after them (its progress, and tokens a refresh rotated).
     async fn save(&mut self) -> Result<(), String> {
+        let pending = std::mem::take(&mut self.pending);
         let entry = self.connection.entry(self.host.now());
-        let bytes = serde_json::to_vec(&entry).expect("an entry serializes");
-        self.host
+        // The upload is named by the pages and the progress it records, so a later round
+        // that gets the very same pages back still stores its progress.
+        let mut bytes = pending.bytes;
+        bytes.extend_from_slice(&serde_json::to_vec(&entry).expect("an entry serializes"));
+        let mut entries = pending.entries;
+        entries.push(entry);
+        let delivered = self
+            .host
             .deliver(PageDelivery {
                 page_bytes: bytes,
-                entries: vec![entry],
-                attachments: Vec::new(),
+                entries,
+                attachments: pending.attachments,
             })
             .await
-            .map(|_| ())
-            .map_err(|e| format!("the connection could not be saved in your record: {e}"))
+            .map_err(|e| {
+                format!(
+                    "what was fetched could not be stored in your record: {e}; sync again to \
+                     resume"
+                )
+            })?;
+        for id in delivered.new.iter().filter(|id| !is_folio_entry(id)) {
+            self.report
+                .types
+                .entry(id.resource_type().to_owned())
+                .or_default()
+                .new += 1;
+        }
+        Ok(())
     }
 }
 

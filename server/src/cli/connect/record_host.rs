@@ -140,11 +140,12 @@ impl ProviderHost for RecordHost<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
+        let new = prepared.new_entries.iter().map(|e| e.id.clone()).collect();
         for entry in prepared.new_entries {
             self.contents.apply(entry);
         }
         Ok(Delivered {
-            new: prepared.new_count,
+            new,
             already_present: prepared.already_present,
         })
     }
