@@ -5,6 +5,8 @@
 //! stranger's record as the patient's, is refused before its code is used.
 
 use subtle::ConstantTimeEq as _;
+
+use super::token::describe;
 use url::Url;
 
 /// Why the provider's redirect gives no code to exchange.
@@ -22,13 +24,6 @@ pub enum CallbackError {
     },
     #[error("the provider's answer carries no authorization code")]
     NoCode,
-}
-
-fn describe(description: &Option<String>) -> String {
-    description
-        .as_deref()
-        .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
-        .unwrap_or_default()
 }
 
 /// The authorization code of a redirect to `url`, if its `state` is `expected_state`.

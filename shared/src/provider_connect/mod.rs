@@ -18,10 +18,12 @@ mod token;
 pub use authorization::{AuthorizationRequest, Pkce};
 pub use callback::{CallbackError, authorization_code};
 pub use connection::{CONNECTION_ENTRY_TYPE, Connection, ConnectionEntryError, SearchProgress};
-pub use search::{PageError, Search, SearchPage, offers_everything, plan, read_page, served_types};
+pub use search::{
+    PageError, Search, SearchPage, offers_everything, plan, provider_url, read_page, served_types,
+};
 pub use smart_configuration::{ConfigurationError, ScopeStyle, SmartConfiguration};
 pub use sync::{
     Delivered, HttpAnswer, ORIGINAL_URL_EXTENSION, PageDelivery, ProviderHost, SYNC_BATCH_ENTRIES,
-    SearchOutcome, SearchReport, SyncReport, TypeReport, provider_url, sync, sync_in_batches,
+    SearchOutcome, SearchReport, SyncReport, TypeReport, sync, sync_in_batches,
 };
 pub use token::{TokenError, TokenGrant, code_exchange_form, refresh_form};

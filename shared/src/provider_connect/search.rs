@@ -172,7 +172,7 @@ pub fn offers_everything(statement: &Value) -> bool {
 impl Search {
     /// The first page's address under `base`, asking only for what changed after `since`.
     pub fn first_url(&self, base: &Url, since: Option<DateTime<Utc>>) -> Url {
-        let mut url = join(base, &self.path);
+        let mut url = provider_url(base, &self.path);
         {
             let mut query = url.query_pairs_mut();
             for (name, value) in &self.params {
@@ -190,8 +190,9 @@ impl Search {
     }
 }
 
-/// `path` under the FHIR base (which may or may not end with a slash).
-pub fn join(base: &Url, path: &str) -> Url {
+/// `path` under the FHIR base (which may or may not end with a slash): for searches, and
+/// for what a client fetches outside a sync (discovery, metadata, the patient).
+pub fn provider_url(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
     let joined = format!("{}/{}", base.path().trim_end_matches('/'), path);
     url.set_path(&joined);

@@ -25,15 +25,15 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use url::Url;
 
 use crate::import::document::ATTACHMENT_URL_SCHEME;
+use crate::import::identity::sha256_hex;
 use crate::import::{Attachment, ImportOptions, import_file};
 use crate::record::{Entry, Op};
 use crate::vault::is_folio_entry;
 
-use super::search::{PageError, Search, join, observations_by_category, plan, read_page};
+use super::search::{PageError, Search, observations_by_category, plan, read_page};
 use super::token::{TokenGrant, refresh_form};
 use super::{Connection, SearchProgress};
 
@@ -493,7 +493,7 @@ impl<H: ProviderHost> Run<'_, H> {
                     continue;
                 }
             };
-            let id = hex(&Sha256::digest(&bytes));
+            let id = sha256_hex(&bytes);
             let content_type = attachment["contentType"]
                 .as_str()
                 .map(str::to_owned)
@@ -709,16 +709,6 @@ fn retry_after(value: Option<&str>, now: DateTime<Utc>) -> Duration {
         .ok()
         .and_then(|at| (at.with_timezone(&Utc) - now).to_std().ok())
         .unwrap_or(default)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The FHIR base joined with a path, for callers that fetch outside a sync (the
-/// provider's Patient at connect time).
-pub fn provider_url(base: &Url, path: &str) -> Url {
-    join(base, path)
 }
 
 #[cfg(test)]

@@ -51,7 +51,8 @@ pub enum TokenError {
     NotBearer(String),
 }
 
-fn describe(description: &Option<String>) -> String {
+/// An OAuth `error_description`, as the end of a sentence (at most 200 characters of it).
+pub(super) fn describe(description: &Option<String>) -> String {
     description
         .as_deref()
         .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
